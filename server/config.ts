@@ -1,0 +1,93 @@
+// The server's configuration: read once from the environment at start into a
+// typed object. A bad value stops the boot with one line naming the variable;
+// secret-bearing variables are never echoed back.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { z } from 'zod';
+
+export interface Config {
+  port: number;
+  host: string;
+  publicUrl: string;
+  dataDir: string;
+  /** 32 bytes, or null to use (and on first start create) the key file in dataDir. */
+  secretKey: Buffer | null;
+  adminToken: string | null;
+  logLevel: string;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly variable: string, problem: string) {
+    super(`${variable} ${problem}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const SECRET_VARIABLES = new Set(['PROV_SECRET_KEY', 'PROV_ADMIN_TOKEN']);
+
+const PORT_RULE = 'must be a whole number from 0 to 65535';
+const port = z.string().regex(/^\d{1,5}$/, PORT_RULE).transform(Number).pipe(z.number().max(65535, PORT_RULE));
+
+const schema = z.object({
+  PORT: z.string().default('8080').pipe(port),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  PROV_PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
+  PROV_DATA_DIR: z.string().min(1).default('./data'),
+  PROV_SECRET_KEY: z
+    .string()
+    .refine((v) => /^[A-Za-z0-9+/]{43}=$/.test(v.trim()), 'must be the base64 of exactly 32 bytes (e.g. `openssl rand -base64 32`)')
+    .optional(),
+  PROV_ADMIN_TOKEN: z.string().min(20, 'must be at least 20 characters long').optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+/** Empty variables count as unset, as they do in most shells' `VAR= cmd`. */
+function present(env: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const key of Object.keys(schema.shape)) {
+    const v = env[key];
+    if (v !== undefined && v !== '') out[key] = v;
+  }
+  return out;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv): Config {
+  const given = present(env);
+  const parsed = schema.safeParse(given);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const variable = String(issue.path[0]);
+    const shown = SECRET_VARIABLES.has(variable) ? '' : ` (got ${JSON.stringify(given[variable])})`;
+    throw new ConfigError(variable, `${lowerFirst(issue.message)}${shown}`);
+  }
+  const v = parsed.data;
+  const wildcard = v.HOST === '0.0.0.0' || v.HOST === '::';
+  const urlHost = wildcard ? os.hostname() : v.HOST.includes(':') ? `[${v.HOST}]` : v.HOST;
+  return {
+    port: v.PORT,
+    host: v.HOST,
+    publicUrl: (v.PROV_PUBLIC_URL ?? `http://${urlHost}:${v.PORT}`).replace(/\/+$/, ''),
+    dataDir: path.resolve(v.PROV_DATA_DIR),
+    secretKey: v.PROV_SECRET_KEY ? Buffer.from(v.PROV_SECRET_KEY.trim(), 'base64') : null,
+    adminToken: v.PROV_ADMIN_TOKEN ?? null,
+    logLevel: v.LOG_LEVEL,
+  };
+}
+
+/** Creates the data directory (0700) if needed and proves it is writable. */
+export function prepareDataDir(dataDir: string): void {
+  try {
+    fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    const probe = path.join(dataDir, `.write-probe-${process.pid}`);
+    fs.writeFileSync(probe, '');
+    fs.rmSync(probe);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'error';
+    throw new ConfigError('PROV_DATA_DIR', `is not a writable directory: ${dataDir} (${code})`);
+  }
+}
+
+function lowerFirst(s: string): string {
+  return s.charAt(0).toLowerCase() + s.slice(1);
+}

@@ -1,0 +1,56 @@
+// Devices: desk phones known by MAC, each with lines pointing at extensions,
+// and the status rule that tells an admin whether a phone has its config.
+import type { Mac } from './mac.ts';
+
+export interface DeviceLine {
+  line: number;
+  extension: string;
+}
+
+export interface LastFetch {
+  at: string;
+  ip: string;
+  userAgent: string;
+  file: string;
+}
+
+export interface DeviceRecord {
+  mac: Mac;
+  vendor: string;
+  model: string | null;
+  label: string | null;
+  lines: DeviceLine[];
+  /** Bumped whenever the bytes of any file rendered for the device change. */
+  configVersion: number;
+  /** The configVersion served by the last fetch of the credential-bearing file. */
+  fetchedVersion: number | null;
+  lastFetch: LastFetch | null;
+  createdAt: string;
+  updatedAt: string;
+  rev: number;
+}
+
+export const DEVICE_STATUSES = ['unassigned', 'never', 'pending', 'synced'] as const;
+export type DeviceStatus = (typeof DEVICE_STATUSES)[number];
+
+export function deviceStatus(d: Pick<DeviceRecord, 'lines' | 'configVersion' | 'fetchedVersion'>): DeviceStatus {
+  if (d.lines.length === 0) return 'unassigned';
+  if (d.fetchedVersion === null) return 'never';
+  return d.fetchedVersion < d.configVersion ? 'pending' : 'synced';
+}
+
+export function publicDevice(d: DeviceRecord) {
+  return {
+    mac: d.mac,
+    vendor: d.vendor,
+    model: d.model,
+    label: d.label,
+    lines: d.lines,
+    status: deviceStatus(d),
+    configVersion: d.configVersion,
+    fetchedVersion: d.fetchedVersion,
+    lastFetch: d.lastFetch,
+    createdAt: d.createdAt,
+    updatedAt: d.updatedAt,
+  };
+}

@@ -1,0 +1,77 @@
+// Extensions: the SIP accounts that configs are rendered from, and the rules
+// on their fields that hold whatever store or vendor is behind them.
+import { isIP } from 'node:net';
+
+export const TRANSPORTS = ['udp', 'tcp', 'tls'] as const;
+export type Transport = (typeof TRANSPORTS)[number];
+
+export const DEFAULT_PORTS: Record<Transport, number> = { udp: 5060, tcp: 5060, tls: 5061 };
+
+export interface SipServer {
+  host: string;
+  port: number;
+  transport: Transport;
+}
+
+export interface OutboundProxy {
+  host: string;
+  port: number;
+}
+
+/** The extension as the store keeps it; the secret only ever sealed. */
+export interface ExtensionRecord {
+  number: string;
+  displayName: string;
+  authUsername: string;
+  secretSealed: string;
+  secretVersion: number;
+  server: SipServer;
+  outboundProxy: OutboundProxy | null;
+  label: string | null;
+  createdAt: string;
+  updatedAt: string;
+  rev: number;
+}
+
+/** A SIP user part that every vendor and every file name can carry. */
+export const EXTENSION_NUMBER = /^[0-9A-Za-z._-]{1,32}$/;
+
+/** RFC 3261 user-part characters, without escapes, which phones handle unevenly. */
+export const AUTH_USERNAME = /^[0-9A-Za-z._~!$&'()*+,;=?/@-]{1,64}$/;
+
+const HOST_LABEL = '[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?';
+const HOSTNAME = new RegExp(`^${HOST_LABEL}(?:\\.${HOST_LABEL})*\\.?$`);
+
+export function isValidHost(host: string): boolean {
+  if (host.length === 0 || host.length > 253) return false;
+  return isIP(host) !== 0 || HOSTNAME.test(host);
+}
+
+/**
+ * Free text shown on a handset or softphone. Any Unicode letter is fine;
+ * control characters are not, because no line-based config can carry them.
+ */
+export function textProblem(text: string, max: number): string | null {
+  if (text.length === 0 || text.length > max) return `must be 1 to ${max} characters long`;
+  if (/[\p{Cc}\p{Cs}\u2028\u2029]/u.test(text)) return 'may not contain control characters';
+  return null;
+}
+
+export function defaultPort(transport: Transport): number {
+  return DEFAULT_PORTS[transport];
+}
+
+/** The extension as the API shows it: everything but the secret. */
+export function publicExtension(ext: ExtensionRecord) {
+  return {
+    number: ext.number,
+    displayName: ext.displayName,
+    authUsername: ext.authUsername,
+    secretVersion: ext.secretVersion,
+    server: ext.server,
+    outboundProxy: ext.outboundProxy,
+    label: ext.label,
+    createdAt: ext.createdAt,
+    updatedAt: ext.updatedAt,
+  };
+}

@@ -1,0 +1,45 @@
+// Sealing of secrets at rest: AES-256-GCM with a fresh 96-bit nonce per seal.
+// The record's identity goes in as associated data, so a sealed secret copied
+// onto another extension's row fails to open instead of leaking across.
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+
+const VERSION = 'v1';
+
+export interface SecretBox {
+  seal(plaintext: string, context: string): string;
+  open(sealed: string, context: string): string;
+}
+
+export class SecretBoxError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SecretBoxError';
+  }
+}
+
+export function createSecretBox(key: Buffer): SecretBox {
+  if (key.length !== 32) throw new SecretBoxError('the secret key must be 32 bytes');
+  return {
+    seal(plaintext, context) {
+      const iv = randomBytes(12);
+      const cipher = createCipheriv('aes-256-gcm', key, iv);
+      cipher.setAAD(Buffer.from(context, 'utf8'));
+      const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
+      return [VERSION, iv.toString('base64'), cipher.getAuthTag().toString('base64'), body.toString('base64')].join(':');
+    },
+    open(sealed, context) {
+      const [version, iv, tag, body] = sealed.split(':');
+      if (version !== VERSION || !iv || !tag || body === undefined) {
+        throw new SecretBoxError('sealed value has an unknown format');
+      }
+      try {
+        const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64'));
+        decipher.setAAD(Buffer.from(context, 'utf8'));
+        decipher.setAuthTag(Buffer.from(tag, 'base64'));
+        return Buffer.concat([decipher.update(Buffer.from(body, 'base64')), decipher.final()]).toString('utf8');
+      } catch {
+        throw new SecretBoxError('sealed value does not open with this key');
+      }
+    },
+  };
+}

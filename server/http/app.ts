@@ -1,0 +1,57 @@
+// Builds the Koa application from its dependencies. It never listens: main.ts
+// does, and tests drive it on port 0.
+import Koa from 'koa';
+import Router from '@koa/router';
+import type { Logger } from 'pino';
+import type { createAuditReader } from '../provisioning/audit.ts';
+import type { Devices } from '../provisioning/devices.ts';
+import type { Extensions } from '../provisioning/extensions.ts';
+import type { Tokens } from '../provisioning/tokens.ts';
+import type { Store } from '../storage/store.ts';
+import { adminRouter } from './admin-api.ts';
+import { errorMiddleware } from './errors.ts';
+import { requestLog } from './request-log.ts';
+
+export interface Services {
+  extensions: Extensions;
+  devices: Devices;
+  tokens: Tokens;
+  audit: ReturnType<typeof createAuditReader>;
+}
+
+export interface AppDeps {
+  services: Services;
+  store: Store;
+  log: Logger;
+  /** Trust X-Forwarded-For from a reverse proxy in front of the server. */
+  proxy?: boolean;
+}
+
+export function createApp({ services, store, log, proxy = false }: AppDeps): Koa {
+  const app = new Koa({ proxy });
+  // Errors are answered and logged by our middleware; Koa's default handler
+  // would print a second copy.
+  app.silent = true;
+  app.use(requestLog(log));
+  app.use(errorMiddleware);
+
+  const health = new Router();
+  health.get('/healthz', (ctx) => {
+    ctx.body = { status: 'ok' };
+  });
+  health.get('/readyz', async (ctx) => {
+    try {
+      await store.ping();
+      ctx.body = { status: 'ready' };
+    } catch {
+      ctx.status = 503;
+      ctx.body = { status: 'store-unavailable' };
+    }
+  });
+  app.use(health.routes());
+
+  const api = adminRouter(services);
+  app.use(api.routes());
+  app.use(api.allowedMethods({ throw: true }));
+  return app;
+}

@@ -1,0 +1,113 @@
+// Request shapes for the admin API. Field rules come from the domain so the
+// same rule holds whichever route a value arrives by. Unknown fields are
+// refused: a misspelt field silently ignored is a change the admin thinks
+// they made. No message here ever repeats the value it refuses.
+import { z } from 'zod';
+import { DEVICE_STATUSES } from '../domain/device.ts';
+import { InvalidInput } from '../domain/errors.ts';
+import { AUTH_USERNAME, EXTENSION_NUMBER, TRANSPORTS, isValidHost, textProblem } from '../domain/extension.ts';
+import { tryParseMac, type Mac } from '../domain/mac.ts';
+import { secretProblem } from '../domain/secret.ts';
+import { ROLES } from '../domain/token.ts';
+
+/** Turns the first zod issue into a 422 whose code a custom issue may choose. */
+export function validate<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0]!;
+  const where = issue.path.length ? `${issue.path.join('.')}: ` : '';
+  const code = issue.code === 'custom' && typeof issue.params?.code === 'string' ? issue.params.code : 'invalid-input';
+  throw new InvalidInput(`${where}${issue.message}`, code);
+}
+
+const ruled = (problem: (v: string) => string | null, code = 'invalid-input') =>
+  z.string().superRefine((v, ctx) => {
+    const p = problem(v);
+    if (p) ctx.addIssue({ code: 'custom', message: p, params: { code } });
+  });
+
+const text = (max: number) => ruled((v) => textProblem(v, max));
+const port = z.number().int().min(1).max(65535);
+const host = ruled((v) => (isValidHost(v) ? null : 'must be a hostname or an IP address'), 'invalid-host');
+export const extensionNumber = z
+  .string()
+  .regex(EXTENSION_NUMBER, 'must be 1 to 32 characters of 0-9 A-Z a-z . _ -');
+const authUsername = z.string().regex(AUTH_USERNAME, "must be 1 to 64 characters of 0-9 A-Z a-z . _ - ~ ! $ & ' ( ) * + , ; = ? / @");
+export const secret = ruled(secretProblem, 'invalid-secret');
+
+export const mac = z.string().transform((v, ctx): Mac => {
+  const parsed = tryParseMac(v);
+  if (parsed) return parsed;
+  ctx.addIssue({
+    code: 'custom',
+    message: 'must be 12 hex digits, alone or as 80:5E:C0:12:34:56, 80-5e-c0-12-34-56 or 805E.C012.3456',
+    params: { code: 'invalid-mac' },
+  });
+  return z.NEVER;
+});
+
+const secretViaPatch = (iss: { code?: string; keys?: string[] }) =>
+  iss.code === 'unrecognized_keys' && iss.keys?.includes('secret')
+    ? 'the secret is changed with PUT /api/extensions/{number}/secret'
+    : undefined;
+
+export const createExtension = z.strictObject({
+  number: extensionNumber,
+  displayName: text(64).optional(),
+  authUsername: authUsername.optional(),
+  secret: secret.optional(),
+  server: z.strictObject({ host, port: port.optional(), transport: z.enum(TRANSPORTS).optional() }),
+  outboundProxy: z.strictObject({ host, port: port.optional() }).nullable().optional(),
+  label: text(64).nullable().optional(),
+});
+
+export const updateExtension = z.strictObject(
+  {
+    displayName: text(64).optional(),
+    authUsername: authUsername.optional(),
+    server: z
+      .strictObject({ host: host.optional(), port: port.optional(), transport: z.enum(TRANSPORTS).optional() })
+      .optional(),
+    outboundProxy: z.strictObject({ host, port: port.optional() }).nullable().optional(),
+    label: text(64).nullable().optional(),
+  },
+  { error: secretViaPatch },
+);
+
+export const setSecret = z.strictObject({ secret });
+
+const lines = z
+  .array(z.strictObject({ line: z.number().int().min(1).optional(), extension: extensionNumber }))
+  .max(256);
+const vendor = z.string().regex(/^[a-z0-9-]{1,32}$/, 'must be a vendor id such as yealink or polycom');
+const model = text(64).nullable().optional();
+
+export const createDevice = z.strictObject({
+  mac,
+  vendor,
+  model,
+  label: text(64).nullable().optional(),
+  lines: lines.optional(),
+});
+
+export const updateDevice = z.strictObject({
+  vendor: vendor.optional(),
+  model,
+  label: text(64).nullable().optional(),
+  lines: lines.optional(),
+});
+
+export const createToken = z.strictObject({ name: text(64), role: z.enum(ROLES) });
+
+export const deviceQuery = z.object({
+  status: z.enum(DEVICE_STATUSES).optional(),
+  vendor: z.string().optional(),
+  extension: z.string().optional(),
+});
+
+export const auditQuery = z.object({
+  action: z.string().optional(),
+  target: z.string().optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  before: z.coerce.number().int().min(1).optional(),
+});

@@ -1,0 +1,110 @@
+// The composition root: the only module that wires configuration, store,
+// services and HTTP together, and the process entry point.
+import fs from 'node:fs';
+import type { Server } from 'node:http';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pino, { type Logger } from 'pino';
+import { ConfigError, loadConfig, prepareDataDir, type Config } from './config.ts';
+import { createSecretBox } from './domain/secret-box.ts';
+import { createApp } from './http/app.ts';
+import { createAuditReader } from './provisioning/audit.ts';
+import { createChangeRunner, noRendering } from './provisioning/change-runner.ts';
+import { createDevices } from './provisioning/devices.ts';
+import { createExtensions } from './provisioning/extensions.ts';
+import { createTokens } from './provisioning/tokens.ts';
+import { loadProfiles } from './render/profiles.ts';
+import { checkSecretKey, loadSecretKey } from './storage/secret-key.ts';
+import { openSqliteStore } from './storage/sqlite-store.ts';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export const ADMIN_TOKEN_FILE = 'admin-token';
+
+export interface AssembleOptions {
+  log: Logger;
+  clock?: () => Date;
+}
+
+/** Everything the server is, built and ready to listen; close() releases it. */
+export async function assemble(config: Config, { log, clock = () => new Date() }: AssembleOptions) {
+  prepareDataDir(config.dataDir);
+  const box = createSecretBox(loadSecretKey(config.secretKey, config.dataDir));
+  const store = openSqliteStore(config.dataDir);
+  try {
+    await checkSecretKey(store, box);
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+  const profiles = loadProfiles(path.join(ROOT, 'vendor-profiles'));
+  const runChange = createChangeRunner(store, noRendering);
+  const services = {
+    extensions: createExtensions({ store, box, clock, runChange }),
+    devices: createDevices({ store, profiles, clock, runChange }),
+    tokens: createTokens({ store, clock, runChange, envAdminToken: config.adminToken }),
+    audit: createAuditReader(store),
+  };
+  await writeFirstAdminToken(services.tokens.bootstrap, config.dataDir, log);
+  const app = createApp({ services, store, log });
+  return { app, store, services, close: () => store.close() };
+}
+
+async function writeFirstAdminToken(bootstrap: () => Promise<string | null>, dataDir: string, log: Logger) {
+  const token = await bootstrap();
+  if (!token) return;
+  const file = path.join(dataDir, ADMIN_TOKEN_FILE);
+  fs.rmSync(file, { force: true });
+  fs.writeFileSync(file, token + '\n', { mode: 0o600, flag: 'wx' });
+  log.warn({ file }, 'created the first admin token; read it from this file, then keep it somewhere safe');
+}
+
+function listen(app: ReturnType<typeof createApp>, config: Config): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const server = app.listen(config.port, config.host, () => resolve(server));
+    server.once('error', reject);
+  });
+}
+
+async function start(): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig(process.env);
+  } catch (err) {
+    return fail(err);
+  }
+  const log = pino({ level: config.logLevel, redact: ['req.headers.authorization', '*.secret', '*.token'] });
+  let server: Server;
+  let close: () => Promise<void>;
+  try {
+    const built = await assemble(config, { log });
+    close = built.close;
+    server = await listen(built.app, config);
+  } catch (err) {
+    return fail(err, log);
+  }
+  log.info({ url: config.publicUrl, dataDir: config.dataDir, port: config.port }, 'listening');
+
+  const stop = (signal: string) => {
+    log.info({ signal }, 'shutting down');
+    server.close(() => void close().then(() => process.exit(0)));
+    server.closeIdleConnections();
+    setTimeout(() => process.exit(1), 10_000).unref();
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+}
+
+function fail(err: unknown, log?: Logger): void {
+  if (err instanceof ConfigError) {
+    process.stderr.write(`config error: ${err.message}\n`);
+  } else if (log) {
+    log.fatal({ err }, 'could not start');
+  } else {
+    process.stderr.write(`could not start: ${(err as Error).message}\n`);
+  }
+  process.exitCode = 1;
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  void start();
+}

@@ -1,0 +1,182 @@
+// Device use cases: map phones (by MAC) onto extensions, line by line.
+import { deviceStatus, publicDevice, type DeviceLine, type DeviceRecord, type DeviceStatus } from '../domain/device.ts';
+import { Conflict, InvalidInput, NotFound } from '../domain/errors.ts';
+import type { Mac } from '../domain/mac.ts';
+import type { Actor } from '../domain/token.ts';
+import type { Profiles } from '../render/profiles.ts';
+import type { Store } from '../storage/store.ts';
+import { auditOp } from './audit-log.ts';
+import type { RunChange } from './change-runner.ts';
+
+export interface DevicesDeps {
+  store: Store;
+  profiles: Profiles;
+  clock: () => Date;
+  runChange: RunChange;
+}
+
+export interface LineInput {
+  line?: number;
+  extension: string;
+}
+
+export interface CreateDevice {
+  mac: Mac;
+  vendor: string;
+  model?: string | null;
+  label?: string | null;
+  lines?: LineInput[];
+}
+
+export interface UpdateDevice {
+  vendor?: string;
+  model?: string | null;
+  label?: string | null;
+  lines?: LineInput[];
+}
+
+export interface DeviceFilter {
+  status?: DeviceStatus;
+  vendor?: string;
+  extension?: string;
+}
+
+const target = (mac: string) => `device:${mac}`;
+
+export type Devices = ReturnType<typeof createDevices>;
+
+export function createDevices({ store, profiles, clock, runChange }: DevicesDeps) {
+  async function load(mac: Mac): Promise<DeviceRecord> {
+    const device = await store.getDevice(mac);
+    if (!device) throw new NotFound(`device ${mac} does not exist`, 'device-not-found');
+    return device;
+  }
+
+  function checkVendor(vendor: string): number {
+    const profile = profiles.get(vendor);
+    if (!profile || profile.kind !== 'desk-phone') {
+      throw new InvalidInput(
+        `vendor must be one of: ${profiles.deskPhoneVendors().join(', ')}`,
+        'unknown-vendor',
+      );
+    }
+    return profile.maxLines;
+  }
+
+  /** Numbers lines that came without one with the lowest free numbers, then checks them. */
+  async function resolveLines(input: LineInput[], maxLines: number): Promise<DeviceLine[]> {
+    const taken = new Set<number>();
+    for (const l of input) {
+      if (l.line === undefined) continue;
+      if (taken.has(l.line)) throw new InvalidInput(`line ${l.line} is given twice`, 'duplicate-line');
+      taken.add(l.line);
+    }
+    let free = 1;
+    const lines = input.map((l) => {
+      if (l.line !== undefined) return { line: l.line, extension: l.extension };
+      while (taken.has(free)) free++;
+      taken.add(free);
+      return { line: free, extension: l.extension };
+    });
+    const seen = new Set<string>();
+    for (const l of lines) {
+      if (l.line > maxLines) {
+        throw new InvalidInput(`line ${l.line} is beyond this vendor's ${maxLines} lines`, 'invalid-line');
+      }
+      if (seen.has(l.extension)) {
+        throw new InvalidInput(`extension ${l.extension} is on more than one line`, 'duplicate-line');
+      }
+      seen.add(l.extension);
+      if (!(await store.getExtension(l.extension))) {
+        throw new InvalidInput(`extension ${l.extension} does not exist`, 'unknown-extension');
+      }
+    }
+    return lines.sort((a, b) => a.line - b.line);
+  }
+
+  return {
+    async list(filter: DeviceFilter = {}) {
+      const devices = await store.listDevices({ vendor: filter.vendor, extension: filter.extension });
+      return devices.filter((d) => !filter.status || deviceStatus(d) === filter.status).map(publicDevice);
+    },
+
+    async get(mac: Mac) {
+      return publicDevice(await load(mac));
+    },
+
+    async create(actor: Actor, input: CreateDevice) {
+      const maxLines = checkVendor(input.vendor);
+      return runChange(async () => {
+        if (await store.getDevice(input.mac)) {
+          throw new Conflict('device-exists', `device ${input.mac} already exists`);
+        }
+        const at = clock().toISOString();
+        const record: DeviceRecord = {
+          mac: input.mac,
+          vendor: input.vendor,
+          model: input.model ?? null,
+          label: input.label ?? null,
+          lines: await resolveLines(input.lines ?? [], maxLines),
+          configVersion: 0,
+          fetchedVersion: null,
+          lastFetch: null,
+          createdAt: at,
+          updatedAt: at,
+          rev: 1,
+        };
+        return {
+          ops: [
+            { op: 'insert-device', record },
+            auditOp(actor, at, 'device.created', target(record.mac), {
+              vendor: record.vendor,
+              lines: record.lines,
+            }),
+          ],
+          result: publicDevice(record),
+        };
+      });
+    },
+
+    async update(actor: Actor, mac: Mac, patch: UpdateDevice) {
+      return runChange(async () => {
+        const device = await load(mac);
+        const vendor = patch.vendor ?? device.vendor;
+        const maxLines = checkVendor(vendor);
+        const at = clock().toISOString();
+        const next: DeviceRecord = {
+          ...device,
+          vendor,
+          model: patch.model === undefined ? device.model : patch.model,
+          label: patch.label === undefined ? device.label : patch.label,
+          lines: patch.lines ? await resolveLines(patch.lines, maxLines) : device.lines,
+          updatedAt: at,
+          rev: device.rev + 1,
+        };
+        // Fewer lines than before is fine, more than the (new) vendor allows is not.
+        if (!patch.lines) await resolveLines(next.lines, maxLines);
+        const fields = (['vendor', 'model', 'label', 'lines'] as const).filter(
+          (k) => JSON.stringify(device[k]) !== JSON.stringify(next[k]),
+        );
+        if (fields.length === 0) return { ops: [], result: publicDevice(device) };
+        return {
+          ops: [
+            { op: 'update-device', record: next, expectRev: device.rev },
+            auditOp(actor, at, 'device.updated', target(mac), { fields, lines: next.lines }),
+          ],
+          result: publicDevice(next),
+        };
+      });
+    },
+
+    async remove(actor: Actor, mac: Mac) {
+      await runChange(async () => {
+        const device = await load(mac);
+        const at = clock().toISOString();
+        return {
+          ops: [{ op: 'delete-device', mac, expectRev: device.rev }, auditOp(actor, at, 'device.deleted', target(mac))],
+          result: undefined,
+        };
+      });
+    },
+  };
+}

@@ -1,0 +1,230 @@
+// Extension use cases: create, change and delete SIP accounts, and the only
+// code that opens, sets or generates a secret. Every secret reveal and change
+// is audited in the same batch as the change itself.
+import { deviceStatus } from '../domain/device.ts';
+import { Conflict, NotFound } from '../domain/errors.ts';
+import {
+  defaultPort,
+  publicExtension,
+  type ExtensionRecord,
+  type OutboundProxy,
+  type SipServer,
+  type Transport,
+} from '../domain/extension.ts';
+import { assertValidSecret, generateSecret } from '../domain/secret.ts';
+import type { SecretBox } from '../domain/secret-box.ts';
+import type { Actor } from '../domain/token.ts';
+import type { Store } from '../storage/store.ts';
+import { auditOp } from './audit-log.ts';
+import type { RunChange } from './change-runner.ts';
+
+export interface ExtensionsDeps {
+  store: Store;
+  box: SecretBox;
+  clock: () => Date;
+  runChange: RunChange;
+}
+
+export interface CreateExtension {
+  number: string;
+  displayName?: string;
+  authUsername?: string;
+  secret?: string;
+  server: { host: string; port?: number; transport?: Transport };
+  outboundProxy?: { host: string; port?: number } | null;
+  label?: string | null;
+}
+
+export interface UpdateExtension {
+  displayName?: string;
+  authUsername?: string;
+  server?: { host?: string; port?: number; transport?: Transport };
+  outboundProxy?: { host: string; port?: number } | null;
+  label?: string | null;
+}
+
+/** Associated data binding a sealed secret to its extension. */
+export const secretContext = (number: string) => `extension:${number}:secret`;
+const target = (number: string) => `extension:${number}`;
+
+export type Extensions = ReturnType<typeof createExtensions>;
+
+export function createExtensions({ store, box, clock, runChange }: ExtensionsDeps) {
+  async function load(number: string): Promise<ExtensionRecord> {
+    const ext = await store.getExtension(number);
+    if (!ext) throw new NotFound(`extension ${number} does not exist`, 'extension-not-found');
+    return ext;
+  }
+
+  async function affectedDevices(number: string) {
+    const devices = await store.listDevices({ extension: number });
+    return devices.map((d) => ({ mac: d.mac, status: deviceStatus(d) }));
+  }
+
+  async function changeSecret(actor: Actor, number: string, secret: string, method: 'set' | 'generate') {
+    const version = await runChange(async () => {
+      const ext = await load(number);
+      const at = clock().toISOString();
+      const next: ExtensionRecord = {
+        ...ext,
+        secretSealed: box.seal(secret, secretContext(number)),
+        secretVersion: ext.secretVersion + 1,
+        updatedAt: at,
+        rev: ext.rev + 1,
+      };
+      return {
+        ops: [
+          { op: 'update-extension', record: next, expectRev: ext.rev },
+          auditOp(actor, at, 'secret.changed', target(number), { version: next.secretVersion, method }),
+        ],
+        result: next.secretVersion,
+      };
+    });
+    return { version, devices: await affectedDevices(number) };
+  }
+
+  return {
+    async list() {
+      return (await store.listExtensions()).map(publicExtension);
+    },
+
+    async get(number: string) {
+      const ext = await load(number);
+      const devices = await store.listDevices({ extension: number });
+      return {
+        ...publicExtension(ext),
+        devices: devices.flatMap((d) =>
+          d.lines
+            .filter((l) => l.extension === number)
+            .map((l) => ({ mac: d.mac, vendor: d.vendor, line: l.line, status: deviceStatus(d) })),
+        ),
+      };
+    },
+
+    async create(actor: Actor, input: CreateExtension) {
+      const secret = input.secret === undefined ? generateSecret() : assertValidSecret(input.secret);
+      return runChange(async () => {
+        if (await store.getExtension(input.number)) {
+          throw new Conflict('extension-exists', `extension ${input.number} already exists`);
+        }
+        const at = clock().toISOString();
+        const record: ExtensionRecord = {
+          number: input.number,
+          displayName: input.displayName ?? input.number,
+          authUsername: input.authUsername ?? input.number,
+          secretSealed: box.seal(secret, secretContext(input.number)),
+          secretVersion: 1,
+          server: resolveServer(input.server),
+          outboundProxy: resolveProxy(input.outboundProxy),
+          label: input.label ?? null,
+          createdAt: at,
+          updatedAt: at,
+          rev: 1,
+        };
+        return {
+          ops: [
+            { op: 'insert-extension', record },
+            auditOp(actor, at, 'extension.created', target(record.number), {
+              secretVersion: 1,
+              secretGenerated: input.secret === undefined,
+            }),
+          ],
+          result: publicExtension(record),
+        };
+      });
+    },
+
+    async update(actor: Actor, number: string, patch: UpdateExtension) {
+      return runChange(async () => {
+        const ext = await load(number);
+        const at = clock().toISOString();
+        const next: ExtensionRecord = {
+          ...ext,
+          displayName: patch.displayName ?? ext.displayName,
+          authUsername: patch.authUsername ?? ext.authUsername,
+          server: patch.server ? mergeServer(ext.server, patch.server) : ext.server,
+          outboundProxy: patch.outboundProxy === undefined ? ext.outboundProxy : resolveProxy(patch.outboundProxy),
+          label: patch.label === undefined ? ext.label : patch.label,
+          updatedAt: at,
+          rev: ext.rev + 1,
+        };
+        const changed = changedFields(ext, next);
+        if (changed.length === 0) return { ops: [], result: publicExtension(ext) };
+        return {
+          ops: [
+            { op: 'update-extension', record: next, expectRev: ext.rev },
+            auditOp(actor, at, 'extension.updated', target(number), { fields: changed }),
+          ],
+          result: publicExtension(next),
+        };
+      });
+    },
+
+    async remove(actor: Actor, number: string) {
+      await runChange(async () => {
+        const ext = await load(number);
+        const users = await store.listDevices({ extension: number });
+        if (users.length > 0) {
+          throw new Conflict(
+            'extension-in-use',
+            `extension ${number} is used by ${users.length} device(s): ${users.map((d) => d.mac).join(', ')}`,
+          );
+        }
+        const at = clock().toISOString();
+        return {
+          ops: [
+            { op: 'delete-extension', number, expectRev: ext.rev },
+            auditOp(actor, at, 'extension.deleted', target(number)),
+          ],
+          result: undefined,
+        };
+      });
+    },
+
+    async revealSecret(actor: Actor, number: string) {
+      return runChange(async () => {
+        const ext = await load(number);
+        const secret = box.open(ext.secretSealed, secretContext(number));
+        return {
+          ops: [
+            auditOp(actor, clock().toISOString(), 'secret.revealed', target(number), { version: ext.secretVersion }),
+          ],
+          result: { secret, version: ext.secretVersion },
+        };
+      });
+    },
+
+    setSecret(actor: Actor, number: string, secret: string) {
+      return changeSecret(actor, number, assertValidSecret(secret), 'set');
+    },
+
+    generateSecret(actor: Actor, number: string) {
+      return changeSecret(actor, number, generateSecret(), 'generate');
+    },
+  };
+}
+
+function resolveServer(s: CreateExtension['server']): SipServer {
+  const transport = s.transport ?? 'udp';
+  return { host: s.host, port: s.port ?? defaultPort(transport), transport };
+}
+
+/** A port that was the old transport's default follows a change of transport. */
+function mergeServer(old: SipServer, patch: NonNullable<UpdateExtension['server']>): SipServer {
+  const transport = patch.transport ?? old.transport;
+  const keptDefault = old.port === defaultPort(old.transport);
+  return {
+    host: patch.host ?? old.host,
+    transport,
+    port: patch.port ?? (keptDefault ? defaultPort(transport) : old.port),
+  };
+}
+
+function resolveProxy(p: CreateExtension['outboundProxy']): OutboundProxy | null {
+  return p ? { host: p.host, port: p.port ?? 5060 } : null;
+}
+
+function changedFields(a: ExtensionRecord, b: ExtensionRecord): string[] {
+  const keys = ['displayName', 'authUsername', 'server', 'outboundProxy', 'label'] as const;
+  return keys.filter((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k]));
+}

@@ -1,0 +1,221 @@
+// The embedded default store: one SQLite file in WAL mode under the data
+// directory. better-sqlite3 is synchronous, so every commit() runs as one
+// SQLite transaction that no other request can interleave with.
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import type { AuditEvent, AuditQuery } from '../domain/audit.ts';
+import type { DeviceRecord } from '../domain/device.ts';
+import type { ExtensionRecord } from '../domain/extension.ts';
+import type { TokenRecord } from '../domain/token.ts';
+import { migrate } from './sqlite-schema.ts';
+import {
+  BrokenReference,
+  DuplicateKey,
+  RevisionMismatch,
+  type DeviceQuery,
+  type Store,
+  type WriteOp,
+} from './store.ts';
+
+export const DB_FILE = 'provisioning.db';
+
+export function openSqliteStore(dataDir: string): Store {
+  const file = path.join(dataDir, DB_FILE);
+  // SQLite gives the -wal and -shm files the mode of the database file, so
+  // creating it 0600 first keeps every file with secrets private to us.
+  fs.closeSync(fs.openSync(file, 'a', 0o600));
+  fs.chmodSync(file, 0o600);
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  // FULL: an acknowledged API write survives a power cut, not only a crash.
+  db.pragma('synchronous = FULL');
+  db.pragma('foreign_keys = ON');
+  db.pragma('busy_timeout = 5000');
+  migrate(db);
+  return new SqliteStore(db);
+}
+
+type Row = { doc: string };
+const parse = <T>(row: Row | undefined): T | null => (row ? (JSON.parse(row.doc) as T) : null);
+const parseAll = <T>(rows: Row[]): T[] => rows.map((r) => JSON.parse(r.doc) as T);
+
+class SqliteStore implements Store {
+  private readonly q;
+  private readonly applyBatch: (ops: WriteOp[]) => void;
+
+  constructor(private readonly db: Database.Database) {
+    this.q = {
+      getMeta: db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?'),
+      initMeta: db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING'),
+      getExtension: db.prepare<[string], Row>('SELECT doc FROM extensions WHERE number = ?'),
+      listExtensions: db.prepare<[], Row>('SELECT doc FROM extensions ORDER BY number'),
+      extensionExists: db.prepare<[string], { one: number }>('SELECT 1 AS one FROM extensions WHERE number = ?'),
+      insertExtension: db.prepare('INSERT INTO extensions (number, rev, doc) VALUES (?, ?, ?)'),
+      updateExtension: db.prepare('UPDATE extensions SET rev = ?, doc = ? WHERE number = ? AND rev = ?'),
+      deleteExtension: db.prepare('DELETE FROM extensions WHERE number = ? AND rev = ?'),
+      extensionInUse: db.prepare<[string], { one: number }>('SELECT 1 AS one FROM device_lines WHERE extension = ? LIMIT 1'),
+      getDevice: db.prepare<[string], Row>('SELECT doc FROM devices WHERE mac = ?'),
+      insertDevice: db.prepare('INSERT INTO devices (mac, vendor, rev, doc) VALUES (?, ?, ?, ?)'),
+      updateDevice: db.prepare('UPDATE devices SET vendor = ?, rev = ?, doc = ? WHERE mac = ? AND rev = ?'),
+      deleteDevice: db.prepare('DELETE FROM devices WHERE mac = ? AND rev = ?'),
+      deleteLines: db.prepare('DELETE FROM device_lines WHERE mac = ?'),
+      insertLine: db.prepare('INSERT INTO device_lines (mac, line, extension) VALUES (?, ?, ?)'),
+      findToken: db.prepare<[string], Row>('SELECT doc FROM tokens WHERE hash = ?'),
+      getToken: db.prepare<[string], Row>('SELECT doc FROM tokens WHERE id = ?'),
+      listTokens: db.prepare<[], Row>("SELECT doc FROM tokens ORDER BY json_extract(doc, '$.createdAt'), id"),
+      insertToken: db.prepare('INSERT INTO tokens (id, hash, doc) VALUES (?, ?, ?)'),
+      deleteToken: db.prepare('DELETE FROM tokens WHERE id = ?'),
+      insertAudit: db.prepare('INSERT INTO audit (at, action, target, doc) VALUES (?, ?, ?, ?)'),
+    };
+    this.applyBatch = db.transaction((ops: WriteOp[]) => {
+      for (const op of ops) this.apply(op);
+    });
+  }
+
+  async ping(): Promise<void> {
+    this.db.prepare('SELECT 1').get();
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+
+  async getMeta(key: string): Promise<string | null> {
+    return this.q.getMeta.get(key)?.value ?? null;
+  }
+
+  async initMeta(key: string, value: string): Promise<string> {
+    this.q.initMeta.run(key, value);
+    return this.q.getMeta.get(key)!.value;
+  }
+
+  async getExtension(number: string): Promise<ExtensionRecord | null> {
+    return parse(this.q.getExtension.get(number));
+  }
+
+  async listExtensions(): Promise<ExtensionRecord[]> {
+    return parseAll(this.q.listExtensions.all());
+  }
+
+  async getDevice(mac: string): Promise<DeviceRecord | null> {
+    return parse(this.q.getDevice.get(mac));
+  }
+
+  async listDevices(query: DeviceQuery = {}): Promise<DeviceRecord[]> {
+    const where: string[] = [];
+    const args: string[] = [];
+    if (query.vendor !== undefined) {
+      where.push('vendor = ?');
+      args.push(query.vendor);
+    }
+    if (query.extension !== undefined) {
+      where.push('mac IN (SELECT mac FROM device_lines WHERE extension = ?)');
+      args.push(query.extension);
+    }
+    const sql = `SELECT doc FROM devices ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY mac`;
+    return parseAll(this.db.prepare<string[], Row>(sql).all(...args));
+  }
+
+  async findTokenByHash(hash: string): Promise<TokenRecord | null> {
+    return parse(this.q.findToken.get(hash));
+  }
+
+  async getToken(id: string): Promise<TokenRecord | null> {
+    return parse(this.q.getToken.get(id));
+  }
+
+  async listTokens(): Promise<TokenRecord[]> {
+    return parseAll(this.q.listTokens.all());
+  }
+
+  async listAudit(query: AuditQuery): Promise<AuditEvent[]> {
+    const where: string[] = [];
+    const args: (string | number)[] = [];
+    if (query.action !== undefined) {
+      where.push('action = ?');
+      args.push(query.action);
+    }
+    if (query.target !== undefined) {
+      // "1001" finds "extension:1001"; "extension:1001" finds only that.
+      where.push(query.target.includes(':') ? 'target = ?' : "substr(target, instr(target, ':') + 1) = ?");
+      args.push(query.target);
+    }
+    if (query.beforeId !== undefined) {
+      where.push('id < ?');
+      args.push(query.beforeId);
+    }
+    const sql = `SELECT id, doc FROM audit ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id DESC LIMIT ?`;
+    const rows = this.db.prepare<(string | number)[], Row & { id: number }>(sql).all(...args, query.limit);
+    return rows.map((r) => ({ ...(JSON.parse(r.doc) as AuditEvent), id: r.id }));
+  }
+
+  async commit(ops: WriteOp[]): Promise<void> {
+    if (ops.length === 0) return;
+    this.applyBatch(ops);
+  }
+
+  private apply(op: WriteOp): void {
+    const q = this.q;
+    switch (op.op) {
+      case 'insert-extension':
+        if (q.extensionExists.get(op.record.number)) throw new DuplicateKey('extension', op.record.number);
+        q.insertExtension.run(op.record.number, op.record.rev, JSON.stringify(op.record));
+        return;
+      case 'update-extension':
+        expectChanged(
+          q.updateExtension.run(op.record.rev, JSON.stringify(op.record), op.record.number, op.expectRev).changes,
+          'extension',
+          op.record.number,
+        );
+        return;
+      case 'delete-extension':
+        if (q.extensionInUse.get(op.number)) throw new BrokenReference(op.number, 'in-use');
+        expectChanged(q.deleteExtension.run(op.number, op.expectRev).changes, 'extension', op.number);
+        return;
+      case 'insert-device':
+        if (q.getDevice.get(op.record.mac)) throw new DuplicateKey('device', op.record.mac);
+        q.insertDevice.run(op.record.mac, op.record.vendor, op.record.rev, JSON.stringify(op.record));
+        this.writeLines(op.record);
+        return;
+      case 'update-device':
+        expectChanged(
+          q.updateDevice.run(op.record.vendor, op.record.rev, JSON.stringify(op.record), op.record.mac, op.expectRev)
+            .changes,
+          'device',
+          op.record.mac,
+        );
+        this.writeLines(op.record);
+        return;
+      case 'delete-device':
+        expectChanged(q.deleteDevice.run(op.mac, op.expectRev).changes, 'device', op.mac);
+        return;
+      case 'insert-token':
+        if (q.findToken.get(op.record.hash) || q.getToken.get(op.record.id)) {
+          throw new DuplicateKey('token', op.record.id);
+        }
+        q.insertToken.run(op.record.id, op.record.hash, JSON.stringify(op.record));
+        return;
+      case 'delete-token':
+        q.deleteToken.run(op.id);
+        return;
+      case 'audit': {
+        const { id: _ignored, ...event } = op.event;
+        q.insertAudit.run(event.at, event.action, event.target, JSON.stringify(event));
+        return;
+      }
+    }
+  }
+
+  private writeLines(device: DeviceRecord): void {
+    this.q.deleteLines.run(device.mac);
+    for (const l of device.lines) {
+      if (!this.q.extensionExists.get(l.extension)) throw new BrokenReference(l.extension, 'missing');
+      this.q.insertLine.run(device.mac, l.line, l.extension);
+    }
+  }
+}
+
+function expectChanged(changes: number, entity: string, key: string): void {
+  if (changes !== 1) throw new RevisionMismatch(entity, key);
+}

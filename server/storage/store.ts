@@ -1,0 +1,82 @@
+// The Store port: everything the server keeps, behind an async interface that
+// both the embedded SQLite store and the MongoDB store implement. Records go
+// in and come out as plain objects; secrets arrive already sealed.
+//
+// Writes go through commit(): one batch of operations applied all-or-nothing.
+// Each mutable record carries `rev`; an update or delete names the rev it was
+// planned from, and a batch whose rev no longer matches is refused whole with
+// RevisionMismatch so the use case can re-plan on fresh data. This is what
+// keeps read-modify-write correct across several server instances.
+import type { AuditEvent, AuditQuery } from '../domain/audit.ts';
+import type { DeviceRecord } from '../domain/device.ts';
+import type { ExtensionRecord } from '../domain/extension.ts';
+import type { TokenRecord } from '../domain/token.ts';
+
+export type WriteOp =
+  | { op: 'insert-extension'; record: ExtensionRecord }
+  | { op: 'update-extension'; record: ExtensionRecord; expectRev: number }
+  | { op: 'delete-extension'; number: string; expectRev: number }
+  | { op: 'insert-device'; record: DeviceRecord }
+  | { op: 'update-device'; record: DeviceRecord; expectRev: number }
+  | { op: 'delete-device'; mac: string; expectRev: number }
+  | { op: 'insert-token'; record: TokenRecord }
+  | { op: 'delete-token'; id: string }
+  | { op: 'audit'; event: AuditEvent };
+
+export interface DeviceQuery {
+  vendor?: string;
+  /** Devices with at least one line on this extension. */
+  extension?: string;
+}
+
+export interface Store {
+  ping(): Promise<void>;
+  close(): Promise<void>;
+
+  /** Small named values the server keeps about itself (e.g. the key check). */
+  getMeta(key: string): Promise<string | null>;
+  /** Sets the value unless one exists; returns whichever value is stored. */
+  initMeta(key: string, value: string): Promise<string>;
+
+  getExtension(number: string): Promise<ExtensionRecord | null>;
+  listExtensions(): Promise<ExtensionRecord[]>;
+
+  getDevice(mac: string): Promise<DeviceRecord | null>;
+  listDevices(query?: DeviceQuery): Promise<DeviceRecord[]>;
+
+  findTokenByHash(hash: string): Promise<TokenRecord | null>;
+  getToken(id: string): Promise<TokenRecord | null>;
+  listTokens(): Promise<TokenRecord[]>;
+
+  /** Newest first. */
+  listAudit(query: AuditQuery): Promise<AuditEvent[]>;
+
+  commit(ops: WriteOp[]): Promise<void>;
+}
+
+/** A unique key (extension number, MAC, token hash) already exists. */
+export class DuplicateKey extends Error {
+  constructor(readonly entity: 'extension' | 'device' | 'token', readonly key: string) {
+    super(`${entity} ${key} already exists`);
+    this.name = 'DuplicateKey';
+  }
+}
+
+/** The record changed (or vanished) since the batch was planned. */
+export class RevisionMismatch extends Error {
+  constructor(readonly entity: string, readonly key: string) {
+    super(`${entity} ${key} changed while the change was being planned`);
+    this.name = 'RevisionMismatch';
+  }
+}
+
+/**
+ * Device lines and extensions would disagree: a line pointing at a missing
+ * extension, or an extension deleted while a line still points at it.
+ */
+export class BrokenReference extends Error {
+  constructor(readonly extension: string, readonly kind: 'missing' | 'in-use') {
+    super(kind === 'missing' ? `extension ${extension} does not exist` : `extension ${extension} is used by a device`);
+    this.name = 'BrokenReference';
+  }
+}
