@@ -82,7 +82,9 @@ async function start(): Promise<void> {
   } catch (err) {
     return fail(err, log);
   }
-  log.info({ url: config.publicUrl, dataDir: config.dataDir, port: config.port }, 'listening');
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  log.info({ url: config.publicUrl, dataDir: config.dataDir, port }, 'listening');
 
   const stop = (signal: string) => {
     log.info({ signal }, 'shutting down');

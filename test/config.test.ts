@@ -1,0 +1,53 @@
+// A bad configuration stops the boot: exit code 1, one line naming the
+// variable, and never the value of a secret-bearing variable.
+import { randomBytes } from 'node:crypto';
+import test from 'ava';
+import { ConfigError, loadConfig } from '../server/config.ts';
+import { runToExit } from './helpers/process.ts';
+import { startServer, tempDir } from './helpers/server.ts';
+
+const refusals: [string, Record<string, string>, string, RegExp][] = [
+  ['a PORT that is not a number', { PORT: 'eighty' }, 'PORT', /whole number/],
+  ['a PORT out of range', { PORT: '70000' }, 'PORT', /whole number/],
+  ['a data directory under a file', { PROV_DATA_DIR: '/dev/null/data' }, 'PROV_DATA_DIR', /not a writable directory/],
+  ['a malformed PROV_SECRET_KEY', { PROV_SECRET_KEY: 'not-base64-at-all!' }, 'PROV_SECRET_KEY', /base64 of exactly 32 bytes/],
+  ['a PROV_SECRET_KEY of 16 bytes', { PROV_SECRET_KEY: randomBytes(16).toString('base64') }, 'PROV_SECRET_KEY', /32 bytes/],
+  ['a short PROV_ADMIN_TOKEN', { PROV_ADMIN_TOKEN: 'abc123' }, 'PROV_ADMIN_TOKEN', /at least 20/],
+  ['a PROV_PUBLIC_URL that is not a URL', { PROV_PUBLIC_URL: 'pbx.example.com' }, 'PROV_PUBLIC_URL', /url/i],
+];
+
+for (const [what, env, variable, problem] of refusals) {
+  test(`the boot stops on ${what}`, async (t) => {
+    const run = await runToExit({ PROV_DATA_DIR: tempDir(), ...env });
+    t.is(run.code, 1);
+    const lines = run.stderr.trim().split('\n');
+    t.is(lines.length, 1, run.stderr);
+    t.true(lines[0]!.startsWith(`config error: ${variable} `), lines[0]);
+    t.regex(lines[0]!, problem);
+    if (variable === 'PROV_SECRET_KEY' || variable === 'PROV_ADMIN_TOKEN') {
+      t.false(run.stderr.includes(env[variable]!), 'a secret variable was echoed');
+    }
+  });
+}
+
+test('a data directory sealed with another key refuses to start', async (t) => {
+  const dataDir = tempDir();
+  const first = await startServer({ dataDir, env: { PROV_SECRET_KEY: randomBytes(32).toString('base64') } });
+  await first.close();
+  const run = await runToExit({ PROV_DATA_DIR: dataDir, PROV_SECRET_KEY: randomBytes(32).toString('base64') });
+  t.is(run.code, 1);
+  t.regex(run.stderr.trim(), /^config error: PROV_SECRET_KEY is not the key this data directory was sealed with$/);
+});
+
+test('defaults and values are read into a typed config', (t) => {
+  const key = randomBytes(32);
+  const c = loadConfig({ PORT: '9000', HOST: '127.0.0.1', PROV_SECRET_KEY: key.toString('base64'), PORT_UNUSED: 'x' });
+  t.is(c.port, 9000);
+  t.is(c.publicUrl, 'http://127.0.0.1:9000');
+  t.true(c.secretKey!.equals(key));
+  t.is(c.adminToken, null);
+  t.true(c.dataDir.endsWith('/data'));
+  t.is(loadConfig({ PROV_PUBLIC_URL: 'https://prov.example.com/' }).publicUrl, 'https://prov.example.com');
+  t.is(loadConfig({ PORT: '' }).port, 8080, 'an empty variable counts as unset');
+  t.throws(() => loadConfig({ LOG_LEVEL: 'loud' }), { instanceOf: ConfigError, message: /^LOG_LEVEL / });
+});

@@ -1,0 +1,85 @@
+// Runs the server as a real process, the way `npm start` does.
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const MAIN = path.join(ROOT, 'server/main.ts');
+
+export interface Exited {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function spawnServer(env: Record<string, string>): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', MAIN], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
+/** Runs a server that is expected to stop by itself (a refused boot). */
+export function runToExit(env: Record<string, string>, timeoutMs = 30_000): Promise<Exited> {
+  return new Promise((resolve, reject) => {
+    const child = spawnServer(env);
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (d) => (stdout += d));
+    child.stderr!.on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`server did not exit within ${timeoutMs} ms; stdout: ${stdout}`));
+    }, timeoutMs);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+export interface Running {
+  url: string;
+  output: () => string;
+  /** Sends SIGTERM and waits for the exit code. */
+  stop: () => Promise<number | null>;
+}
+
+/** Starts a server and resolves once it logs that it is listening. */
+export function startProcess(env: Record<string, string>, timeoutMs = 30_000): Promise<Running> {
+  return new Promise((resolve, reject) => {
+    const child = spawnServer(env);
+    let out = '';
+    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`server did not start within ${timeoutMs} ms: ${out}`));
+    }, timeoutMs);
+    const onData = (d: Buffer) => {
+      out += d;
+      const listening = out.split('\n').map(tryJson).find((l) => l?.msg === 'listening');
+      if (!listening) return;
+      clearTimeout(timer);
+      resolve({
+        url: `http://127.0.0.1:${listening.port}`,
+        output: () => out,
+        stop: () => {
+          child.kill('SIGTERM');
+          return exited;
+        },
+      });
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', (d) => (out += d));
+    void exited.then((code) => reject(new Error(`server exited with ${code} before listening: ${out}`)));
+  });
+}
+
+function tryJson(line: string): any {
+  try {
+    return JSON.parse(line);
+  } catch {
+    return null;
+  }
+}

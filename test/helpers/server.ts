@@ -1,0 +1,93 @@
+// Starts the real server (assembled exactly as main.ts does) on a real port
+// over a fresh data directory, and records every log line it writes.
+import fs from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import pino from 'pino';
+import { loadConfig } from '../../server/config.ts';
+import { ADMIN_TOKEN_FILE, assemble } from '../../server/main.ts';
+
+export interface TestServer {
+  url: string;
+  dataDir: string;
+  adminToken: string;
+  logs: string[];
+  api: (method: string, path: string, options?: RequestOptions) => Promise<ApiResponse>;
+  close: () => Promise<void>;
+}
+
+export interface RequestOptions {
+  body?: unknown;
+  /** Sent as-is instead of JSON.stringify(body). */
+  raw?: string;
+  /** Bearer token; defaults to the admin token, null sends none. */
+  token?: string | null;
+  headers?: Record<string, string>;
+}
+
+export interface ApiResponse {
+  status: number;
+  headers: Headers;
+  text: string;
+  json: any;
+}
+
+export function tempDir(prefix = 'prov-test-'): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+export async function startServer(
+  options: { dataDir?: string; env?: Record<string, string>; clock?: () => Date } = {},
+): Promise<TestServer> {
+  const dataDir = options.dataDir ?? tempDir();
+  const config = loadConfig({ PROV_DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', ...options.env });
+  const logs: string[] = [];
+  const log = pino({ level: 'debug' }, { write: (line: string) => void logs.push(line) });
+  const built = await assemble(config, { log, clock: options.clock });
+  const server: Server = await new Promise((resolve) => {
+    const s = built.app.listen(0, '127.0.0.1', () => resolve(s));
+  });
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const tokenFile = path.join(dataDir, ADMIN_TOKEN_FILE);
+  const adminToken = options.env?.PROV_ADMIN_TOKEN ?? fs.readFileSync(tokenFile, 'utf8').trim();
+
+  async function api(method: string, urlPath: string, o: RequestOptions = {}): Promise<ApiResponse> {
+    const headers: Record<string, string> = { ...o.headers };
+    const token = o.token === undefined ? adminToken : o.token;
+    if (token !== null) headers.authorization = `Bearer ${token}`;
+    let body: string | undefined = o.raw;
+    if (o.body !== undefined) {
+      body = JSON.stringify(o.body);
+      headers['content-type'] ??= 'application/json';
+    }
+    const res = await fetch(url + urlPath, { method, headers, body });
+    const text = await res.text();
+    let json: unknown = undefined;
+    try {
+      json = text ? JSON.parse(text) : undefined;
+    } catch {
+      json = undefined;
+    }
+    return { status: res.status, headers: res.headers, text, json };
+  }
+
+  return {
+    url,
+    dataDir,
+    adminToken,
+    logs,
+    api,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+      await built.close();
+    },
+  };
+}
+
+/** A valid extension body, with overrides. */
+export function extensionBody(number: string, extra: Record<string, unknown> = {}) {
+  return { number, server: { host: 'pbx.example.com' }, ...extra };
+}
