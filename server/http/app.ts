@@ -9,6 +9,7 @@ import type { Extensions } from '../provisioning/extensions.ts';
 import type { Tokens } from '../provisioning/tokens.ts';
 import type { Store } from '../storage/store.ts';
 import { adminRouter } from './admin-api.ts';
+import { bearerAuth } from './auth.ts';
 import { errorMiddleware } from './errors.ts';
 import { requestLog } from './request-log.ts';
 
@@ -50,6 +51,10 @@ export function createApp({ services, store, log, proxy = false }: AppDeps): Koa
   });
   app.use(health.routes());
 
+  // Authentication comes before routing, so that without a valid token no
+  // path, method or OPTIONS answer tells what the API has.
+  const auth = bearerAuth(services.tokens.authenticate);
+  app.use((ctx, next) => (ctx.path === '/api' || ctx.path.startsWith('/api/') ? auth(ctx, next) : next()));
   const api = adminRouter(services);
   app.use(api.routes());
   app.use(api.allowedMethods({ throw: true }));

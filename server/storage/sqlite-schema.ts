@@ -46,13 +46,18 @@ const MIGRATIONS: string[] = [
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
-export function migrate(db: Database.Database): void {
+export function assertKnownSchema(db: Database.Database): number {
   const current = db.pragma('user_version', { simple: true }) as number;
   if (current > SCHEMA_VERSION) {
     throw new Error(
       `the database has schema version ${current}, newer than this server's ${SCHEMA_VERSION}; upgrade the server`,
     );
   }
+  return current;
+}
+
+export function migrate(db: Database.Database): void {
+  const current = assertKnownSchema(db);
   for (let v = current; v < SCHEMA_VERSION; v++) {
     db.transaction(() => {
       db.exec(MIGRATIONS[v]!);

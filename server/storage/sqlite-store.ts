@@ -8,7 +8,8 @@ import type { AuditEvent, AuditQuery } from '../domain/audit.ts';
 import type { DeviceRecord } from '../domain/device.ts';
 import type { ExtensionRecord } from '../domain/extension.ts';
 import type { TokenRecord } from '../domain/token.ts';
-import { migrate } from './sqlite-schema.ts';
+import { StoreUnavailable } from '../domain/errors.ts';
+import { assertKnownSchema, migrate } from './sqlite-schema.ts';
 import {
   BrokenReference,
   DuplicateKey,
@@ -27,12 +28,20 @@ export function openSqliteStore(dataDir: string): Store {
   fs.closeSync(fs.openSync(file, 'a', 0o600));
   fs.chmodSync(file, 0o600);
   const db = new Database(file);
-  db.pragma('journal_mode = WAL');
-  // FULL: an acknowledged API write survives a power cut, not only a crash.
-  db.pragma('synchronous = FULL');
-  db.pragma('foreign_keys = ON');
-  db.pragma('busy_timeout = 5000');
-  migrate(db);
+  try {
+    // Refuse a newer file before any pragma below writes to it.
+    assertKnownSchema(db);
+    db.pragma('journal_mode = WAL');
+    // FULL: an acknowledged API write survives a power cut, not only a crash.
+    db.pragma('synchronous = FULL');
+    db.pragma('foreign_keys = ON');
+    // better-sqlite3 waits synchronously, so a long wait would stall every request.
+    db.pragma('busy_timeout = 2000');
+    migrate(db);
+  } catch (err) {
+    db.close();
+    throw err;
+  }
   return new SqliteStore(db);
 }
 
@@ -42,7 +51,7 @@ const parseAll = <T>(rows: Row[]): T[] => rows.map((r) => JSON.parse(r.doc) as T
 
 class SqliteStore implements Store {
   private readonly q;
-  private readonly applyBatch: (ops: WriteOp[]) => void;
+  private readonly applyBatch: Database.Transaction<(ops: WriteOp[]) => void>;
 
   constructor(private readonly db: Database.Database) {
     this.q = {
@@ -74,7 +83,11 @@ class SqliteStore implements Store {
   }
 
   async ping(): Promise<void> {
-    this.db.prepare('SELECT 1').get();
+    try {
+      this.db.prepare('SELECT 1').get();
+    } catch (err) {
+      throw engineTrouble(err) ?? err;
+    }
   }
 
   async close(): Promise<void> {
@@ -152,7 +165,13 @@ class SqliteStore implements Store {
 
   async commit(ops: WriteOp[]): Promise<void> {
     if (ops.length === 0) return;
-    this.applyBatch(ops);
+    try {
+      // IMMEDIATE takes the write lock up front, so the busy timeout applies
+      // instead of a read transaction failing at its first write.
+      this.applyBatch.immediate(ops);
+    } catch (err) {
+      throw engineTrouble(err) ?? err;
+    }
   }
 
   private apply(op: WriteOp): void {
@@ -214,6 +233,17 @@ class SqliteStore implements Store {
       this.q.insertLine.run(device.mac, l.line, l.extension);
     }
   }
+}
+
+/**
+ * A locked, full, read-only or failing database is the store being
+ * unavailable, not a bug: the transaction rolled back, so nothing was changed.
+ */
+function engineTrouble(err: unknown): StoreUnavailable | null {
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' && /^SQLITE_(BUSY|LOCKED|IOERR|FULL|READONLY|CANTOPEN)/.test(code)
+    ? new StoreUnavailable()
+    : null;
 }
 
 function expectChanged(changes: number, entity: string, key: string): void {
