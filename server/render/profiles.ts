@@ -1,20 +1,58 @@
 // Vendor profiles: what the server knows about each vendor, loaded from
-// vendor-profiles/*.json so that vendor knowledge is data, not code.
+// vendor-profiles/*.json so that vendor knowledge is data, not code. Adding a
+// model is a JSON edit; adding a vendor is a JSON file and its templates.
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { TRANSPORTS } from '../domain/extension.ts';
 
-const profileSchema = z.looseObject({
+const fileSpec = z.strictObject({
+  /** File name as phones ask for it; {mac} and {code} are filled in. */
+  name: z.string().regex(/^[A-Za-z0-9._{}-]+$/),
+  template: z.string().regex(/^[a-z0-9-]+(\.[a-z0-9]+)*$/),
+  /** device: one per device; vendor: one for all; model: one per model code. */
+  scope: z.enum(['device', 'vendor', 'model']),
+  /** Holds a SIP secret: its fetch marks the device synced, and it needs the device's credentials. */
+  credentials: z.boolean().default(false),
+  /** An unknown MAC asking for this file with this vendor's User-Agent is recorded as unassigned. */
+  detect: z.boolean().default(false),
+  /** Width to zero-pad {code} to. */
+  codeWidth: z.number().int().min(1).max(12).optional(),
+});
+
+const model = z.strictObject({
+  lines: z.number().int().min(1).max(256),
+  code: z.string().regex(/^[0-9A-Za-z]+$/).optional(),
+});
+
+const profileSchema = z.strictObject({
   id: z.string().regex(/^[a-z0-9-]+$/),
   name: z.string().min(1),
   kind: z.enum(['desk-phone', 'softphone']),
+  /** Encoder set the templates use (see render/encoders). */
+  format: z.string().min(1),
+  contentType: z.string().min(1),
   maxLines: z.number().int().min(1).max(256),
+  /** Regular expression with named groups model, firmware and (where sent) mac. */
+  userAgent: z.string().optional(),
+  transports: z.record(z.enum(TRANSPORTS), z.string()).optional(),
+  models: z.record(z.string(), model).default({}),
+  files: z.array(fileSpec).default([]),
+  /** Files the phone uploads with PUT (overrides and logs). */
+  uploads: z.array(z.strictObject({ name: z.string(), override: z.boolean().default(false) })).default([]),
+  /** Override parameters removed when a secret changes, so the server's secret wins. */
+  overrideCredentialKeys: z.array(z.string()).default([]),
+  /** Free settings handed to the templates as `settings`. */
+  settings: z.record(z.string(), z.unknown()).default({}),
 });
 
 export type VendorProfile = z.infer<typeof profileSchema>;
+export type FileSpec = z.infer<typeof fileSpec>;
+export type ModelSpec = z.infer<typeof model>;
 
 export interface Profiles {
   get(vendor: string): VendorProfile | undefined;
+  all(): VendorProfile[];
   /** Vendors whose phones are mapped by MAC. */
   deskPhoneVendors(): string[];
 }
@@ -23,14 +61,31 @@ export function loadProfiles(dir: string): Profiles {
   const byId = new Map<string, VendorProfile>();
   for (const file of fs.readdirSync(dir).filter((f) => f.endsWith('.json')).sort()) {
     const where = path.join(dir, file);
-    const parsed = profileSchema.safeParse(JSON.parse(fs.readFileSync(where, 'utf8')));
-    if (!parsed.success) {
-      throw new Error(`vendor profile ${where}: ${z.prettifyError(parsed.error)}`);
+    let raw: unknown;
+    try {
+      raw = JSON.parse(fs.readFileSync(where, 'utf8'));
+    } catch (err) {
+      throw new Error(`vendor profile ${where}: ${(err as Error).message}`);
     }
+    const parsed = profileSchema.safeParse(raw);
+    if (!parsed.success) throw new Error(`vendor profile ${where}: ${z.prettifyError(parsed.error)}`);
+    if (parsed.data.userAgent) new RegExp(parsed.data.userAgent);
     byId.set(parsed.data.id, parsed.data);
   }
   return {
     get: (vendor) => byId.get(vendor),
+    all: () => [...byId.values()],
     deskPhoneVendors: () => [...byId.values()].filter((p) => p.kind === 'desk-phone').map((p) => p.id),
   };
+}
+
+/** The profile's model key for a name an admin or a User-Agent gives: "t46s", "VVX 450", "VVX_450". */
+export function findModel(profile: VendorProfile, name: string): string | undefined {
+  const squash = (s: string) => s.toUpperCase().replace(/[\s_-]+/g, '');
+  const wanted = squash(name);
+  return Object.keys(profile.models).find((k) => squash(k) === wanted);
+}
+
+export function linesFor(profile: VendorProfile, modelKey: string | null): number {
+  return (modelKey && profile.models[modelKey]?.lines) || profile.maxLines;
 }

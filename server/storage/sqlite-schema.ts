@@ -42,6 +42,39 @@ const MIGRATIONS: string[] = [
   CREATE INDEX audit_action ON audit (action, id);
   CREATE INDEX audit_target ON audit (target, id);
   `,
+  `
+  -- Rendered files, sealed: a body can hold a SIP secret. owner is a MAC or vendor:<id>.
+  CREATE TABLE renders (
+    owner TEXT NOT NULL,
+    file TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    rendered_at TEXT NOT NULL,
+    sealed_body TEXT NOT NULL,
+    PRIMARY KEY (owner, file)
+  ) STRICT;
+  -- Files phones upload (overrides, logs), sealed: a handset override can hold a password.
+  CREATE TABLE uploads (
+    mac TEXT NOT NULL REFERENCES devices (mac) ON DELETE CASCADE,
+    file TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    sealed_body TEXT NOT NULL,
+    PRIMARY KEY (mac, file)
+  ) STRICT;
+  -- Last fetch of each device's credential-bearing file, apart from the device
+  -- row so that phone fetches and admin edits never overwrite each other.
+  CREATE TABLE fetches (
+    mac TEXT PRIMARY KEY REFERENCES devices (mac) ON DELETE CASCADE,
+    version INTEGER NOT NULL,
+    at TEXT NOT NULL,
+    ip TEXT NOT NULL,
+    user_agent TEXT NOT NULL,
+    file TEXT NOT NULL
+  ) STRICT;
+  ALTER TABLE devices ADD COLUMN line_count INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE devices ADD COLUMN created_at TEXT NOT NULL DEFAULT '';
+  UPDATE devices SET line_count = json_array_length(doc, '$.lines'), created_at = json_extract(doc, '$.createdAt');
+  CREATE INDEX devices_unassigned ON devices (line_count, created_at);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -15,7 +15,10 @@ import {
   DuplicateKey,
   RevisionMismatch,
   type DeviceQuery,
+  type FetchRecord,
+  type RenderRecord,
   type Store,
+  type UploadRecord,
   type WriteOp,
 } from './store.ts';
 
@@ -42,18 +45,62 @@ export function openSqliteStore(dataDir: string): Store {
     db.close();
     throw err;
   }
-  return new SqliteStore(db);
+  // Fetch records go through a second connection without fsync on commit: a
+  // fetch is not an acknowledged admin write, and a phone storm must not wait
+  // on the disk for each one. WAL keeps them crash-safe, if not power-safe.
+  const fetchDb = new Database(file);
+  fetchDb.pragma('synchronous = NORMAL');
+  fetchDb.pragma('foreign_keys = ON');
+  fetchDb.pragma('busy_timeout = 2000');
+  return new SqliteStore(db, fetchDb);
 }
 
 type Row = { doc: string };
 const parse = <T>(row: Row | undefined): T | null => (row ? (JSON.parse(row.doc) as T) : null);
 const parseAll = <T>(rows: Row[]): T[] => rows.map((r) => JSON.parse(r.doc) as T);
 
+type DeviceRow = Row & { f_version: number | null; f_at: string | null; f_ip: string; f_ua: string; f_file: string };
+const DEVICE_SELECT = `SELECT d.doc, f.version AS f_version, f.at AS f_at, f.ip AS f_ip, f.user_agent AS f_ua, f.file AS f_file
+  FROM devices d LEFT JOIN fetches f ON f.mac = d.mac`;
+
+function toDevice(row: DeviceRow): DeviceRecord {
+  return {
+    ...(JSON.parse(row.doc) as DeviceRecord),
+    fetchedVersion: row.f_version,
+    lastFetch: row.f_at === null ? null : { at: row.f_at, ip: row.f_ip, userAgent: row.f_ua, file: row.f_file },
+  };
+}
+
+/** The device document without the fetch state, which lives in its own table. */
+function deviceDoc(d: DeviceRecord): string {
+  const { fetchedVersion: _v, lastFetch: _f, ...doc } = d;
+  return JSON.stringify(doc);
+}
+
+type RenderRow = { owner: string; file: string; version: number; rendered_at: string; sealed_body: string };
+const toRender = (r: RenderRow): RenderRecord => ({
+  owner: r.owner,
+  file: r.file,
+  version: r.version,
+  renderedAt: r.rendered_at,
+  sealedBody: r.sealed_body,
+});
+type UploadRow = { mac: string; file: string; received_at: string; sealed_body: string };
+const toUpload = (r: UploadRow): UploadRecord => ({
+  mac: r.mac,
+  file: r.file,
+  receivedAt: r.received_at,
+  sealedBody: r.sealed_body,
+});
+
 class SqliteStore implements Store {
   private readonly q;
   private readonly applyBatch: Database.Transaction<(ops: WriteOp[]) => void>;
 
-  constructor(private readonly db: Database.Database) {
+  constructor(
+    private readonly db: Database.Database,
+    private readonly fetchDb: Database.Database,
+  ) {
     this.q = {
       getMeta: db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?'),
       initMeta: db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING'),
@@ -64,10 +111,40 @@ class SqliteStore implements Store {
       updateExtension: db.prepare('UPDATE extensions SET rev = ?, doc = ? WHERE number = ? AND rev = ?'),
       deleteExtension: db.prepare('DELETE FROM extensions WHERE number = ? AND rev = ?'),
       extensionInUse: db.prepare<[string], { one: number }>('SELECT 1 AS one FROM device_lines WHERE extension = ? LIMIT 1'),
-      getDevice: db.prepare<[string], Row>('SELECT doc FROM devices WHERE mac = ?'),
-      insertDevice: db.prepare('INSERT INTO devices (mac, vendor, rev, doc) VALUES (?, ?, ?, ?)'),
-      updateDevice: db.prepare('UPDATE devices SET vendor = ?, rev = ?, doc = ? WHERE mac = ? AND rev = ?'),
+      getDevice: db.prepare<[string], DeviceRow>(`${DEVICE_SELECT} WHERE d.mac = ?`),
+      deviceExists: db.prepare<[string], { one: number }>('SELECT 1 AS one FROM devices WHERE mac = ?'),
+      insertDevice: db.prepare(
+        'INSERT INTO devices (mac, vendor, rev, doc, line_count, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+      ),
+      updateDevice: db.prepare(
+        'UPDATE devices SET vendor = ?, rev = ?, doc = ?, line_count = ? WHERE mac = ? AND rev = ?',
+      ),
       deleteDevice: db.prepare('DELETE FROM devices WHERE mac = ? AND rev = ?'),
+      deleteOwnerRenders: db.prepare('DELETE FROM renders WHERE owner = ?'),
+      insertFetch: db.prepare(
+        'INSERT INTO fetches (mac, version, at, ip, user_agent, file) VALUES (?, ?, ?, ?, ?, ?)',
+      ),
+      recordFetch: fetchDb.prepare(
+        `INSERT INTO fetches (mac, version, at, ip, user_agent, file)
+         SELECT ?1, ?2, ?3, ?4, ?5, ?6 WHERE EXISTS (SELECT 1 FROM devices WHERE mac = ?1)
+         ON CONFLICT (mac) DO UPDATE SET version = excluded.version, at = excluded.at, ip = excluded.ip,
+           user_agent = excluded.user_agent, file = excluded.file`,
+      ),
+      getRender: db.prepare<[string, string], RenderRow>('SELECT * FROM renders WHERE owner = ? AND file = ?'),
+      listRenders: db.prepare<[string], RenderRow>('SELECT * FROM renders WHERE owner = ? ORDER BY file'),
+      putRender: db.prepare(
+        `INSERT INTO renders (owner, file, version, rendered_at, sealed_body) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (owner, file) DO UPDATE SET version = excluded.version, rendered_at = excluded.rendered_at,
+           sealed_body = excluded.sealed_body`,
+      ),
+      deleteRender: db.prepare('DELETE FROM renders WHERE owner = ? AND file = ?'),
+      getUpload: db.prepare<[string, string], UploadRow>('SELECT * FROM uploads WHERE mac = ? AND file = ?'),
+      listUploads: db.prepare<[string], UploadRow>('SELECT * FROM uploads WHERE mac = ? ORDER BY file'),
+      putUpload: db.prepare(
+        `INSERT INTO uploads (mac, file, received_at, sealed_body) VALUES (?, ?, ?, ?)
+         ON CONFLICT (mac, file) DO UPDATE SET received_at = excluded.received_at, sealed_body = excluded.sealed_body`,
+      ),
+      deleteUpload: db.prepare('DELETE FROM uploads WHERE mac = ? AND file = ?'),
       deleteLines: db.prepare('DELETE FROM device_lines WHERE mac = ?'),
       insertLine: db.prepare('INSERT INTO device_lines (mac, line, extension) VALUES (?, ?, ?)'),
       findToken: db.prepare<[string], Row>('SELECT doc FROM tokens WHERE hash = ?'),
@@ -91,6 +168,7 @@ class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
+    if (this.fetchDb.open) this.fetchDb.close();
     if (this.db.open) this.db.close();
   }
 
@@ -112,22 +190,51 @@ class SqliteStore implements Store {
   }
 
   async getDevice(mac: string): Promise<DeviceRecord | null> {
-    return parse(this.q.getDevice.get(mac));
+    const row = this.q.getDevice.get(mac);
+    return row ? toDevice(row) : null;
   }
 
   async listDevices(query: DeviceQuery = {}): Promise<DeviceRecord[]> {
     const where: string[] = [];
     const args: string[] = [];
     if (query.vendor !== undefined) {
-      where.push('vendor = ?');
+      where.push('d.vendor = ?');
       args.push(query.vendor);
     }
     if (query.extension !== undefined) {
-      where.push('mac IN (SELECT mac FROM device_lines WHERE extension = ?)');
+      where.push('d.mac IN (SELECT mac FROM device_lines WHERE extension = ?)');
       args.push(query.extension);
     }
-    const sql = `SELECT doc FROM devices ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY mac`;
-    return parseAll(this.db.prepare<string[], Row>(sql).all(...args));
+    if (query.unassigned) where.push('d.line_count = 0');
+    const order = query.unassigned ? 'd.created_at, d.mac' : 'd.mac';
+    const sql = `${DEVICE_SELECT} ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY ${order}`;
+    return this.db.prepare<string[], DeviceRow>(sql).all(...args).map(toDevice);
+  }
+
+  async recordFetch(mac: string, f: FetchRecord): Promise<void> {
+    try {
+      this.q.recordFetch.run(mac, f.version, f.at, f.ip, f.userAgent, f.file);
+    } catch (err) {
+      throw engineTrouble(err) ?? err;
+    }
+  }
+
+  async getRender(owner: string, file: string): Promise<RenderRecord | null> {
+    const row = this.q.getRender.get(owner, file);
+    return row ? toRender(row) : null;
+  }
+
+  async listRenders(owner: string): Promise<RenderRecord[]> {
+    return this.q.listRenders.all(owner).map(toRender);
+  }
+
+  async getUpload(mac: string, file: string): Promise<UploadRecord | null> {
+    const row = this.q.getUpload.get(mac, file);
+    return row ? toUpload(row) : null;
+  }
+
+  async listUploads(mac: string): Promise<UploadRecord[]> {
+    return this.q.listUploads.all(mac).map(toUpload);
   }
 
   async findTokenByHash(hash: string): Promise<TokenRecord | null> {
@@ -192,22 +299,44 @@ class SqliteStore implements Store {
         if (q.extensionInUse.get(op.number)) throw new BrokenReference(op.number, 'in-use');
         expectChanged(q.deleteExtension.run(op.number, op.expectRev).changes, 'extension', op.number);
         return;
-      case 'insert-device':
-        if (q.getDevice.get(op.record.mac)) throw new DuplicateKey('device', op.record.mac);
-        q.insertDevice.run(op.record.mac, op.record.vendor, op.record.rev, JSON.stringify(op.record));
-        this.writeLines(op.record);
+      case 'insert-device': {
+        const d = op.record;
+        if (q.deviceExists.get(d.mac)) throw new DuplicateKey('device', d.mac);
+        q.insertDevice.run(d.mac, d.vendor, d.rev, deviceDoc(d), d.lines.length, d.createdAt);
+        this.writeLines(d);
+        if (d.lastFetch && d.fetchedVersion !== null) {
+          const f = d.lastFetch;
+          q.insertFetch.run(d.mac, d.fetchedVersion, f.at, f.ip, f.userAgent, f.file);
+        }
         return;
-      case 'update-device':
-        expectChanged(
-          q.updateDevice.run(op.record.vendor, op.record.rev, JSON.stringify(op.record), op.record.mac, op.expectRev)
-            .changes,
-          'device',
-          op.record.mac,
-        );
-        this.writeLines(op.record);
+      }
+      case 'update-device': {
+        const d = op.record;
+        const changes = q.updateDevice.run(d.vendor, d.rev, deviceDoc(d), d.lines.length, d.mac, op.expectRev).changes;
+        expectChanged(changes, 'device', d.mac);
+        this.writeLines(d);
         return;
+      }
       case 'delete-device':
         expectChanged(q.deleteDevice.run(op.mac, op.expectRev).changes, 'device', op.mac);
+        q.deleteOwnerRenders.run(op.mac);
+        return;
+      case 'put-render': {
+        const r = op.render;
+        q.putRender.run(r.owner, r.file, r.version, r.renderedAt, r.sealedBody);
+        return;
+      }
+      case 'delete-render':
+        q.deleteRender.run(op.owner, op.file);
+        return;
+      case 'put-upload': {
+        const u = op.upload;
+        if (!q.deviceExists.get(u.mac)) throw new RevisionMismatch('device', u.mac);
+        q.putUpload.run(u.mac, u.file, u.receivedAt, u.sealedBody);
+        return;
+      }
+      case 'delete-upload':
+        q.deleteUpload.run(op.mac, op.file);
         return;
       case 'insert-token':
         if (q.findToken.get(op.record.hash) || q.getToken.get(op.record.id)) {

@@ -12,6 +12,32 @@ import type { DeviceRecord } from '../domain/device.ts';
 import type { ExtensionRecord } from '../domain/extension.ts';
 import type { TokenRecord } from '../domain/token.ts';
 
+/** A rendered file. The body is sealed: it can hold a SIP secret. owner is a MAC or `vendor:<id>`. */
+export interface RenderRecord {
+  owner: string;
+  file: string;
+  /** The device's configVersion when these bytes were rendered (a counter for vendor files). */
+  version: number;
+  renderedAt: string;
+  sealedBody: string;
+}
+
+/** A file a phone uploaded (an override or a log), sealed like renders. */
+export interface UploadRecord {
+  mac: string;
+  file: string;
+  receivedAt: string;
+  sealedBody: string;
+}
+
+export interface FetchRecord {
+  version: number;
+  at: string;
+  ip: string;
+  userAgent: string;
+  file: string;
+}
+
 export type WriteOp =
   | { op: 'insert-extension'; record: ExtensionRecord }
   | { op: 'update-extension'; record: ExtensionRecord; expectRev: number }
@@ -21,12 +47,18 @@ export type WriteOp =
   | { op: 'delete-device'; mac: string; expectRev: number }
   | { op: 'insert-token'; record: TokenRecord }
   | { op: 'delete-token'; id: string }
+  | { op: 'put-render'; render: RenderRecord }
+  | { op: 'delete-render'; owner: string; file: string }
+  | { op: 'put-upload'; upload: UploadRecord }
+  | { op: 'delete-upload'; mac: string; file: string }
   | { op: 'audit'; event: AuditEvent };
 
 export interface DeviceQuery {
   vendor?: string;
   /** Devices with at least one line on this extension. */
   extension?: string;
+  /** Only devices without lines, oldest first. */
+  unassigned?: boolean;
 }
 
 export interface Store {
@@ -41,8 +73,20 @@ export interface Store {
   getExtension(number: string): Promise<ExtensionRecord | null>;
   listExtensions(): Promise<ExtensionRecord[]>;
 
+  /**
+   * fetchedVersion and lastFetch come from recordFetch(): insert-device may
+   * seed them, update-device leaves them as they are, so an admin's edit and
+   * a phone's fetch never overwrite each other.
+   */
   getDevice(mac: string): Promise<DeviceRecord | null>;
   listDevices(query?: DeviceQuery): Promise<DeviceRecord[]>;
+  /** Records a phone's fetch; a no-op for a device that no longer exists. */
+  recordFetch(mac: string, fetch: FetchRecord): Promise<void>;
+
+  getRender(owner: string, file: string): Promise<RenderRecord | null>;
+  listRenders(owner: string): Promise<RenderRecord[]>;
+  getUpload(mac: string, file: string): Promise<UploadRecord | null>;
+  listUploads(mac: string): Promise<UploadRecord[]>;
 
   findTokenByHash(hash: string): Promise<TokenRecord | null>;
   getToken(id: string): Promise<TokenRecord | null>;

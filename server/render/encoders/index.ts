@@ -1,0 +1,9 @@
+// The encoder sets by format name, as vendor profiles refer to them.
+import type { HelperSet } from './encoder.ts';
+import { polycomHelpers } from './polycom-xml.ts';
+import { yealinkHelpers } from './yealink-cfg.ts';
+
+export const FORMATS: Record<string, HelperSet> = {
+  'yealink-cfg': yealinkHelpers,
+  'polycom-xml': polycomHelpers,
+};

@@ -1,0 +1,144 @@
+// Rendering: from a device and its extensions (secrets opened) to the bytes
+// of every file the device fetches, and the files shared by all of a
+// vendor's phones. Pure: no store, no clock, so identical inputs give
+// identical bytes.
+import type { DeviceRecord } from '../domain/device.ts';
+import type { ExtensionRecord } from '../domain/extension.ts';
+import { expandName } from './file-names.ts';
+import { findModel, linesFor, type FileSpec, type Profiles, type VendorProfile } from './profiles.ts';
+import { wrap, type TemplateSet } from './templates.ts';
+
+export interface OpenExtension {
+  record: ExtensionRecord;
+  secret: string;
+}
+
+export interface RenderSettings {
+  /** Base URL phones reach the server on, without a trailing slash. */
+  publicUrl: string;
+}
+
+/** A file that could not be rendered: which owner, which file, and why. */
+export class RenderFailure extends Error {
+  constructor(readonly owner: string, readonly file: string, readonly reason: string) {
+    super(`${owner} ${file}: ${reason}`);
+    this.name = 'RenderFailure';
+  }
+}
+
+export const vendorOwner = (vendor: string) => `vendor:${vendor}`;
+
+export function createRenderer(profiles: Profiles, templates: () => TemplateSet, settings: RenderSettings) {
+  const provUrl = new URL(settings.publicUrl + '/prov/');
+  const provisioning = {
+    url: provUrl.href,
+    https: provUrl.protocol === 'https:',
+    // Polycom wants host[:port]/path without the scheme.
+    serverName: `${provUrl.host}${provUrl.pathname.replace(/\/$/, '')}`,
+  };
+
+  const commons = new Map<string, object>();
+  function common(profile: VendorProfile) {
+    let c = commons.get(profile.id);
+    if (!c) commons.set(profile.id, (c = { provisioning, settings: profile.settings, modelFiles: modelFiles(profile) }));
+    return c;
+  }
+
+  function run(profile: VendorProfile, spec: FileSpec, owner: string, file: string, model: string | null, ctx: unknown) {
+    try {
+      return templates().render(profile, spec.template, model, wrap(ctx));
+    } catch (err) {
+      throw new RenderFailure(owner, file, (err as Error).message);
+    }
+  }
+
+  return {
+    /** Every device-scope file of the device's vendor, by file name. */
+    renderDevice(device: DeviceRecord, extensions: (number: string) => OpenExtension): Map<string, string> {
+      const profile = profiles.get(device.vendor);
+      if (!profile) throw new RenderFailure(device.mac, '*', `no vendor profile ${device.vendor}`);
+      const model = device.model ? findModel(profile, device.model) ?? null : null;
+      const lines = device.lines.map((l) => {
+        const { record: e, secret } = extensions(l.extension);
+        return {
+          line: l.line,
+          number: e.number,
+          displayName: e.displayName,
+          label: e.label ?? e.displayName,
+          authUsername: e.authUsername,
+          password: secret,
+          server: {
+            host: e.server.host,
+            port: e.server.port,
+            transport: profile.transports?.[e.server.transport] ?? e.server.transport,
+          },
+          outboundProxy: e.outboundProxy,
+        };
+      });
+      const used = new Set(device.lines.map((l) => l.line));
+      const ctx = {
+        ...common(profile),
+        device: { mac: device.mac, model, label: device.label },
+        model: model ? modelContext(profile, model) : null,
+        lines,
+        // Lines the model has but the device does not use, so templates can switch them off.
+        unusedLines: range(linesFor(profile, model)).filter((n) => !used.has(n)),
+      };
+      const out = new Map<string, string>();
+      for (const spec of profile.files.filter((f) => f.scope === 'device')) {
+        const file = expandName(spec, { mac: device.mac });
+        out.set(file, run(profile, spec, device.mac, file, model, ctx));
+      }
+      return out;
+    },
+
+    /** The files every phone of the vendor shares (vendor- and model-scope). */
+    renderVendor(profile: VendorProfile): Map<string, string> {
+      const out = new Map<string, string>();
+      const owner = vendorOwner(profile.id);
+      for (const spec of profile.files) {
+        if (spec.scope === 'vendor') {
+          const file = expandName(spec, {});
+          out.set(file, run(profile, spec, owner, file, null, { ...common(profile), model: null }));
+        } else if (spec.scope === 'model') {
+          // Models sharing a code (W52P/W56P) share one file, from the first one's template.
+          for (const [code, names] of modelsByCode(profile)) {
+            const file = expandName(spec, { code });
+            const ctx = { ...common(profile), model: modelContext(profile, names[0]!) };
+            out.set(file, run(profile, spec, owner, file, names[0]!, ctx));
+          }
+        }
+      }
+      return out;
+    },
+  };
+}
+
+export type Renderer = ReturnType<typeof createRenderer>;
+
+/** The model's table entry, with the model-scope files a phone of that model fetches. */
+function modelContext(profile: VendorProfile, name: string) {
+  const spec = profile.models[name]!;
+  const files = spec.code === undefined ? [] : profile.files.filter((f) => f.scope === 'model').map((f) => expandName(f, { code: spec.code }));
+  return { name, lines: spec.lines, code: spec.code ?? null, files };
+}
+
+function range(n: number): number[] {
+  return Array.from({ length: n }, (_, i) => i + 1);
+}
+
+function modelsByCode(profile: VendorProfile): Map<string, string[]> {
+  const byCode = new Map<string, string[]>();
+  for (const [name, m] of Object.entries(profile.models)) {
+    if (m.code !== undefined) byCode.set(m.code, [...(byCode.get(m.code) ?? []), name]);
+  }
+  return byCode;
+}
+
+/** Each model-scope file with the models that fetch it, for boot files that list them. */
+function modelFiles(profile: VendorProfile): { file: string; models: string }[] {
+  const specs = profile.files.filter((f) => f.scope === 'model');
+  return specs.flatMap((spec) =>
+    [...modelsByCode(profile)].map(([code, names]) => ({ file: expandName(spec, { code }), models: names.join(',') })),
+  );
+}

@@ -1,0 +1,126 @@
+// Config templates: handlebars in noEscape mode (its HTML escaping is wrong for
+// every format here), with each format's encoder helpers as the only way a
+// value reaches the output. Values in a template context are wrapped so that a
+// bare {{value}} fails the render instead of emitting unencoded text.
+//
+// Lookup for (vendor, template, model): the operator folder
+// (PROV_TEMPLATES_DIR) with the model's template, then its vendor template,
+// then the same two in the built-in templates/ folder.
+import fs from 'node:fs';
+import path from 'node:path';
+import Handlebars from 'handlebars';
+import { EncodeError, type HelperSet, type Scalar } from './encoders/encoder.ts';
+import { FORMATS } from './encoders/index.ts';
+import type { Profiles, VendorProfile } from './profiles.ts';
+
+/** A scalar that only an encoder helper may turn into text. */
+export class Value {
+  constructor(readonly value: Scalar) {}
+  [Symbol.toPrimitive](): never {
+    throw new EncodeError('template', 'a value must pass through its format helper, e.g. {{cfg x}} or {{attr x}}');
+  }
+}
+
+// Booleans stay bare so that {{#if}} sees false; they cannot inject anything.
+export type Wrapped<T> = T extends boolean
+  ? T
+  : T extends Scalar
+  ? Value
+  : T extends null | undefined
+    ? T
+    : T extends (infer U)[]
+      ? Wrapped<U>[]
+      : { [K in keyof T]: Wrapped<T[K]> };
+
+export function wrap<T>(data: T): Wrapped<T> {
+  if (data === null || data === undefined) return data as Wrapped<T>;
+  if (typeof data === 'boolean') return data as Wrapped<T>;
+  if (typeof data === 'string' || typeof data === 'number') return new Value(data) as Wrapped<T>;
+  if (Array.isArray(data)) return data.map(wrap) as Wrapped<T>;
+  return Object.fromEntries(Object.entries(data).map(([k, v]) => [k, wrap(v)])) as Wrapped<T>;
+}
+
+export interface TemplateSet {
+  render(profile: VendorProfile, template: string, model: string | null, context: unknown): string;
+}
+
+export class TemplateError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TemplateError';
+  }
+}
+
+type Compiled = (context: unknown) => string;
+
+function environment(format: string, helpers: HelperSet): typeof Handlebars {
+  const env = Handlebars.create();
+  for (const [name, encode] of Object.entries(helpers)) {
+    env.registerHelper(name, (value: unknown) => {
+      if (value instanceof Value) return encode(value.value);
+      if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return encode(value);
+      throw new EncodeError(format, `{{${name}}} was given no value`);
+    });
+  }
+  return env;
+}
+
+function readFolder(root: string | null, vendor: string): Map<string, string> {
+  const out = new Map<string, string>();
+  if (!root) return out;
+  const dir = path.join(root, vendor);
+  if (!fs.existsSync(dir)) return out;
+  for (const f of fs.readdirSync(dir).filter((n) => n.endsWith('.hbs'))) {
+    out.set(f.slice(0, -'.hbs'.length), fs.readFileSync(path.join(dir, f), 'utf8'));
+  }
+  return out;
+}
+
+/** Reads and compiles every template now, so a broken one is refused at load, not at a fetch. */
+export function loadTemplates(profiles: Profiles, builtinDir: string, overrideDir: string | null): TemplateSet {
+  const compiled = new Map<string, { override: Map<string, Compiled>; builtin: Map<string, Compiled> }>();
+  for (const profile of profiles.all()) {
+    const helpers = FORMATS[profile.format];
+    if (!helpers) throw new TemplateError(`vendor profile ${profile.id}: unknown format ${profile.format}`);
+    const env = environment(profile.format, helpers);
+    const compileAll = (root: string | null, label: string) => {
+      const out = new Map<string, Compiled>();
+      for (const [name, source] of readFolder(root, profile.id)) {
+        try {
+          const fn = env.compile(source, { noEscape: true, strict: true });
+          // Handlebars compiles lazily; a first call with no data surfaces syntax errors now.
+          env.precompile(source, { noEscape: true, strict: true });
+          out.set(name, fn as Compiled);
+        } catch (err) {
+          throw new TemplateError(`${label}/${profile.id}/${name}.hbs: ${(err as Error).message}`);
+        }
+      }
+      return out;
+    };
+    compiled.set(profile.id, {
+      override: compileAll(overrideDir, 'PROV_TEMPLATES_DIR'),
+      builtin: compileAll(builtinDir, 'templates'),
+    });
+    for (const spec of profile.files) {
+      const sets = compiled.get(profile.id)!;
+      if (!sets.override.has(spec.template) && !sets.builtin.has(spec.template)) {
+        throw new TemplateError(`vendor ${profile.id}: no template ${spec.template}.hbs for ${spec.name}`);
+      }
+    }
+  }
+
+  return {
+    render(profile, template, model, context) {
+      const sets = compiled.get(profile.id);
+      const candidates = [
+        model && sets?.override.get(`${model}.${template}`),
+        sets?.override.get(template),
+        model && sets?.builtin.get(`${model}.${template}`),
+        sets?.builtin.get(template),
+      ];
+      const fn = candidates.find((c): c is Compiled => typeof c === 'function');
+      if (!fn) throw new TemplateError(`vendor ${profile.id}: no template ${template}.hbs`);
+      return fn(context);
+    },
+  };
+}
