@@ -15,6 +15,9 @@ export interface Config {
   secretKey: Buffer | null;
   adminToken: string | null;
   logLevel: string;
+  /** Operator template folder that overrides the built-in templates, or null. */
+  templatesDir: string | null;
+  maxUnassigned: number;
 }
 
 export class ConfigError extends Error {
@@ -39,6 +42,13 @@ const schema = z.object({
     .refine((v) => /^[A-Za-z0-9+/]{43}=$/.test(v.trim()), 'must be the base64 of exactly 32 bytes (e.g. `openssl rand -base64 32`)')
     .optional(),
   PROV_ADMIN_TOKEN: z.string().min(20, 'must be at least 20 characters long').optional(),
+  PROV_TEMPLATES_DIR: z.string().min(1).optional(),
+  PROV_MAX_UNASSIGNED: z
+    .string()
+    .regex(/^\d{1,7}$/, 'must be a whole number from 1 to 1000000')
+    .default('1000')
+    .transform(Number)
+    .pipe(z.number().min(1, 'must be a whole number from 1 to 1000000')),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -72,6 +82,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     secretKey: v.PROV_SECRET_KEY ? Buffer.from(v.PROV_SECRET_KEY.trim(), 'base64') : null,
     adminToken: v.PROV_ADMIN_TOKEN ?? null,
     logLevel: v.LOG_LEVEL,
+    templatesDir: v.PROV_TEMPLATES_DIR ? path.resolve(v.PROV_TEMPLATES_DIR) : null,
+    maxUnassigned: v.PROV_MAX_UNASSIGNED,
   };
 }
 

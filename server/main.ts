@@ -9,11 +9,16 @@ import { ConfigError, loadConfig, prepareDataDir, type Config } from './config.t
 import { createSecretBox } from './domain/secret-box.ts';
 import { createApp } from './http/app.ts';
 import { createAuditReader } from './provisioning/audit.ts';
-import { createChangeRunner, noRendering } from './provisioning/change-runner.ts';
+import { allOf, createChangeRunner, type RunChange } from './provisioning/change-runner.ts';
+import { createDeviceFiles } from './provisioning/device-files.ts';
 import { createDevices } from './provisioning/devices.ts';
 import { createExtensions } from './provisioning/extensions.ts';
+import { createOverrideScrubber } from './provisioning/override-scrub.ts';
+import { createPhoneRequests } from './provisioning/phone-requests.ts';
+import { createRerenderer, type Rerenderer } from './provisioning/rerender.ts';
+import { createTemplatesReload } from './provisioning/templates-reload.ts';
 import { createTokens } from './provisioning/tokens.ts';
-import { loadProfiles } from './render/profiles.ts';
+import { holdCatalog, loadCatalog, type Catalog } from './render/catalog.ts';
 import { checkSecretKey, loadSecretKey } from './storage/secret-key.ts';
 import { openSqliteStore } from './storage/sqlite-store.ts';
 
@@ -28,6 +33,11 @@ export interface AssembleOptions {
 /** Everything the server is, built and ready to listen; close() releases it. */
 export async function assemble(config: Config, { log, clock = () => new Date() }: AssembleOptions) {
   prepareDataDir(config.dataDir);
+  if (config.templatesDir && !fs.statSync(config.templatesDir, { throwIfNoEntry: false })?.isDirectory()) {
+    throw new ConfigError('PROV_TEMPLATES_DIR', `is not a directory: ${config.templatesDir}`);
+  }
+  const load = () => loadCatalog({ root: ROOT, overrideDir: config.templatesDir, publicUrl: config.publicUrl });
+  const catalog = holdCatalog(load());
   const box = createSecretBox(loadSecretKey(config.secretKey, config.dataDir));
   const store = openSqliteStore(config.dataDir);
   try {
@@ -36,17 +46,37 @@ export async function assemble(config: Config, { log, clock = () => new Date() }
     await store.close();
     throw err;
   }
-  const profiles = loadProfiles(path.join(ROOT, 'vendor-profiles'));
-  const runChange = createChangeRunner(store, noRendering);
+  const rerenderer = createRerenderer({ store, box, catalog, clock });
+  const runChange = createChangeRunner(store, allOf(rerenderer.hook, createOverrideScrubber(store, box, catalog)));
   const services = {
     extensions: createExtensions({ store, box, clock, runChange }),
-    devices: createDevices({ store, profiles, clock, runChange }),
+    devices: createDevices({ store, catalog, clock, runChange }),
+    deviceFiles: createDeviceFiles({ store, box, catalog, clock, runChange }),
+    reloadTemplates: createTemplatesReload({ catalog, load, rerenderer, runChange, clock }),
+    phone: createPhoneRequests({ store, box, catalog, clock, runChange, log, maxUnassigned: config.maxUnassigned }),
     tokens: createTokens({ store, clock, runChange, envAdminToken: config.adminToken }),
     audit: createAuditReader(store),
   };
   await writeFirstAdminToken(services.tokens.bootstrap, config.dataDir, log);
+  await reconcile(rerenderer, catalog.current(), runChange, log);
   const app = createApp({ services, store, log });
   return { app, store, services, close: () => store.close() };
+}
+
+/**
+ * Brings stored renders in line with today's templates, profiles and public
+ * URL, which may all have changed while the server was down. A file that no
+ * longer renders keeps its last good bytes and is logged.
+ */
+async function reconcile(rerenderer: Rerenderer, catalog: Catalog, runChange: RunChange, log: Logger) {
+  const changed = await runChange(async () => {
+    const { ops, failures } = await rerenderer.planAll(catalog);
+    for (const f of failures) log.error({ owner: f.owner, file: f.file, reason: f.reason }, 'file does not render; serving its last good version');
+    const failed = new Set(failures.map((f) => f.owner));
+    const kept = ops.filter((op) => !('render' in op && failed.has(op.render.owner)));
+    return { ops: kept, result: kept.length, rendered: true };
+  });
+  if (changed > 0) log.info({ writes: changed }, 'stored renders brought up to date');
 }
 
 async function writeFirstAdminToken(bootstrap: () => Promise<string | null>, dataDir: string, log: Logger) {

@@ -18,6 +18,8 @@ export interface DeviceRecord {
   mac: Mac;
   vendor: string;
   model: string | null;
+  /** As a phone reported it when it was first seen, when it was. */
+  firmware?: string | null;
   label: string | null;
   lines: DeviceLine[];
   /** Bumped whenever the bytes of any file rendered for the device change. */
@@ -44,6 +46,7 @@ export function publicDevice(d: DeviceRecord) {
     mac: d.mac,
     vendor: d.vendor,
     model: d.model,
+    firmware: d.firmware ?? null,
     label: d.label,
     lines: d.lines,
     status: deviceStatus(d),

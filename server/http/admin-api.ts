@@ -25,7 +25,7 @@ function answer(ctx: Context, status: number, body?: unknown): void {
   if (body !== undefined) ctx.body = body;
 }
 
-export function adminRoutes({ extensions, devices, tokens, audit }: Services): Route[] {
+export function adminRoutes({ extensions, devices, deviceFiles, reloadTemplates, tokens, audit }: Services): Route[] {
   return [
     ['post', '/extensions', 'admin', async (ctx, actor) =>
       answer(ctx, 201, await extensions.create(actor, await readJson(ctx, s.createExtension)))],
@@ -59,6 +59,17 @@ export function adminRoutes({ extensions, devices, tokens, audit }: Services): R
       await devices.remove(actor, mac(ctx));
       answer(ctx, 204);
     }],
+
+    ['get', '/devices/:mac/files', 'viewer', async (ctx) => answer(ctx, 200, await deviceFiles.list(mac(ctx)))],
+    ['get', '/devices/:mac/files/:file', 'admin', async (ctx, actor) => {
+      if (ctx.method !== 'GET') throw new AppError(405, 'method-not-allowed', 'use GET to preview a file');
+      const file = await deviceFiles.preview(actor, mac(ctx), ctx.params.file as string);
+      ctx.set('Cache-Control', 'no-store');
+      ctx.type = file.contentType;
+      answer(ctx, 200, file.body);
+    }],
+
+    ['post', '/templates/reload', 'admin', async (ctx, actor) => answer(ctx, 200, await reloadTemplates(actor))],
 
     ['post', '/tokens', 'admin', async (ctx, actor) => {
       ctx.set('Cache-Control', 'no-store');

@@ -4,18 +4,25 @@ import Koa from 'koa';
 import Router from '@koa/router';
 import type { Logger } from 'pino';
 import type { createAuditReader } from '../provisioning/audit.ts';
+import type { DeviceFiles } from '../provisioning/device-files.ts';
 import type { Devices } from '../provisioning/devices.ts';
+import type { PhoneRequests } from '../provisioning/phone-requests.ts';
 import type { Extensions } from '../provisioning/extensions.ts';
 import type { Tokens } from '../provisioning/tokens.ts';
+import type { Actor } from '../domain/token.ts';
 import type { Store } from '../storage/store.ts';
 import { adminRouter } from './admin-api.ts';
 import { bearerAuth } from './auth.ts';
 import { errorMiddleware } from './errors.ts';
+import { phoneRouter } from './phone-routes.ts';
 import { requestLog } from './request-log.ts';
 
 export interface Services {
   extensions: Extensions;
   devices: Devices;
+  deviceFiles: DeviceFiles;
+  reloadTemplates: (actor: Actor) => Promise<{ changedFiles: number; changedDevices: number }>;
+  phone: PhoneRequests;
   tokens: Tokens;
   audit: ReturnType<typeof createAuditReader>;
 }
@@ -55,6 +62,8 @@ export function createApp({ services, store, log, proxy = false }: AppDeps): Koa
   // path, method or OPTIONS answer tells what the API has.
   const auth = bearerAuth(services.tokens.authenticate);
   app.use((ctx, next) => (ctx.path === '/api' || ctx.path.startsWith('/api/') ? auth(ctx, next) : next()));
+  const phone = phoneRouter(services.phone);
+  app.use(phone.routes());
   const api = adminRouter(services);
   app.use(api.routes());
   app.use(api.allowedMethods({ throw: true }));

@@ -3,11 +3,14 @@
 // batch, and re-plan if another writer got there first. Because every use
 // case goes through here, no change can skip re-rendering.
 import { Conflict, InvalidInput } from '../domain/errors.ts';
+import { RenderFailure } from '../render/renderer.ts';
 import { BrokenReference, DuplicateKey, RevisionMismatch, type Store, type WriteOp } from '../storage/store.ts';
 
 export interface Planned<T> {
   ops: WriteOp[];
   result: T;
+  /** The ops already hold their renders (a full re-render); the renderers are not asked again. */
+  rendered?: boolean;
 }
 
 /** Given a planned batch, returns the extra writes (renders, version bumps) it implies. */
@@ -17,6 +20,17 @@ export interface ConfigRenderer {
 
 export const noRendering: ConfigRenderer = { rerender: async () => [] };
 
+/** Several renderers as one; each sees only the change's own operations. */
+export function allOf(...renderers: ConfigRenderer[]): ConfigRenderer {
+  return {
+    async rerender(ops) {
+      const out: WriteOp[] = [];
+      for (const r of renderers) out.push(...(await r.rerender(ops)));
+      return out;
+    },
+  };
+}
+
 export type RunChange = <T>(plan: () => Promise<Planned<T>>) => Promise<T>;
 
 const ATTEMPTS = 5;
@@ -24,9 +38,9 @@ const ATTEMPTS = 5;
 export function createChangeRunner(store: Store, renderer: ConfigRenderer): RunChange {
   return async function runChange<T>(plan: () => Promise<Planned<T>>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
-      const { ops, result } = await plan();
+      const { ops, result, rendered } = await plan();
       try {
-        await store.commit([...ops, ...(await renderer.rerender(ops))]);
+        await store.commit(rendered ? ops : [...ops, ...(await renderer.rerender(ops))]);
         return result;
       } catch (err) {
         if (err instanceof RevisionMismatch && attempt < ATTEMPTS) continue;
@@ -45,5 +59,8 @@ function translate(err: unknown): unknown {
       : new InvalidInput(err.message, 'unknown-extension');
   }
   if (err instanceof RevisionMismatch) return new Conflict('concurrent-change', err.message);
+  if (err instanceof RenderFailure) {
+    return new InvalidInput(`the change cannot be rendered: ${err.message}`, 'render-failed');
+  }
   return err;
 }

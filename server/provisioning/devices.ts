@@ -3,14 +3,15 @@ import { deviceStatus, publicDevice, type DeviceLine, type DeviceRecord, type De
 import { Conflict, InvalidInput, NotFound } from '../domain/errors.ts';
 import type { Mac } from '../domain/mac.ts';
 import type { Actor } from '../domain/token.ts';
-import type { Profiles } from '../render/profiles.ts';
+import type { CatalogHolder } from '../render/catalog.ts';
+import { findModel, linesFor } from '../render/profiles.ts';
 import type { Store } from '../storage/store.ts';
 import { auditOp } from './audit-log.ts';
 import type { RunChange } from './change-runner.ts';
 
 export interface DevicesDeps {
   store: Store;
-  profiles: Profiles;
+  catalog: CatalogHolder;
   clock: () => Date;
   runChange: RunChange;
 }
@@ -45,22 +46,29 @@ const target = (mac: string) => `device:${mac}`;
 
 export type Devices = ReturnType<typeof createDevices>;
 
-export function createDevices({ store, profiles, clock, runChange }: DevicesDeps) {
+export function createDevices({ store, catalog, clock, runChange }: DevicesDeps) {
   async function load(mac: Mac): Promise<DeviceRecord> {
     const device = await store.getDevice(mac);
     if (!device) throw new NotFound(`device ${mac} does not exist`, 'device-not-found');
     return device;
   }
 
-  function checkVendor(vendor: string): number {
+  /** The vendor's canonical model name and how many lines the device may have. */
+  function checkVendor(vendor: string, model: string | null): { model: string | null; maxLines: number } {
+    const profiles = catalog.current().profiles;
     const profile = profiles.get(vendor);
     if (!profile || profile.kind !== 'desk-phone') {
+      throw new InvalidInput(`vendor must be one of: ${profiles.deskPhoneVendors().join(', ')}`, 'unknown-vendor');
+    }
+    if (model === null) return { model: null, maxLines: linesFor(profile, null) };
+    const known = findModel(profile, model);
+    if (!known) {
       throw new InvalidInput(
-        `vendor must be one of: ${profiles.deskPhoneVendors().join(', ')}`,
-        'unknown-vendor',
+        `model is not in the ${vendor} profile; known models: ${Object.keys(profile.models).join(', ')}`,
+        'unknown-model',
       );
     }
-    return profile.maxLines;
+    return { model: known, maxLines: linesFor(profile, known) };
   }
 
   /** Numbers lines that came without one with the lowest free numbers, then checks them. */
@@ -81,7 +89,7 @@ export function createDevices({ store, profiles, clock, runChange }: DevicesDeps
     const seen = new Set<string>();
     for (const l of lines) {
       if (l.line > maxLines) {
-        throw new InvalidInput(`line ${l.line} is beyond this vendor's ${maxLines} lines`, 'invalid-line');
+        throw new InvalidInput(`line ${l.line} is beyond the ${maxLines} lines this phone has`, 'invalid-line');
       }
       if (seen.has(l.extension)) {
         throw new InvalidInput(`extension ${l.extension} is on more than one line`, 'duplicate-line');
@@ -105,8 +113,8 @@ export function createDevices({ store, profiles, clock, runChange }: DevicesDeps
     },
 
     async create(actor: Actor, input: CreateDevice) {
-      const maxLines = checkVendor(input.vendor);
-      return runChange(async () => {
+      const { model, maxLines } = checkVendor(input.vendor, input.model ?? null);
+      await runChange(async () => {
         if (await store.getDevice(input.mac)) {
           throw new Conflict('device-exists', `device ${input.mac} already exists`);
         }
@@ -114,7 +122,7 @@ export function createDevices({ store, profiles, clock, runChange }: DevicesDeps
         const record: DeviceRecord = {
           mac: input.mac,
           vendor: input.vendor,
-          model: input.model ?? null,
+          model,
           label: input.label ?? null,
           lines: await resolveLines(input.lines ?? [], maxLines),
           configVersion: 0,
@@ -127,45 +135,44 @@ export function createDevices({ store, profiles, clock, runChange }: DevicesDeps
         return {
           ops: [
             { op: 'insert-device', record },
-            auditOp(actor, at, 'device.created', target(record.mac), {
-              vendor: record.vendor,
-              lines: record.lines,
-            }),
+            auditOp(actor, at, 'device.created', target(record.mac), { vendor: record.vendor, lines: record.lines }),
           ],
-          result: publicDevice(record),
+          result: undefined,
         };
       });
+      // Read back: re-rendering set the configVersion in the same commit.
+      return publicDevice(await load(input.mac));
     },
 
     async update(actor: Actor, mac: Mac, patch: UpdateDevice) {
-      return runChange(async () => {
+      await runChange(async () => {
         const device = await load(mac);
         const vendor = patch.vendor ?? device.vendor;
-        const maxLines = checkVendor(vendor);
+        const { model, maxLines } = checkVendor(vendor, patch.model === undefined ? device.model : patch.model);
         const at = clock().toISOString();
         const next: DeviceRecord = {
           ...device,
           vendor,
-          model: patch.model === undefined ? device.model : patch.model,
+          model,
           label: patch.label === undefined ? device.label : patch.label,
-          lines: patch.lines ? await resolveLines(patch.lines, maxLines) : device.lines,
+          // Kept lines are checked again: a new vendor or model may have fewer.
+          lines: await resolveLines(patch.lines ?? device.lines, maxLines),
           updatedAt: at,
           rev: device.rev + 1,
         };
-        // Fewer lines than before is fine, more than the (new) vendor allows is not.
-        if (!patch.lines) await resolveLines(next.lines, maxLines);
         const fields = (['vendor', 'model', 'label', 'lines'] as const).filter(
           (k) => JSON.stringify(device[k]) !== JSON.stringify(next[k]),
         );
-        if (fields.length === 0) return { ops: [], result: publicDevice(device) };
+        if (fields.length === 0) return { ops: [], result: undefined };
         return {
           ops: [
             { op: 'update-device', record: next, expectRev: device.rev },
             auditOp(actor, at, 'device.updated', target(mac), { fields, lines: next.lines }),
           ],
-          result: publicDevice(next),
+          result: undefined,
         };
       });
+      return publicDevice(await load(mac));
     },
 
     async remove(actor: Actor, mac: Mac) {

@@ -28,7 +28,7 @@ export class RenderFailure extends Error {
 
 export const vendorOwner = (vendor: string) => `vendor:${vendor}`;
 
-export function createRenderer(profiles: Profiles, templates: () => TemplateSet, settings: RenderSettings) {
+export function createRenderer(profiles: Profiles, templates: TemplateSet, settings: RenderSettings) {
   const provUrl = new URL(settings.publicUrl + '/prov/');
   const provisioning = {
     url: provUrl.href,
@@ -46,7 +46,7 @@ export function createRenderer(profiles: Profiles, templates: () => TemplateSet,
 
   function run(profile: VendorProfile, spec: FileSpec, owner: string, file: string, model: string | null, ctx: unknown) {
     try {
-      return templates().render(profile, spec.template, model, wrap(ctx));
+      return templates.render(profile, spec.template, model, wrap(ctx));
     } catch (err) {
       throw new RenderFailure(owner, file, (err as Error).message);
     }

@@ -126,7 +126,7 @@ class SqliteStore implements Store {
       ),
       recordFetch: fetchDb.prepare(
         `INSERT INTO fetches (mac, version, at, ip, user_agent, file)
-         SELECT ?1, ?2, ?3, ?4, ?5, ?6 WHERE EXISTS (SELECT 1 FROM devices WHERE mac = ?1)
+         SELECT @mac, @version, @at, @ip, @userAgent, @file WHERE EXISTS (SELECT 1 FROM devices WHERE mac = @mac)
          ON CONFLICT (mac) DO UPDATE SET version = excluded.version, at = excluded.at, ip = excluded.ip,
            user_agent = excluded.user_agent, file = excluded.file`,
       ),
@@ -213,7 +213,7 @@ class SqliteStore implements Store {
 
   async recordFetch(mac: string, f: FetchRecord): Promise<void> {
     try {
-      this.q.recordFetch.run(mac, f.version, f.at, f.ip, f.userAgent, f.file);
+      this.q.recordFetch.run({ mac, version: f.version, at: f.at, ip: f.ip, userAgent: f.userAgent, file: f.file });
     } catch (err) {
       throw engineTrouble(err) ?? err;
     }

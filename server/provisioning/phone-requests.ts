@@ -1,0 +1,168 @@
+// What a desk phone gets when it asks for a file or uploads one: the device
+// by the MAC in the file name, its vendor by the device record, the stored
+// bytes (a fetch never renders), and a record of each fetch of the
+// credential-bearing file so the admin sees pending → synced.
+import { createHash } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { DeviceRecord } from '../domain/device.ts';
+import type { Mac } from '../domain/mac.ts';
+import type { SecretBox } from '../domain/secret-box.ts';
+import type { CatalogHolder } from '../render/catalog.ts';
+import type { FileMatch } from '../render/file-names.ts';
+import { findModel } from '../render/profiles.ts';
+import { vendorOwner } from '../render/renderer.ts';
+import { parseUserAgent } from '../render/user-agent.ts';
+import type { Store, WriteOp } from '../storage/store.ts';
+import type { RunChange } from './change-runner.ts';
+import { renderContext } from './rerender.ts';
+
+export interface PhoneRequest {
+  file: string;
+  userAgent: string;
+  ip: string;
+  ifNoneMatch?: string;
+}
+
+export type PhoneAnswer =
+  | { status: 404 }
+  | { status: 200 | 304; body: Buffer; contentType: string; etag: string };
+
+export interface PhoneDeps {
+  store: Store;
+  box: SecretBox;
+  catalog: CatalogHolder;
+  clock: () => Date;
+  runChange: RunChange;
+  log: Logger;
+  /** How many unassigned devices are kept; the oldest go first. */
+  maxUnassigned: number;
+}
+
+const NOT_FOUND: PhoneAnswer = { status: 404 };
+export const uploadContext = (mac: string, file: string) => `upload:${mac}:${file}`;
+
+export function etagOf(body: Buffer): string {
+  return `"${createHash('sha256').update(body).digest('hex')}"`;
+}
+
+function matchesEtag(header: string | undefined, etag: string): boolean {
+  if (!header) return false;
+  return header.split(',').some((t) => {
+    const tag = t.trim().replace(/^W\//, '');
+    return tag === etag || tag === '*';
+  });
+}
+
+export function createPhoneRequests({ store, box, catalog, clock, runChange, log, maxUnassigned }: PhoneDeps) {
+  function answer(body: Buffer, contentType: string, ifNoneMatch: string | undefined): PhoneAnswer {
+    const etag = etagOf(body);
+    return { status: matchesEtag(ifNoneMatch, etag) ? 304 : 200, body, contentType, etag };
+  }
+
+  /** An unknown MAC asking with its vendor's User-Agent becomes an unassigned device for an admin to map. */
+  async function detect(matches: FileMatch[], mac: Mac, req: PhoneRequest): Promise<void> {
+    for (const m of matches) {
+      if (m.kind !== 'render' || !m.spec.detect) continue;
+      const agent = parseUserAgent(m.profile, req.userAgent);
+      if (!agent || (agent.mac && agent.mac !== mac)) continue;
+      const at = clock().toISOString();
+      const device: DeviceRecord = {
+        mac,
+        vendor: m.profile.id,
+        model: findModel(m.profile, agent.model) ?? null,
+        firmware: agent.firmware || null,
+        label: null,
+        lines: [],
+        configVersion: 0,
+        fetchedVersion: 0,
+        lastFetch: { at, ip: req.ip, userAgent: req.userAgent, file: req.file },
+        createdAt: at,
+        updatedAt: at,
+        rev: 1,
+      };
+      try {
+        await runChange(async () => {
+          const waiting = await store.listDevices({ unassigned: true });
+          const drop: WriteOp[] = waiting
+            .slice(0, Math.max(0, waiting.length - maxUnassigned + 1))
+            .map((d) => ({ op: 'delete-device', mac: d.mac, expectRev: d.rev }));
+          return { ops: [...drop, { op: 'insert-device', record: device }], result: undefined };
+        });
+        log.info({ mac, vendor: device.vendor, model: agent.model, ip: req.ip }, 'unknown phone recorded as unassigned');
+      } catch (err) {
+        // Two first fetches of the same phone at once: the other one recorded it.
+        if ((err as { code?: string }).code !== 'device-exists') throw err;
+      }
+      return;
+    }
+  }
+
+  async function fetchDeviceFile(m: FileMatch, device: DeviceRecord, req: PhoneRequest): Promise<PhoneAnswer> {
+    if (m.kind === 'upload') {
+      if (!m.spec.override) return NOT_FOUND;
+      const upload = await store.getUpload(device.mac, req.file);
+      if (!upload) return NOT_FOUND;
+      const body = Buffer.from(box.open(upload.sealedBody, uploadContext(device.mac, req.file)), 'base64');
+      return answer(body, m.profile.contentType, req.ifNoneMatch);
+    }
+    // The version is read before the bytes: if a change lands in between, the
+    // fetch is recorded as older than it is (pending), never as newer.
+    const version = device.configVersion;
+    const render = await store.getRender(device.mac, req.file);
+    if (!render) return NOT_FOUND;
+    const body = Buffer.from(box.open(render.sealedBody, renderContext(device.mac, req.file)), 'utf8');
+    if (m.spec.credentials) {
+      await store.recordFetch(device.mac, {
+        version,
+        at: clock().toISOString(),
+        ip: req.ip,
+        userAgent: req.userAgent,
+        file: req.file,
+      });
+    }
+    return answer(body, m.profile.contentType, req.ifNoneMatch);
+  }
+
+  return {
+    async fetch(req: PhoneRequest): Promise<PhoneAnswer> {
+      const matches = catalog.current().matchFile(req.file);
+      // A shared file's literal name wins over a {mac} pattern it also fits
+      // (Polycom's 000000000000.cfg is not the device 000000000000).
+      const shared = matches.filter((m) => !m.mac);
+      const mac = shared.length ? undefined : matches[0]?.mac;
+      if (mac) {
+        const device = await store.getDevice(mac);
+        if (!device) {
+          await detect(matches, mac, req);
+          return NOT_FOUND;
+        }
+        const m = matches.find((x) => x.mac && x.profile.id === device.vendor);
+        if (!m || device.lines.length === 0) return NOT_FOUND;
+        return fetchDeviceFile(m, device, req);
+      }
+      for (const m of shared) {
+        const render = await store.getRender(vendorOwner(m.profile.id), req.file);
+        if (!render) continue;
+        const body = Buffer.from(box.open(render.sealedBody, renderContext(render.owner, req.file)), 'utf8');
+        return answer(body, m.profile.contentType, req.ifNoneMatch);
+      }
+      return NOT_FOUND;
+    },
+
+    /** Stores an override or log a known device uploads; false when nothing may be stored under that name. */
+    async upload(file: string, body: Buffer): Promise<boolean> {
+      const matches = catalog.current().matchFile(file).filter((m) => m.kind === 'upload');
+      const mac = matches[0]?.mac;
+      if (!mac) return false;
+      const device = await store.getDevice(mac);
+      if (!device || !matches.some((m) => m.profile.id === device.vendor)) return false;
+      const sealedBody = box.seal(body.toString('base64'), uploadContext(mac, file));
+      await store.commit([
+        { op: 'put-upload', upload: { mac, file, receivedAt: clock().toISOString(), sealedBody } },
+      ]);
+      return true;
+    },
+  };
+}
+
+export type PhoneRequests = ReturnType<typeof createPhoneRequests>;

@@ -1,0 +1,146 @@
+// Re-rendering on write. Given the operations a change is about to commit,
+// works out every (device, file) whose inputs changed, renders them against
+// the state as it will be after the change, and adds the writes for the
+// files whose bytes differ plus the device's configVersion bump, so that the
+// change and its renders commit as one batch. Also plans a full reconcile of
+// everything (template reload, start-up).
+import type { DeviceRecord } from '../domain/device.ts';
+import type { ExtensionRecord } from '../domain/extension.ts';
+import type { SecretBox } from '../domain/secret-box.ts';
+import type { Catalog, CatalogHolder } from '../render/catalog.ts';
+import { RenderFailure, vendorOwner, type OpenExtension } from '../render/renderer.ts';
+import type { RenderRecord, Store, WriteOp } from '../storage/store.ts';
+import type { ConfigRenderer } from './change-runner.ts';
+import { secretContext } from './extensions.ts';
+
+export const renderContext = (owner: string, file: string) => `render:${owner}:${file}`;
+
+type DeviceOp = Extract<WriteOp, { op: 'insert-device' | 'update-device' }>;
+
+export interface RerenderDeps {
+  store: Store;
+  box: SecretBox;
+  catalog: CatalogHolder;
+  clock: () => Date;
+}
+
+export function createRerenderer({ store, box, catalog, clock }: RerenderDeps) {
+  /** Opens each extension's secret once per plan. */
+  function opener(known: Map<string, ExtensionRecord | null>) {
+    const opened = new Map<string, OpenExtension>();
+    return async (number: string): Promise<OpenExtension> => {
+      let open = opened.get(number);
+      if (!open) {
+        const record = known.has(number) ? known.get(number) : await store.getExtension(number);
+        if (!record) throw new RenderFailure(number, '*', `extension ${number} does not exist`);
+        open = { record, secret: box.open(record.secretSealed, secretContext(number)) };
+        opened.set(number, open);
+      }
+      return open;
+    };
+  }
+
+  /** The writes that bring one owner's stored renders to `files`, or [] when nothing changed. */
+  function diff(owner: string, stored: RenderRecord[], files: Map<string, string>, version: number, at: string) {
+    const before = new Map(stored.map((r) => [r.file, r]));
+    const ops: WriteOp[] = [];
+    for (const [file, body] of files) {
+      const old = before.get(file);
+      if (old && box.open(old.sealedBody, renderContext(owner, file)) === body) continue;
+      const sealedBody = box.seal(body, renderContext(owner, file));
+      ops.push({ op: 'put-render', render: { owner, file, version, renderedAt: at, sealedBody } });
+    }
+    for (const file of before.keys()) if (!files.has(file)) ops.push({ op: 'delete-render', owner, file });
+    return ops;
+  }
+
+  async function planDevice(
+    cat: Catalog,
+    device: DeviceRecord,
+    planned: DeviceOp | undefined,
+    open: (n: string) => Promise<OpenExtension>,
+    at: string,
+  ): Promise<WriteOp[]> {
+    const exts = new Map<string, OpenExtension>();
+    for (const l of device.lines) exts.set(l.extension, await open(l.extension));
+    // A device without lines is served nothing, so it keeps no files.
+    const files = device.lines.length ? cat.renderer.renderDevice(device, (n) => exts.get(n)!) : new Map();
+    const version = device.configVersion + 1;
+    const ops = diff(device.mac, await store.listRenders(device.mac), files, version, at);
+    if (ops.length === 0) return [];
+    if (planned) {
+      planned.record.configVersion = version;
+    } else {
+      ops.push({
+        op: 'update-device',
+        record: { ...device, configVersion: version, rev: device.rev + 1 },
+        expectRev: device.rev,
+      });
+    }
+    return ops;
+  }
+
+  const hook: ConfigRenderer = {
+    async rerender(ops) {
+      const cat = catalog.current();
+      const extensions = new Map<string, ExtensionRecord | null>();
+      const devices = new Map<string, DeviceOp | null>();
+      for (const op of ops) {
+        if (op.op === 'insert-extension' || op.op === 'update-extension') extensions.set(op.record.number, op.record);
+        else if (op.op === 'delete-extension') extensions.set(op.number, null);
+        else if (op.op === 'insert-device' || op.op === 'update-device') devices.set(op.record.mac, op);
+        else if (op.op === 'delete-device') devices.set(op.mac, null);
+      }
+      const macs = new Set(devices.keys());
+      for (const number of extensions.keys()) {
+        for (const d of await store.listDevices({ extension: number })) macs.add(d.mac);
+      }
+      const open = opener(extensions);
+      const at = clock().toISOString();
+      const out: WriteOp[] = [];
+      for (const mac of macs) {
+        const planned = devices.get(mac);
+        // A deleted device's renders go with it in the store.
+        if (planned === null) continue;
+        const device = planned?.record ?? (await store.getDevice(mac));
+        if (device) out.push(...(await planDevice(cat, device, planned, open, at)));
+      }
+      return out;
+    },
+  };
+
+  /**
+   * Renders everything with `cat` in memory. Returns the writes that bring
+   * the store in line, or every failure if any file cannot be rendered.
+   */
+  async function planAll(cat: Catalog): Promise<{ ops: WriteOp[]; failures: RenderFailure[] }> {
+    const at = clock().toISOString();
+    const ops: WriteOp[] = [];
+    const failures: RenderFailure[] = [];
+    const attempt = async (fn: () => Promise<WriteOp[]>) => {
+      try {
+        ops.push(...(await fn()));
+      } catch (err) {
+        if (!(err instanceof RenderFailure)) throw err;
+        failures.push(err);
+      }
+    };
+    for (const profile of cat.profiles.all()) {
+      await attempt(async () => {
+        const owner = vendorOwner(profile.id);
+        const stored = await store.listRenders(owner);
+        const version = Math.max(0, ...stored.map((r) => r.version)) + 1;
+        return diff(owner, stored, cat.renderer.renderVendor(profile), version, at);
+      });
+    }
+    const open = opener(new Map());
+    for (const device of await store.listDevices()) {
+      await attempt(() => planDevice(cat, device, undefined, open, at));
+    }
+    return { ops, failures };
+  }
+
+  return { hook, planAll };
+}
+
+export type Rerenderer = ReturnType<typeof createRerenderer>;
