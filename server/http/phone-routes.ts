@@ -26,6 +26,7 @@ export function phoneRouter(phone: PhoneRequests): Router {
       userAgent: ctx.get('user-agent'),
       ip: ctx.ip,
       ifNoneMatch: ctx.get('if-none-match') || undefined,
+      head: ctx.method === 'HEAD',
     });
     if (result.status === 404) throw new AppError(404, 'not-found', 'no such file');
     ctx.set('ETag', result.etag);

@@ -21,6 +21,8 @@ export interface PhoneRequest {
   userAgent: string;
   ip: string;
   ifNoneMatch?: string;
+  /** A HEAD request: answered like GET, but it neither counts as a fetch nor records a phone. */
+  head?: boolean;
 }
 
 export type PhoneAnswer =
@@ -74,7 +76,8 @@ export function createPhoneRequests({ store, box, catalog, clock, runChange, log
         label: null,
         lines: [],
         configVersion: 0,
-        fetchedVersion: 0,
+        // Seen, but served nothing: once lines are assigned it is `never`, not `pending`.
+        fetchedVersion: null,
         lastFetch: { at, ip: req.ip, userAgent: req.userAgent, file: req.file },
         createdAt: at,
         updatedAt: at,
@@ -111,7 +114,7 @@ export function createPhoneRequests({ store, box, catalog, clock, runChange, log
     const render = await store.getRender(device.mac, req.file);
     if (!render) return NOT_FOUND;
     const body = Buffer.from(box.open(render.sealedBody, renderContext(device.mac, req.file)), 'utf8');
-    if (m.spec.credentials) {
+    if (m.spec.credentials && !req.head) {
       await store.recordFetch(device.mac, {
         version,
         at: clock().toISOString(),
@@ -133,7 +136,7 @@ export function createPhoneRequests({ store, box, catalog, clock, runChange, log
       if (mac) {
         const device = await store.getDevice(mac);
         if (!device) {
-          await detect(matches, mac, req);
+          if (!req.head) await detect(matches, mac, req);
           return NOT_FOUND;
         }
         const m = matches.find((x) => x.mac && x.profile.id === device.vendor);

@@ -19,6 +19,9 @@ export class Value {
   [Symbol.toPrimitive](): never {
     throw new EncodeError('template', 'a value must pass through its format helper, e.g. {{cfg x}} or {{attr x}}');
   }
+  toString(): never {
+    return this[Symbol.toPrimitive]();
+  }
 }
 
 // Booleans stay bare so that {{#if}} sees false; they cannot inject anything.
@@ -36,8 +39,14 @@ export function wrap<T>(data: T): Wrapped<T> {
   if (data === null || data === undefined) return data as Wrapped<T>;
   if (typeof data === 'boolean') return data as Wrapped<T>;
   if (typeof data === 'string' || typeof data === 'number') return new Value(data) as Wrapped<T>;
-  if (Array.isArray(data)) return data.map(wrap) as Wrapped<T>;
-  return Object.fromEntries(Object.entries(data).map(([k, v]) => [k, wrap(v)])) as Wrapped<T>;
+  const out = Array.isArray(data) ? data.map(wrap) : Object.fromEntries(Object.entries(data).map(([k, v]) => [k, wrap(v)]));
+  // A list or record written bare ({{lines}}) must fail too, not print "[object Object]".
+  Object.defineProperty(out, Symbol.toPrimitive, { value: refuseBare, enumerable: false });
+  return out as Wrapped<T>;
+}
+
+function refuseBare(): never {
+  throw new EncodeError('template', 'a list or record cannot be written as text; write its fields through the format helper');
 }
 
 export interface TemplateSet {

@@ -62,9 +62,10 @@ const MIGRATIONS: string[] = [
   ) STRICT;
   -- Last fetch of each device's credential-bearing file, apart from the device
   -- row so that phone fetches and admin edits never overwrite each other.
+  -- version is NULL for a fetch that served nothing (an unknown phone's first ask).
   CREATE TABLE fetches (
     mac TEXT PRIMARY KEY REFERENCES devices (mac) ON DELETE CASCADE,
-    version INTEGER NOT NULL,
+    version INTEGER,
     at TEXT NOT NULL,
     ip TEXT NOT NULL,
     user_agent TEXT NOT NULL,

@@ -304,7 +304,7 @@ class SqliteStore implements Store {
         if (q.deviceExists.get(d.mac)) throw new DuplicateKey('device', d.mac);
         q.insertDevice.run(d.mac, d.vendor, d.rev, deviceDoc(d), d.lines.length, d.createdAt);
         this.writeLines(d);
-        if (d.lastFetch && d.fetchedVersion !== null) {
+        if (d.lastFetch) {
           const f = d.lastFetch;
           q.insertFetch.run(d.mac, d.fetchedVersion, f.at, f.ip, f.userAgent, f.file);
         }

@@ -31,7 +31,8 @@ export interface UploadRecord {
 }
 
 export interface FetchRecord {
-  version: number;
+  /** The configVersion served; null when the fetch served no credentials. */
+  version: number | null;
   at: string;
   ip: string;
   userAgent: string;

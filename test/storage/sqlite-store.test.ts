@@ -8,6 +8,7 @@ import Database from 'better-sqlite3';
 import { SCHEMA_VERSION } from '../../server/storage/sqlite-schema.ts';
 import { DB_FILE, openSqliteStore } from '../../server/storage/sqlite-store.ts';
 import { RevisionMismatch, type Store } from '../../server/storage/store.ts';
+import { renderContract } from './render-contract.ts';
 import { dev, evt, ext, storeContract, tok } from './store-contract.ts';
 
 function tempDir(): string {
@@ -20,7 +21,7 @@ function scratch(t: { teardown: (fn: () => void) => void }): string {
   return dir;
 }
 
-storeContract(test, 'sqlite', async () => {
+async function openTemp() {
   const dir = tempDir();
   const store = openSqliteStore(dir);
   return {
@@ -30,7 +31,10 @@ storeContract(test, 'sqlite', async () => {
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };
-});
+}
+
+storeContract(test, 'sqlite', openTemp);
+renderContract(test, 'sqlite', openTemp);
 
 const mode = (file: string) => fs.statSync(file).mode & 0o777;
 

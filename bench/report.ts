@@ -1,0 +1,56 @@
+// The printed report: a few aligned lines per measurement, figures rounded
+// to what a reader compares.
+import type { ReloadFigures, SecretFigures } from './rerender.ts';
+import type { StormFigures } from './storm.ts';
+
+export interface Report {
+  machine: { cpus: number; node: string; nginx: string | null };
+  fleet: { extensions: number; devices: number; lines: number; sharedExtensionDevices: number };
+  setup: { extensionsS: number; devicesS: number; totalS: number; devicesPerSecond: number; deviceCallP50Ms: number; deviceCallP99Ms: number };
+  reload: ReloadFigures;
+  restart: { emptyStartMs: number; baselineStartMs: number; changedUrlStartMs: number; reconcileMs: number; writes: number | null };
+  secretChange: SecretFigures;
+  storm: { connections: number; seconds: number; ours: StormFigures; nginx: StormFigures | null; nginxSkipped: string | null };
+  ratios: { requestsPerSecond: number; p99: number } | null;
+  serverPeakRssMiB: number;
+  /** VmHWM read after each phase: the phase where it jumps set the peak. */
+  peakRssAfterMiB: Record<string, number>;
+  wallS: number;
+}
+
+const n0 = (x: number) => Math.round(x).toLocaleString('en-US');
+const n1 = (x: number) => x.toFixed(1);
+const ms = (x: number) => (x >= 100 ? `${n0(x)} ms` : `${x.toFixed(1)} ms`);
+
+function stormLine(label: string, s: StormFigures): string {
+  return `  ${label.padEnd(7)} ${n0(s.requestsPerSecond).padStart(7)} req/s   p50 ${ms(s.p50Ms).padStart(8)}   p99 ${ms(s.p99Ms).padStart(8)}   max ${ms(s.maxMs).padStart(8)}   non-200 ${s.non200}   (${n0(s.requests)} requests; CPU: target ${s.targetCores.toFixed(2)}, load generator ${s.loadGeneratorCores.toFixed(2)} cores)`;
+}
+
+export function formatReport(r: Report): string {
+  const { fleet, setup, reload, restart, secretChange, storm } = r;
+  const perDevice = Object.entries(reload.filesPerDevice).map(([v, k]) => `${v} ${k}`).join(', ');
+  const lines = [
+    '',
+    `=== provisioning benchmark (${r.machine.cpus} CPUs, node ${r.machine.node}) ===`,
+    `fleet     ${n0(fleet.extensions)} extensions, ${n0(fleet.devices)} devices, ${n0(fleet.lines)} lines; shared extension on ${fleet.sharedExtensionDevices} devices`,
+    `set-up    ${n1(setup.totalS)} s  (extensions ${n1(setup.extensionsS)} s, devices ${n1(setup.devicesS)} s = ${n0(setup.devicesPerSecond)} devices/s; POST /api/devices p50 ${ms(setup.deviceCallP50Ms)}, p99 ${ms(setup.deviceCallP99Ms)})`,
+    `(a) full re-render of ${n0(reload.filesRendered)} files (${n0(reload.deviceFiles)} device files [${perDevice} per device] + ${reload.vendorFiles} vendor/model files)`,
+    `  reload, nothing changed   ${ms(Math.min(...reload.unchangedMs))} .. ${ms(Math.max(...reload.unchangedMs))} over ${reload.unchangedMs.length} runs = ${n0(reload.unchangedRendersPerSecond)} renders/s (median)`,
+    `  reload, every file changed ${ms(reload.changedMs)} = ${n0(reload.changedRendersPerSecond)} renders/s (${n0(reload.changedFiles)} files, ${n0(reload.changedDevices)} devices stored)`,
+    `  spawn to "listening": empty data dir ${ms(restart.emptyStartMs)}; ${n0(fleet.devices)} devices unchanged ${ms(restart.baselineStartMs)}; PROV_PUBLIC_URL changed ${ms(restart.changedUrlStartMs)}`,
+    `    = ${ms(restart.reconcileMs)} more to store what the new URL changed${restart.writes === null ? '' : ` (${n0(restart.writes)} writes: files + device version bumps)`}`,
+    `(b) new secret on the extension of ${secretChange.devicesAffected} devices, ${secretChange.runs} times: median ${ms(secretChange.medianMs)}, max ${ms(secretChange.maxMs)}`,
+    `(c/d) fetch storm: ${storm.connections} connections, ${storm.seconds} s, credential file of ${n0(fleet.devices)} devices`,
+    stormLine('ours', storm.ours),
+    storm.nginx ? stormLine('nginx', storm.nginx) : `  nginx   skipped: ${storm.nginxSkipped}`,
+  ];
+  if (r.ratios) {
+    lines.push(`  ours/nginx: req/s ${r.ratios.requestsPerSecond.toFixed(2)}x, p99 ${r.ratios.p99.toFixed(2)}x`);
+  }
+  const codes = (s: StormFigures) => Object.entries(s.statusCodes).map(([c, k]) => `${c}: ${n0(k)}`).join(', ');
+  lines.push(`  status codes: ours {${codes(storm.ours)}}${storm.nginx ? `, nginx {${codes(storm.nginx)}}` : ''}`);
+  const phases = Object.entries(r.peakRssAfterMiB).map(([p, v]) => `${p} ${n0(v)}`).join(', ');
+  lines.push(`(e) server peak RSS (VmHWM): ${n1(r.serverPeakRssMiB)} MiB  (peak so far, after each phase: ${phases} MiB)`);
+  lines.push(`wall time ${n1(r.wallS)} s`);
+  return lines.join('\n');
+}

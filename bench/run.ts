@@ -1,0 +1,172 @@
+// `npm run bench`: provisions a fleet on the real server (a child process on a
+// loopback port, in a fresh temp data directory), then measures full
+// re-renders, a widely shared secret change, a fetch storm against our server
+// and against nginx serving the same bytes, and the server's peak memory.
+// Prints a report and writes it as JSON to a temp path; leaves nothing behind.
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { adminClient, percentile } from './admin.ts';
+import { findNginx, mirror, startNginx } from './nginx.ts';
+import { formatReport, type Report } from './report.ts';
+import { measureReload, measureSecretChange } from './rerender.ts';
+import { seed } from './seed.ts';
+import { killChildren, ROOT, startServer, type ServerProcess } from './server-process.ts';
+import { shuffled, storm, type StormFigures } from './storm.ts';
+
+// Sizes can be shrunk for a quick try (BENCH_DEVICES=1000 npm run bench);
+// the defaults are the figures the report is about.
+const int = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
+const SIZE = { extensions: int('BENCH_EXTENSIONS', 5_000), devices: int('BENCH_DEVICES', 10_000), sharedBy: 50 };
+const CONCURRENCY = 8;
+const SECRET_CHANGES = 20;
+const STORM = { connections: 100, seconds: int('BENCH_STORM_SECONDS', 15), warmupSeconds: 3 };
+const DEADLINE_MS = 9 * 60_000;
+
+const say = (msg: string) => console.log(`· ${msg}`);
+
+async function main(work: string): Promise<void> {
+  const wallStart = performance.now();
+  const token = randomBytes(24).toString('hex');
+  // A copy of the built-in templates as the operator folder, so (a) can
+  // change every template without touching the repository.
+  const templatesDir = path.join(work, 'templates');
+  fs.cpSync(path.join(ROOT, 'templates'), templatesDir, { recursive: true });
+  const env = {
+    PROV_DATA_DIR: path.join(work, 'data'),
+    PROV_ADMIN_TOKEN: token,
+    PROV_TEMPLATES_DIR: templatesDir,
+    PROV_PUBLIC_URL: 'http://prov.bench.test:8080',
+  };
+
+  let server: ServerProcess | null = await startServer(env, path.join(work, 'server-1.log'));
+  say(`server pid ${server.pid} listening on ${server.url} (log ${server.logFile})`);
+  const firstStartMs = server.startMs;
+  const firstStartRss = server.peakRssMiB();
+  const admin = adminClient(server.url, token);
+
+  say(`creating ${SIZE.extensions} extensions and ${SIZE.devices} devices, ${CONCURRENCY} in flight`);
+  const fleet = await seed(admin, SIZE, CONCURRENCY);
+  const setupS = (fleet.extensionsMs + fleet.devicesMs) / 1000;
+  say(`set-up took ${setupS.toFixed(1)} s`);
+  // VmHWM only grows, so reading it after each phase shows which phase set the peak.
+  const peakRss: Record<string, number> = { start: firstStartRss, setup: server.peakRssMiB() };
+  const shared = await admin.must(200, 'GET', `/api/extensions/${fleet.shared}`);
+  const sharedCount = new Set(shared.body.devices.map((d: { mac: string }) => d.mac)).size;
+  if (sharedCount !== SIZE.sharedBy) throw new Error(`extension ${fleet.shared} is on ${sharedCount} devices`);
+
+  say('(a) template reloads');
+  const reload = await measureReload(admin, fleet.devices, templatesDir);
+  say('(b) secret changes');
+  peakRss.reloads = server.peakRssMiB();
+  const secretChange = await measureSecretChange(admin, fleet.shared, SECRET_CHANGES, SIZE.sharedBy);
+
+  const targets = shuffled(fleet.devices.map((d) => ({ path: `/prov/${d.credentialFile}`, userAgent: d.userAgent })));
+  say(`(c) storm against our server (${STORM.warmupSeconds} s warm-up + ${STORM.seconds} s)`);
+  const ours = await storm(server.url, server.pid, targets, STORM);
+  peakRss.storm = server.peakRssMiB();
+
+  let nginxFigures: StormFigures | null = null;
+  let nginxSkipped: string | null = null;
+  const nginxBin = findNginx();
+  if (!nginxBin) {
+    nginxSkipped = 'nginx is not on PATH; install it with `apt-get install -y nginx` to compare';
+    say(`(d) skipped: ${nginxSkipped}`);
+  } else {
+    const www = path.join(work, 'www');
+    const copied = await mirror(server.url, targets, www, CONCURRENCY);
+    say(`(d) mirrored ${copied.files} files (${(copied.bytes / 1024 / 1024).toFixed(1)} MiB); storm against nginx`);
+    const nginx = await startNginx(nginxBin, path.join(work, 'nginx'), www, targets[0]!.path);
+    try {
+      nginxFigures = await storm(nginx.url, nginx.pid, targets, STORM);
+    } finally {
+      await nginx.stop();
+    }
+  }
+
+  const serverPeakRssMiB = server.peakRssMiB();
+  peakRss.end = serverPeakRssMiB;
+  await server.stop();
+  server = null;
+
+  // Start-up reconcile: a restart of the unchanged data dir, then one with a
+  // new public URL, which every Yealink device file and the Polycom common
+  // file carry; the difference is the reconcile's cost.
+  say('(a) restarts: unchanged, then with PROV_PUBLIC_URL changed');
+  const baseline = await startServer(env, path.join(work, 'server-2.log'));
+  await baseline.stop();
+  const moved = await startServer({ ...env, PROV_PUBLIC_URL: 'http://prov2.bench.test:8080' }, path.join(work, 'server-3.log'));
+  await moved.stop();
+  const restart = {
+    emptyStartMs: firstStartMs,
+    baselineStartMs: baseline.startMs,
+    changedUrlStartMs: moved.startMs,
+    reconcileMs: moved.startMs - baseline.startMs,
+    writes: loggedWrites(moved.logFile),
+  };
+
+  const report: Report = {
+    machine: { cpus: os.availableParallelism(), node: process.versions.node, nginx: nginxBin },
+    fleet: { extensions: SIZE.extensions, devices: SIZE.devices, lines: fleet.lines, sharedExtensionDevices: sharedCount },
+    setup: {
+      extensionsS: fleet.extensionsMs / 1000,
+      devicesS: fleet.devicesMs / 1000,
+      totalS: setupS,
+      devicesPerSecond: SIZE.devices / (fleet.devicesMs / 1000),
+      deviceCallP50Ms: percentile(fleet.deviceCallMs, 50),
+      deviceCallP99Ms: percentile(fleet.deviceCallMs, 99),
+    },
+    reload,
+    restart,
+    secretChange,
+    storm: { connections: STORM.connections, seconds: STORM.seconds, ours, nginx: nginxFigures, nginxSkipped },
+    ratios: nginxFigures
+      ? { requestsPerSecond: ours.requestsPerSecond / nginxFigures.requestsPerSecond, p99: ours.p99Ms / nginxFigures.p99Ms }
+      : null,
+    serverPeakRssMiB,
+    peakRssAfterMiB: peakRss,
+    wallS: (performance.now() - wallStart) / 1000,
+  };
+  console.log(formatReport(report));
+  // Outside the work dir, which is removed; a fixed name so the latest run is easy to find.
+  const json = path.join(os.tmpdir(), 'prov-bench-latest.json');
+  fs.writeFileSync(json, JSON.stringify(report, null, 2) + '\n');
+  console.log(`JSON: ${json}`);
+}
+
+/** The "stored renders brought up to date" line's write count, if the start logged one. */
+function loggedWrites(logFile: string): number | null {
+  for (const line of fs.readFileSync(logFile, 'utf8').split('\n')) {
+    if (!line.includes('brought up to date')) continue;
+    return (JSON.parse(line) as { writes?: number }).writes ?? null;
+  }
+  return null;
+}
+
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'prov-bench-'));
+// nginx's workers run as an unprivileged user and must reach the mirror below;
+// the data dir inside is created 0700 by the server itself.
+fs.chmodSync(work, 0o755);
+const cleanUp = () => {
+  killChildren();
+  fs.rmSync(work, { recursive: true, force: true });
+};
+const abort = (why: string, code: number) => {
+  console.error(why);
+  cleanUp();
+  process.exit(code);
+};
+process.once('SIGINT', () => abort('interrupted; children stopped, temp dir removed', 130));
+process.once('SIGTERM', () => abort('terminated; children stopped, temp dir removed', 143));
+const watchdog = setTimeout(() => abort(`bench took over ${DEADLINE_MS / 60_000} minutes; stopped`, 1), DEADLINE_MS);
+
+try {
+  await main(work);
+} catch (err) {
+  console.error('bench failed:', err);
+  process.exitCode = 1;
+} finally {
+  clearTimeout(watchdog);
+  cleanUp();
+}

@@ -1,0 +1,122 @@
+// The real server as a child process, started the way `npm start` does
+// (node --import tsx server/main.ts) on a loopback port the OS picks.
+// Its log goes to a file rather than a pipe: the storm makes one log line per
+// request, and draining a pipe would cost the benchmark process CPU that the
+// load generator needs on a 2-core machine.
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const MAIN = path.join(ROOT, 'server/main.ts');
+const START_TIMEOUT_MS = 120_000;
+const STOP_TIMEOUT_MS = 15_000;
+
+export interface ServerProcess {
+  pid: number;
+  url: string;
+  /** Milliseconds from spawn to the "listening" log line. */
+  startMs: number;
+  logFile: string;
+  /** Peak resident set size so far (VmHWM), in MiB. */
+  peakRssMiB(): number;
+  /** SIGTERM, then SIGKILL if it has not exited in time. */
+  stop(): Promise<void>;
+}
+
+/** Every child we started and have not yet seen exit, so a crash of the bench can still end them. */
+export const children = new Set<ChildProcess>();
+
+export function killChildren(): void {
+  for (const child of children) {
+    if (child.pid !== undefined && child.exitCode === null) child.kill('SIGKILL');
+  }
+}
+
+export function track(child: ChildProcess): Promise<void> {
+  children.add(child);
+  return new Promise((resolve) =>
+    child.once('exit', () => {
+      children.delete(child);
+      resolve();
+    }),
+  );
+}
+
+export async function stopChild(child: ChildProcess, exited: Promise<void>, signal: NodeJS.Signals = 'SIGTERM') {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  child.kill(signal);
+  const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
+  await exited;
+  clearTimeout(timer);
+}
+
+export function readPeakRssMiB(pid: number): number {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = /^VmHWM:\s+(\d+) kB$/m.exec(status);
+  if (!kb) throw new Error(`no VmHWM in /proc/${pid}/status`);
+  return Number(kb[1]) / 1024;
+}
+
+export async function startServer(env: Record<string, string>, logFile: string): Promise<ServerProcess> {
+  const fd = fs.openSync(logFile, 'a');
+  const offset = fs.fstatSync(fd).size;
+  const started = performance.now();
+  const child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', ...env },
+    stdio: ['ignore', fd, fd],
+  });
+  fs.closeSync(fd);
+  const exited = track(child);
+  let port: number;
+  try {
+    port = await waitForListening(logFile, offset, () => child.exitCode !== null);
+  } catch (err) {
+    await stopChild(child, exited, 'SIGKILL');
+    throw err;
+  }
+  const startMs = performance.now() - started;
+  return {
+    pid: child.pid!,
+    url: `http://127.0.0.1:${port}`,
+    startMs,
+    logFile,
+    peakRssMiB: () => readPeakRssMiB(child.pid!),
+    stop: () => stopChild(child, exited),
+  };
+}
+
+/** Polls the log (from `offset`, this start's own lines) for {"msg":"listening","port":…}. */
+async function waitForListening(logFile: string, offset: number, dead: () => boolean): Promise<number> {
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    const text = readFrom(logFile, offset);
+    for (const line of text.split('\n')) {
+      if (!line.includes('"listening"')) continue;
+      let entry: { msg?: string; port?: number };
+      try {
+        entry = JSON.parse(line);
+      } catch {
+        continue; // a line still being written; the next poll sees it whole
+      }
+      if (entry.msg === 'listening' && entry.port) return entry.port;
+    }
+    if (dead()) throw new Error(`server exited before listening:\n${text.slice(-2000)}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  throw new Error(`server did not log "listening" within ${START_TIMEOUT_MS} ms (log: ${logFile})`);
+}
+
+function readFrom(file: string, offset: number): string {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const size = fs.fstatSync(fd).size - offset;
+    const buf = Buffer.alloc(Math.max(0, size));
+    fs.readSync(fd, buf, 0, buf.length, offset);
+    return buf.toString('utf8');
+  } finally {
+    fs.closeSync(fd);
+  }
+}

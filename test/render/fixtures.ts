@@ -1,0 +1,132 @@
+// Shared inputs for the rendering tests: a catalog built from the repository's
+// own profiles and templates, and hand-built records (no store, no sealing).
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { DeviceLine, DeviceRecord } from '../../server/domain/device.ts';
+import type { ExtensionRecord, OutboundProxy, SipServer } from '../../server/domain/extension.ts';
+import type { Mac } from '../../server/domain/mac.ts';
+import { loadCatalog, type Catalog } from '../../server/render/catalog.ts';
+import type { OpenExtension } from '../../server/render/renderer.ts';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const PUBLIC_URL = 'https://prov.example.com';
+const AT = '2024-01-02T03:04:05.000Z';
+
+export function catalog(overrideDir: string | null = null, publicUrl = PUBLIC_URL): Catalog {
+  return loadCatalog({ root: ROOT, overrideDir, publicUrl });
+}
+
+export interface ExtensionInput {
+  number: string;
+  displayName: string;
+  authUsername?: string;
+  secret: string;
+  server?: SipServer;
+  outboundProxy?: OutboundProxy | null;
+  label?: string | null;
+}
+
+export const TLS_SERVER: SipServer = { host: 'sip.example.com', port: 5081, transport: 'tls' };
+export const PROXY: OutboundProxy = { host: 'proxy.example.net', port: 5071 };
+
+export function extension(input: ExtensionInput): OpenExtension {
+  const record: ExtensionRecord = {
+    number: input.number,
+    displayName: input.displayName,
+    authUsername: input.authUsername ?? input.number,
+    secretSealed: 'sealed-not-used-by-the-renderer',
+    secretVersion: 1,
+    server: input.server ?? TLS_SERVER,
+    outboundProxy: input.outboundProxy === undefined ? PROXY : input.outboundProxy,
+    label: input.label ?? null,
+    createdAt: AT,
+    updatedAt: AT,
+    rev: 1,
+  };
+  return { record, secret: input.secret };
+}
+
+export function device(vendor: string, mac: string, model: string | null, lines: DeviceLine[]): DeviceRecord {
+  return {
+    mac: mac as Mac,
+    vendor,
+    model,
+    label: null,
+    lines,
+    configVersion: 1,
+    fetchedVersion: null,
+    lastFetch: null,
+    createdAt: AT,
+    updatedAt: AT,
+    rev: 1,
+  };
+}
+
+/** The extensions' lookup as renderDevice wants it; an unknown number is a test bug. */
+export function lookup(extensions: OpenExtension[]): (number: string) => OpenExtension {
+  const byNumber = new Map(extensions.map((e) => [e.record.number, e]));
+  return (number) => {
+    const found = byNumber.get(number);
+    if (!found) throw new Error(`fixture has no extension ${number}`);
+    return found;
+  };
+}
+
+/** The golden fixture: two lines on two extensions, TLS on 5081, an outbound proxy, nasty text. */
+export const GOLDEN_EXTENSIONS: OpenExtension[] = [
+  extension({
+    number: '201',
+    displayName: 'Zoë "Front" Desk',
+    authUsername: 'auth-201',
+    secret: 'Pa&ss<wo"rd#1=x',
+    label: 'Reception & Co',
+  }),
+  extension({
+    number: '202',
+    displayName: "Jürgen \"JJ\" O'Neil",
+    secret: `#start=&amp;<"&#38;>'end`,
+  }),
+];
+
+export const GOLDEN_LINES: DeviceLine[] = [
+  { line: 1, extension: '201' },
+  { line: 2, extension: '202' },
+];
+
+export interface GoldenCase {
+  /** Folder under test/render/golden/. */
+  name: string;
+  device: DeviceRecord;
+  /** Vendor- and model-scope files this phone fetches. */
+  vendorFiles: string[];
+}
+
+export const GOLDEN_CASES: GoldenCase[] = [
+  {
+    name: 'yealink-t46s',
+    device: device('yealink', '805ec0a1b2c3', 'T46S', GOLDEN_LINES),
+    vendorFiles: ['y000000000000.boot', 'y000000000066.cfg'],
+  },
+  {
+    name: 'yealink-t54w',
+    device: device('yealink', '249ad8a1b2c4', 'T54W', GOLDEN_LINES),
+    vendorFiles: ['y000000000000.boot', 'y000000000096.cfg'],
+  },
+  {
+    name: 'polycom-vvx450',
+    device: device('polycom', '0004f2a1b2c5', 'VVX_450', GOLDEN_LINES),
+    vendorFiles: ['000000000000.cfg', 'polycom-common.cfg'],
+  },
+];
+
+/** Every file of the case: device-scope files and the vendor files the phone fetches. */
+export function renderCase(c: GoldenCase, cat: Catalog = catalog()): Map<string, string> {
+  const out = new Map(cat.renderer.renderDevice(c.device, lookup(GOLDEN_EXTENSIONS)));
+  const vendor = cat.renderer.renderVendor(cat.profiles.get(c.device.vendor)!);
+  for (const file of c.vendorFiles) {
+    const body = vendor.get(file);
+    if (body === undefined) throw new Error(`${c.device.vendor} renders no ${file}`);
+    out.set(file, body);
+  }
+  return out;
+}

@@ -1,0 +1,118 @@
+// The Store contract for what phones touch: rendered files, uploads, fetch
+// records and the unassigned-device query. Written against the port only, so
+// every adapter runs it unchanged.
+import type { ExecutionContext, TestFn } from 'ava';
+import type { RenderRecord, Store, UploadRecord } from '../../server/storage/store.ts';
+import { dev, ext } from './store-contract.ts';
+
+type Open = () => Promise<{ store: Store; cleanup: () => Promise<void> }>;
+const A = '805ec0000001';
+const B = '805ec0000002';
+
+const render = (owner: string, file: string, over: Partial<RenderRecord> = {}): RenderRecord => ({
+  owner, file, version: 1, renderedAt: '2024-05-01T10:00:00.000Z', sealedBody: `sealed:${owner}:${file}`, ...over,
+});
+const upload = (mac: string, file: string, over: Partial<UploadRecord> = {}): UploadRecord => ({
+  mac, file, receivedAt: '2024-05-01T10:00:00.000Z', sealedBody: `sealed:${mac}:${file}`, ...over,
+});
+const fetchOf = (version: number, at = '2024-05-02T08:00:00.000Z') => ({
+  version, at, ip: '192.0.2.10', userAgent: 'Yealink SIP-T46S 66.86.0.15', file: `${A}.cfg`,
+});
+
+export function renderContract(test: TestFn, name: string, open: Open): void {
+  const it = (title: string, body: (t: ExecutionContext, s: Store) => Promise<void>) =>
+    test(`${name} store: ${title}`, async (t) => {
+      const { store, cleanup } = await open();
+      t.teardown(cleanup);
+      await body(t, store);
+    });
+
+  async function seed(s: Store) {
+    await s.commit([
+      { op: 'insert-extension', record: ext('1001') },
+      { op: 'insert-device', record: dev(A, [{ line: 1, extension: '1001' }]) },
+      { op: 'insert-device', record: dev(B, [{ line: 1, extension: '1001' }]) },
+    ]);
+  }
+
+  it('renders: put, replace, list by owner, delete', async (t, s) => {
+    await seed(s);
+    await s.commit([
+      { op: 'put-render', render: render(A, `${A}.cfg`) },
+      { op: 'put-render', render: render(A, `${A}.boot`) },
+      { op: 'put-render', render: render('vendor:yealink', 'y000000000000.boot') },
+    ]);
+    const newer = render(A, `${A}.cfg`, { version: 2, sealedBody: 'sealed:newer' });
+    await s.commit([{ op: 'put-render', render: newer }]);
+    t.deepEqual(await s.getRender(A, `${A}.cfg`), newer);
+    t.deepEqual((await s.listRenders(A)).map((r) => r.file).sort(), [`${A}.boot`, `${A}.cfg`]);
+    t.deepEqual(await s.listRenders(B), []);
+    await s.commit([{ op: 'delete-render', owner: A, file: `${A}.boot` }]);
+    t.is(await s.getRender(A, `${A}.boot`), null);
+    t.truthy(await s.getRender('vendor:yealink', 'y000000000000.boot'));
+  });
+
+  it('a deleted device takes its renders, uploads and fetch record with it', async (t, s) => {
+    await seed(s);
+    await s.commit([
+      { op: 'put-render', render: render(A, `${A}.cfg`) },
+      { op: 'put-upload', upload: upload(A, `${A}-phone.cfg`) },
+    ]);
+    await s.recordFetch(A, fetchOf(1));
+    await s.commit([{ op: 'delete-device', mac: A, expectRev: 1 }]);
+    t.deepEqual(await s.listRenders(A), []);
+    t.deepEqual(await s.listUploads(A), []);
+    // The same MAC coming back starts with no history.
+    await s.commit([{ op: 'insert-device', record: dev(A, [{ line: 1, extension: '1001' }]) }]);
+    const back = await s.getDevice(A);
+    t.is(back?.fetchedVersion, null);
+    t.is(back?.lastFetch, null);
+  });
+
+  it('uploads: put, replace, list, delete; refused for an unknown device', async (t, s) => {
+    await seed(s);
+    await s.commit([{ op: 'put-upload', upload: upload(A, `${A}-phone.cfg`) }]);
+    const newer = upload(A, `${A}-phone.cfg`, { sealedBody: 'sealed:newer', receivedAt: '2024-06-01T00:00:00.000Z' });
+    await s.commit([{ op: 'put-upload', upload: newer }, { op: 'put-upload', upload: upload(A, `${A}-app.log`) }]);
+    t.deepEqual(await s.getUpload(A, `${A}-phone.cfg`), newer);
+    t.deepEqual((await s.listUploads(A)).map((u) => u.file).sort(), [`${A}-app.log`, `${A}-phone.cfg`]);
+    await s.commit([{ op: 'delete-upload', mac: A, file: `${A}-app.log` }]);
+    t.deepEqual((await s.listUploads(A)).map((u) => u.file), [`${A}-phone.cfg`]);
+    await t.throwsAsync(s.commit([{ op: 'put-upload', upload: upload('0004f2000009', 'x-phone.cfg') }]));
+    t.is(await s.getUpload('0004f2000009', 'x-phone.cfg'), null);
+  });
+
+  it('recordFetch sets fetchedVersion and lastFetch, and an admin edit does not undo it', async (t, s) => {
+    await seed(s);
+    await s.recordFetch(A, fetchOf(1));
+    const fetched = await s.getDevice(A);
+    t.is(fetched?.fetchedVersion, 1);
+    t.deepEqual(fetched?.lastFetch, { at: fetchOf(1).at, ip: '192.0.2.10', userAgent: fetchOf(1).userAgent, file: `${A}.cfg` });
+    // An update planned from a read taken before the fetch carries the old fetch state.
+    await s.commit([{ op: 'update-device', record: dev(A, [{ line: 1, extension: '1001' }], { label: 'Desk', rev: 2 }), expectRev: 1 }]);
+    const edited = await s.getDevice(A);
+    t.is(edited?.label, 'Desk');
+    t.is(edited?.fetchedVersion, 1);
+    await s.recordFetch(A, fetchOf(2, '2024-05-03T08:00:00.000Z'));
+    t.is((await s.getDevice(A))?.fetchedVersion, 2);
+    t.is((await s.listDevices()).find((d) => d.mac === A)?.lastFetch?.at, '2024-05-03T08:00:00.000Z');
+    // A fetch for a device that is gone records nothing and does not fail.
+    await s.recordFetch('0004f2000009', fetchOf(1));
+    t.is(await s.getDevice('0004f2000009'), null);
+  });
+
+  it('listDevices({unassigned}) gives devices without lines, oldest first', async (t, s) => {
+    await seed(s);
+    await s.commit([
+      { op: 'insert-device', record: dev('0004f2000003', [], { createdAt: '2024-05-03T00:00:00.000Z' }) },
+      { op: 'insert-device', record: dev('0004f2000001', [], { createdAt: '2024-05-04T00:00:00.000Z' }) },
+      { op: 'insert-device', record: dev('0004f2000002', [], { createdAt: '2024-05-02T00:00:00.000Z' }) },
+    ]);
+    t.deepEqual((await s.listDevices({ unassigned: true })).map((d) => d.mac), ['0004f2000002', '0004f2000003', '0004f2000001']);
+    // Assigning a line takes it off the list; removing every line puts it back.
+    await s.commit([{ op: 'update-device', record: dev('0004f2000002', [{ line: 1, extension: '1001' }], { rev: 2 }), expectRev: 1 }]);
+    t.deepEqual((await s.listDevices({ unassigned: true })).map((d) => d.mac), ['0004f2000003', '0004f2000001']);
+    await s.commit([{ op: 'update-device', record: dev(A, [], { rev: 2 }), expectRev: 1 }]);
+    t.true((await s.listDevices({ unassigned: true })).some((d) => d.mac === A));
+  });
+}
