@@ -53,7 +53,11 @@ export function isValidHost(host: string): boolean {
  */
 export function textProblem(text: string, max: number): string | null {
   if (text.length === 0 || text.length > max) return `must be 1 to ${max} characters long`;
-  if (/[\p{Cc}\p{Cs}\u2028\u2029]/u.test(text)) return 'may not contain control characters';
+  if (/[\p{Cc}\p{Cs}\u2028\u2029\ufffe\uffff]/u.test(text)) return 'may not contain control characters';
+  // Line-based configs trim values, so the spaces would be lost on the phone.
+  if (/^\s|\s$/u.test(text)) return 'may not start or end with whitespace';
+  // Yealink reads this value as "clear the setting".
+  if (text.toUpperCase() === '%NULL%') return 'may not be %NULL%';
   return null;
 }
 

@@ -5,8 +5,11 @@ import { NotFound } from '../domain/errors.ts';
 import type { Mac } from '../domain/mac.ts';
 import type { SecretBox } from '../domain/secret-box.ts';
 import type { Actor } from '../domain/token.ts';
+import type { DeviceRecord } from '../domain/device.ts';
 import type { CatalogHolder } from '../render/catalog.ts';
-import type { Store } from '../storage/store.ts';
+import { expandName } from '../render/file-names.ts';
+import { vendorOwner } from '../render/renderer.ts';
+import type { RenderRecord, Store } from '../storage/store.ts';
 import { auditOp } from './audit-log.ts';
 import type { RunChange } from './change-runner.ts';
 import { renderContext } from './rerender.ts';
@@ -26,22 +29,41 @@ export function createDeviceFiles({ store, box, catalog, clock, runChange }: Dev
     return d;
   }
 
+  /**
+   * The stored renders a device fetches: its own files, then the shared ones
+   * of its vendor (its model's file where the vendor has one per model).
+   */
+  async function fetched(device: DeviceRecord): Promise<{ owner: string; render: RenderRecord }[]> {
+    const own = (await store.listRenders(device.mac)).map((render) => ({ owner: device.mac, render }));
+    const profile = catalog.current().profiles.get(device.vendor);
+    if (!profile || own.length === 0) return own;
+    const owner = vendorOwner(profile.id);
+    const code = device.model ? profile.models[device.model]?.code : undefined;
+    const names = new Set(
+      profile.files
+        .filter((f) => (f.scope === 'vendor' && !f.fallback) || (f.scope === 'model' && code !== undefined))
+        .map((f) => expandName(f, { code })),
+    );
+    const shared = (await store.listRenders(owner)).filter((r) => names.has(r.file));
+    return [...own, ...shared.map((render) => ({ owner, render }))];
+  }
+
   return {
     async list(mac: Mac) {
-      await device(mac);
-      return (await store.listRenders(mac)).map((r) => ({
+      return (await fetched(await device(mac))).map(({ owner, render: r }) => ({
         file: r.file,
         version: r.version,
-        sha256: createHash('sha256').update(box.open(r.sealedBody, renderContext(mac, r.file)), 'utf8').digest('hex'),
+        sha256: createHash('sha256').update(box.open(r.sealedBody, renderContext(owner, r.file)), 'utf8').digest('hex'),
         renderedAt: r.renderedAt,
       }));
     },
 
     async preview(actor: Actor, mac: Mac, file: string) {
       const d = await device(mac);
-      const render = await store.getRender(mac, file);
-      if (!render) throw new NotFound(`device ${mac} has no file ${file}`, 'file-not-found');
-      const body = box.open(render.sealedBody, renderContext(mac, file));
+      const found = (await fetched(d)).find((f) => f.render.file === file);
+      if (!found) throw new NotFound(`device ${mac} has no file ${file}`, 'file-not-found');
+      const { owner, render } = found;
+      const body = box.open(render.sealedBody, renderContext(owner, file));
       await runChange(async () => ({
         ops: [auditOp(actor, clock().toISOString(), 'config.previewed', `device:${mac}`, { file, version: render.version })],
         result: undefined,

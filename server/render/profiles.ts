@@ -16,6 +16,8 @@ const fileSpec = z.strictObject({
   credentials: z.boolean().default(false),
   /** An unknown MAC asking for this file with this vendor's User-Agent is recorded as unassigned. */
   detect: z.boolean().default(false),
+  /** Fetched only by phones that have no file of their own (e.g. Yealink's common boot file). */
+  fallback: z.boolean().default(false),
   /** Width to zero-pad {code} to. */
   codeWidth: z.number().int().min(1).max(12).optional(),
 });

@@ -15,7 +15,14 @@ import type { Profiles, VendorProfile } from './profiles.ts';
 
 /** A scalar that only an encoder helper may turn into text. */
 export class Value {
-  constructor(readonly value: Scalar) {}
+  // Private, so no template can reach the raw text as {{x.value}} or {{#with x}}.
+  readonly #value: Scalar;
+  constructor(value: Scalar) {
+    this.#value = value;
+  }
+  static unwrap(v: Value): Scalar {
+    return v.#value;
+  }
   [Symbol.toPrimitive](): never {
     throw new EncodeError('template', 'a value must pass through its format helper, e.g. {{cfg x}} or {{attr x}}');
   }
@@ -66,7 +73,7 @@ function environment(format: string, helpers: HelperSet): typeof Handlebars {
   const env = Handlebars.create();
   for (const [name, encode] of Object.entries(helpers)) {
     env.registerHelper(name, (value: unknown) => {
-      if (value instanceof Value) return encode(value.value);
+      if (value instanceof Value) return encode(Value.unwrap(value));
       if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return encode(value);
       throw new EncodeError(format, `{{${name}}} was given no value`);
     });

@@ -233,3 +233,16 @@ test('a model template in PROV_TEMPLATES_DIR applies to that model only', async 
   t.deepEqual(back.bytes, (before[T46S] as { bytes: string[] }).bytes);
   t.false((await cfgText(s, T46S)).includes(MARK));
 });
+
+test('the list names the shared files a device fetches, not the fall-backs for unknown phones', async (t) => {
+  const s = await setup(t);
+  const names = async (mac: string) => (await files(s, mac)).map((f) => f.file).sort();
+  t.deepEqual(await names(T46S), [`${T46S}.boot`, `${T46S}.cfg`, 'y000000000066.cfg']);
+  t.deepEqual(await names(NO_MODEL), [`${NO_MODEL}.boot`, `${NO_MODEL}.cfg`], 'no model, no model file');
+  t.deepEqual(await names(POLY), [`${POLY}-sip.cfg`, `${POLY}.cfg`, 'polycom-common.cfg']);
+  const shared = await s.api('GET', `/api/devices/${T46S}/files/y000000000066.cfg`);
+  t.is(shared.status, 200);
+  t.is(sha(Buffer.from(shared.text)), sha(await phoneFetch(s, 'y000000000066.cfg')));
+  t.is((await s.api('GET', `/api/devices/${T46S}/files/y000000000000.boot`)).status, 404);
+  t.is((await s.api('GET', `/api/devices/${T46S}/files/${POLY}-sip.cfg`)).status, 404, "another device's file");
+});

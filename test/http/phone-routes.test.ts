@@ -275,3 +275,13 @@ test('the Yealink shared files and the Polycom 000000000000.cfg are served witho
   t.is((await prov(s, 'y000000009999.cfg', { ua: yealinkUa(YEA) })).status, 404, 'no such model code');
   t.deepEqual(await devices(s), [], '000000000000 is not a device');
 });
+
+test('an unknown Yealink is recorded from its first request, <mac>.boot', async (t) => {
+  const s = await server(t);
+  const mac = '805ec0777777';
+  const res = await fetch(`${s.url}/prov/${mac}.boot`, { headers: { 'user-agent': yealinkUa(mac) } });
+  t.is(res.status, 404);
+  const [d] = (await s.api('GET', '/api/devices?status=unassigned')).json;
+  t.like(d, { mac, vendor: 'yealink', model: 'T46S', status: 'unassigned' });
+  t.is(d.lastFetch.file, `${mac}.boot`);
+});
