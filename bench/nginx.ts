@@ -94,12 +94,12 @@ export async function startNginx(bin: string, dir: string, root: string, probePa
       throw new Error(`nginx answered ${res.status} for ${probePath}: ${fs.readFileSync(path.join(dir, 'error.log'), 'utf8')}`);
     } catch (err) {
       if (!(err instanceof TypeError) || Date.now() > deadline) {
-        await stopChild(child, exited, 'SIGKILL');
+        await stopChild(child, exited, 3_000);
         throw err;
       }
       await new Promise((r) => setTimeout(r, 50));
     }
   }
   // SIGTERM is nginx's fast shutdown; the master ends its workers.
-  return { url, pid: child.pid!, stop: () => stopChild(child, exited, 'SIGTERM') };
+  return { url, pid: child.pid!, stop: () => stopChild(child, exited) };
 }

@@ -23,7 +23,9 @@ const n1 = (x: number) => x.toFixed(1);
 const ms = (x: number) => (x >= 100 ? `${n0(x)} ms` : `${x.toFixed(1)} ms`);
 
 function stormLine(label: string, s: StormFigures): string {
-  return `  ${label.padEnd(7)} ${n0(s.requestsPerSecond).padStart(7)} req/s   p50 ${ms(s.p50Ms).padStart(8)}   p99 ${ms(s.p99Ms).padStart(8)}   max ${ms(s.maxMs).padStart(8)}   non-200 ${s.non200}   (${n0(s.requests)} requests; CPU: target ${s.targetCores.toFixed(2)}, load generator ${s.loadGeneratorCores.toFixed(2)} cores)`;
+  // autocannon is one JS thread: near a full core it, not the target, sets the pace.
+  const bound = s.loadGeneratorCores >= 0.9 ? '\n          ^ the load generator was saturated: these req/s are a lower bound for this target' : '';
+  return `  ${label.padEnd(7)} ${n0(s.requestsPerSecond).padStart(7)} req/s   p50 ${ms(s.p50Ms).padStart(8)}   p99 ${ms(s.p99Ms).padStart(8)}   max ${ms(s.maxMs).padStart(8)}   non-200 ${s.non200}   (${n0(s.requests)} requests; CPU: target ${s.targetCores.toFixed(2)}, load generator ${s.loadGeneratorCores.toFixed(2)} cores)${bound}`;
 }
 
 export function formatReport(r: Report): string {

@@ -38,11 +38,14 @@ export function touchTemplates(dir: string): number {
 }
 
 export async function measureReload(admin: Admin, devices: DevicePlan[], templatesDir: string): Promise<ReloadFigures> {
-  // Files per device, from the API, for one device of each vendor.
+  // Files per device, from the API, for one device of each vendor. The list
+  // also names the vendor's shared files the device fetches; only those with
+  // the MAC in their name are the device's own.
   const filesPerDevice: Record<string, number> = {};
   for (const d of devices) {
     if (filesPerDevice[d.vendor] !== undefined) continue;
-    filesPerDevice[d.vendor] = (await admin.must<unknown[]>(200, 'GET', `/api/devices/${d.mac}/files`)).body.length;
+    const files = (await admin.must<{ file: string }[]>(200, 'GET', `/api/devices/${d.mac}/files`)).body;
+    filesPerDevice[d.vendor] = files.filter((f) => f.file.toLowerCase().includes(d.mac)).length;
   }
   const deviceFiles = devices.reduce((n, d) => n + filesPerDevice[d.vendor]!, 0);
 
@@ -57,6 +60,7 @@ export async function measureReload(admin: Admin, devices: DevicePlan[], templat
   const changed = await admin.must(200, 'POST', '/api/templates/reload');
   // Every template changed, so every file is rewritten: the API's count is the total.
   const filesRendered: number = changed.body.changedFiles;
+  if (filesRendered < deviceFiles) throw new Error(`reload stored ${filesRendered} files, fewer than the ${deviceFiles} device files`);
   const median = percentile([...unchangedMs].sort((a, b) => a - b), 50);
   return {
     filesPerDevice,

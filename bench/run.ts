@@ -12,7 +12,7 @@ import { findNginx, mirror, startNginx } from './nginx.ts';
 import { formatReport, type Report } from './report.ts';
 import { measureReload, measureSecretChange } from './rerender.ts';
 import { seed } from './seed.ts';
-import { killChildren, ROOT, startServer, type ServerProcess } from './server-process.ts';
+import { ROOT, startServer, stopAllChildren } from './server-process.ts';
 import { shuffled, storm, type StormFigures } from './storm.ts';
 
 // Sizes can be shrunk for a quick try (BENCH_DEVICES=1000 npm run bench);
@@ -40,7 +40,7 @@ async function main(work: string): Promise<void> {
     PROV_PUBLIC_URL: 'http://prov.bench.test:8080',
   };
 
-  let server: ServerProcess | null = await startServer(env, path.join(work, 'server-1.log'));
+  const server = await startServer(env, path.join(work, 'server-1.log'));
   say(`server pid ${server.pid} listening on ${server.url} (log ${server.logFile})`);
   const firstStartMs = server.startMs;
   const firstStartRss = server.peakRssMiB();
@@ -58,8 +58,8 @@ async function main(work: string): Promise<void> {
 
   say('(a) template reloads');
   const reload = await measureReload(admin, fleet.devices, templatesDir);
-  say('(b) secret changes');
   peakRss.reloads = server.peakRssMiB();
+  say('(b) secret changes');
   const secretChange = await measureSecretChange(admin, fleet.shared, SECRET_CHANGES, SIZE.sharedBy);
 
   const targets = shuffled(fleet.devices.map((d) => ({ path: `/prov/${d.credentialFile}`, userAgent: d.userAgent })));
@@ -88,11 +88,11 @@ async function main(work: string): Promise<void> {
   const serverPeakRssMiB = server.peakRssMiB();
   peakRss.end = serverPeakRssMiB;
   await server.stop();
-  server = null;
 
   // Start-up reconcile: a restart of the unchanged data dir, then one with a
   // new public URL, which every Yealink device file and the Polycom common
-  // file carry; the difference is the reconcile's cost.
+  // file carry. Both starts render and compare everything; the difference is
+  // the cost of storing what the new URL changed.
   say('(a) restarts: unchanged, then with PROV_PUBLIC_URL changed');
   const baseline = await startServer(env, path.join(work, 'server-2.log'));
   await baseline.stop();
@@ -148,18 +148,17 @@ const work = fs.mkdtempSync(path.join(os.tmpdir(), 'prov-bench-'));
 // nginx's workers run as an unprivileged user and must reach the mirror below;
 // the data dir inside is created 0700 by the server itself.
 fs.chmodSync(work, 0o755);
-const cleanUp = () => {
-  killChildren();
+const cleanUp = async () => {
+  await stopAllChildren();
   fs.rmSync(work, { recursive: true, force: true });
 };
 const abort = (why: string, code: number) => {
   console.error(why);
-  cleanUp();
-  process.exit(code);
+  void cleanUp().finally(() => process.exit(code));
 };
-process.once('SIGINT', () => abort('interrupted; children stopped, temp dir removed', 130));
-process.once('SIGTERM', () => abort('terminated; children stopped, temp dir removed', 143));
-const watchdog = setTimeout(() => abort(`bench took over ${DEADLINE_MS / 60_000} minutes; stopped`, 1), DEADLINE_MS);
+process.once('SIGINT', () => abort('interrupted; stopping children and removing the temp dir', 130));
+process.once('SIGTERM', () => abort('terminated; stopping children and removing the temp dir', 143));
+const watchdog = setTimeout(() => abort(`bench took over ${DEADLINE_MS / 60_000} minutes; stopping`, 1), DEADLINE_MS);
 
 try {
   await main(work);
@@ -168,5 +167,5 @@ try {
   process.exitCode = 1;
 } finally {
   clearTimeout(watchdog);
-  cleanUp();
+  await cleanUp();
 }

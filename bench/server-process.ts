@@ -25,31 +25,51 @@ export interface ServerProcess {
   stop(): Promise<void>;
 }
 
-/** Every child we started and have not yet seen exit, so a crash of the bench can still end them. */
-export const children = new Set<ChildProcess>();
-
-export function killChildren(): void {
-  for (const child of children) {
-    if (child.pid !== undefined && child.exitCode === null) child.kill('SIGKILL');
-  }
-}
+/** Every child we started and have not yet seen exit, with its exit, so an abort can still end them. */
+const children = new Map<ChildProcess, Promise<void>>();
 
 export function track(child: ChildProcess): Promise<void> {
-  children.add(child);
-  return new Promise((resolve) =>
+  const exited = new Promise<void>((resolve) =>
     child.once('exit', () => {
       children.delete(child);
       resolve();
     }),
   );
+  children.set(child, exited);
+  return exited;
 }
 
-export async function stopChild(child: ChildProcess, exited: Promise<void>, signal: NodeJS.Signals = 'SIGTERM') {
+/** The process and its direct children: nginx's workers outlive a killed master, so a forced stop takes them too. */
+export function family(pid: number): number[] {
+  try {
+    const kids = fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
+    return [pid, ...kids.map(Number)];
+  } catch {
+    return [pid];
+  }
+}
+
+/** SIGTERM (both nginx and our server shut down cleanly on it), then SIGKILL to the family after a grace period. */
+export async function stopChild(child: ChildProcess, exited: Promise<void>, graceMs = STOP_TIMEOUT_MS) {
   if (child.exitCode !== null || child.signalCode !== null) return;
-  child.kill(signal);
-  const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
+  const force = family(child.pid!);
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => {
+    for (const pid of force) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  }, graceMs);
   await exited;
   clearTimeout(timer);
+}
+
+/** For an abort or a failure: stops whatever is still running, quickly. */
+export async function stopAllChildren(): Promise<void> {
+  await Promise.all([...children].map(([child, exited]) => stopChild(child, exited, 3_000)));
 }
 
 export function readPeakRssMiB(pid: number): number {
@@ -74,7 +94,7 @@ export async function startServer(env: Record<string, string>, logFile: string):
   try {
     port = await waitForListening(logFile, offset, () => child.exitCode !== null);
   } catch (err) {
-    await stopChild(child, exited, 'SIGKILL');
+    await stopChild(child, exited, 3_000);
     throw err;
   }
   const startMs = performance.now() - started;

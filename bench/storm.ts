@@ -6,6 +6,7 @@
 // which holds for both targets alike.
 import fs from 'node:fs';
 import autocannon from 'autocannon';
+import { family } from './server-process.ts';
 
 export interface Target {
   path: string;
@@ -43,8 +44,7 @@ export function cpuSeconds(pid: number): number {
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15 of stat)
   };
-  const kids = fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
-  return [pid, ...kids.map(Number)].reduce((sum, p) => sum + ticks(p), 0) / 100; // USER_HZ is 100 on Linux
+  return family(pid).reduce((sum, p) => sum + ticks(p), 0) / 100; // USER_HZ is 100 on Linux
 }
 
 /** A fixed pseudo-random order (no Math.random), so two runs ask in the same order. */
