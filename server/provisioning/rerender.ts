@@ -134,8 +134,11 @@ export function createRerenderer({ store, box, catalog, clock }: RerenderDeps) {
       });
     }
     const open = opener(new Map());
-    for (const device of await store.listDevices()) {
-      await attempt(() => planDevice(cat, device, undefined, open, at));
+    const devices = await store.listDevices();
+    for (let i = 0; i < devices.length; i++) {
+      await attempt(() => planDevice(cat, devices[i]!, undefined, open, at));
+      // Rendering thousands of devices is synchronous work: let phone fetches through now and then.
+      if (i % 200 === 199) await new Promise((resolve) => setImmediate(resolve));
     }
     return { ops, failures };
   }

@@ -45,14 +45,7 @@ export function openSqliteStore(dataDir: string): Store {
     db.close();
     throw err;
   }
-  // Fetch records go through a second connection without fsync on commit: a
-  // fetch is not an acknowledged admin write, and a phone storm must not wait
-  // on the disk for each one. WAL keeps them crash-safe, if not power-safe.
-  const fetchDb = new Database(file);
-  fetchDb.pragma('synchronous = NORMAL');
-  fetchDb.pragma('foreign_keys = ON');
-  fetchDb.pragma('busy_timeout = 2000');
-  return new SqliteStore(db, fetchDb);
+  return new SqliteStore(db);
 }
 
 type Row = { doc: string };
@@ -97,10 +90,7 @@ class SqliteStore implements Store {
   private readonly q;
   private readonly applyBatch: Database.Transaction<(ops: WriteOp[]) => void>;
 
-  constructor(
-    private readonly db: Database.Database,
-    private readonly fetchDb: Database.Database,
-  ) {
+  constructor(private readonly db: Database.Database) {
     this.q = {
       getMeta: db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?'),
       initMeta: db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING'),
@@ -124,7 +114,9 @@ class SqliteStore implements Store {
       insertFetch: db.prepare(
         'INSERT INTO fetches (mac, version, at, ip, user_agent, file) VALUES (?, ?, ?, ?, ?, ?)',
       ),
-      recordFetch: fetchDb.prepare(
+      fetchSync: db.prepare('PRAGMA synchronous = NORMAL'),
+      adminSync: db.prepare('PRAGMA synchronous = FULL'),
+      recordFetch: db.prepare(
         `INSERT INTO fetches (mac, version, at, ip, user_agent, file)
          SELECT @mac, @version, @at, @ip, @userAgent, @file WHERE EXISTS (SELECT 1 FROM devices WHERE mac = @mac)
          ON CONFLICT (mac) DO UPDATE SET version = excluded.version, at = excluded.at, ip = excluded.ip,
@@ -168,7 +160,6 @@ class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
-    if (this.fetchDb.open) this.fetchDb.close();
     if (this.db.open) this.db.close();
   }
 
@@ -213,7 +204,15 @@ class SqliteStore implements Store {
 
   async recordFetch(mac: string, f: FetchRecord): Promise<void> {
     try {
-      this.q.recordFetch.run({ mac, version: f.version, at: f.at, ip: f.ip, userAgent: f.userAgent, file: f.file });
+      // A fetch is not an acknowledged admin write, and a phone storm must not
+      // wait on the disk for each one: committed without fsync, which WAL keeps
+      // crash-safe if not power-safe. The next admin commit syncs it anyway.
+      this.q.fetchSync.run();
+      try {
+        this.q.recordFetch.run({ mac, version: f.version, at: f.at, ip: f.ip, userAgent: f.userAgent, file: f.file });
+      } finally {
+        this.q.adminSync.run();
+      }
     } catch (err) {
       throw engineTrouble(err) ?? err;
     }
