@@ -1,11 +1,9 @@
 // The Store contract for what phones touch: rendered files, uploads, fetch
 // records and the unassigned-device query. Written against the port only, so
 // every adapter runs it unchanged.
-import type { ExecutionContext, TestFn } from 'ava';
+import type { TestFn } from 'ava';
 import type { RenderRecord, Store, UploadRecord } from '../../server/storage/store.ts';
-import { dev, ext } from './store-contract.ts';
-
-type Open = () => Promise<{ store: Store; cleanup: () => Promise<void> }>;
+import { contractTests, dev, ext, type Open } from './store-contract.ts';
 const A = '805ec0000001';
 const B = '805ec0000002';
 
@@ -20,12 +18,7 @@ const fetchOf = (version: number, at = '2024-05-02T08:00:00.000Z') => ({
 });
 
 export function renderContract(test: TestFn, name: string, open: Open): void {
-  const it = (title: string, body: (t: ExecutionContext, s: Store) => Promise<void>) =>
-    test(`${name} store: ${title}`, async (t) => {
-      const { store, cleanup } = await open();
-      t.teardown(cleanup);
-      await body(t, store);
-    });
+  const it = contractTests(test, name, open);
 
   async function seed(s: Store) {
     await s.commit([

@@ -10,7 +10,7 @@ import type { Mac } from '../../server/domain/mac.ts';
 import type { TokenRecord } from '../../server/domain/token.ts';
 import { BrokenReference, DuplicateKey, RevisionMismatch, type Store, type WriteOp } from '../../server/storage/store.ts';
 
-type Open = () => Promise<{ store: Store; cleanup: () => Promise<void> }>;
+export type Open = () => Promise<{ store: Store; cleanup: () => Promise<void> }>;
 const AT = '2024-05-01T10:00:00.000Z';
 
 export const ext = (number: string, over: Partial<ExtensionRecord> = {}): ExtensionRecord => ({
@@ -48,13 +48,18 @@ async function snapshot(s: Store) {
   };
 }
 
-export function storeContract(test: TestFn, name: string, open: Open): void {
-  const it = (title: string, body: (t: ExecutionContext, s: Store) => Promise<void>) =>
+/** Registers contract tests, each on a freshly opened empty store. */
+export function contractTests(test: TestFn, name: string, open: Open) {
+  return (title: string, body: (t: ExecutionContext, s: Store) => Promise<void>) =>
     test(`${name} store: ${title}`, async (t) => {
       const { store, cleanup } = await open();
       t.teardown(cleanup);
       await body(t, store);
     });
+}
+
+export function storeContract(test: TestFn, name: string, open: Open): void {
+  const it = contractTests(test, name, open);
 
   /** Commits a batch that must be refused with `cls` and change nothing at all. */
   async function refused<C extends abstract new (...a: any[]) => Error>(
