@@ -70,11 +70,12 @@ export async function assemble(config: Config, { log, clock = () => new Date() }
  */
 async function reconcile(rerenderer: Rerenderer, catalog: Catalog, runChange: RunChange, log: Logger) {
   const changed = await runChange(async () => {
+    // A device or vendor that fails contributes no writes, so its last good files stay.
     const { ops, failures } = await rerenderer.planAll(catalog);
-    for (const f of failures) log.error({ owner: f.owner, file: f.file, reason: f.reason }, 'file does not render; serving its last good version');
-    const failed = new Set(failures.map((f) => f.owner));
-    const kept = ops.filter((op) => !('render' in op && failed.has(op.render.owner)));
-    return { ops: kept, result: kept.length, rendered: true };
+    for (const f of failures) {
+      log.error({ owner: f.owner, file: f.file, reason: f.reason }, 'file does not render; serving its last good version');
+    }
+    return { ops, result: ops.length, rendered: true };
   });
   if (changed > 0) log.info({ writes: changed }, 'stored renders brought up to date');
 }

@@ -8,7 +8,21 @@ import type { AuditEvent, AuditQuery } from '../domain/audit.ts';
 import type { DeviceRecord } from '../domain/device.ts';
 import type { ExtensionRecord } from '../domain/extension.ts';
 import type { TokenRecord } from '../domain/token.ts';
-import { StoreUnavailable } from '../domain/errors.ts';
+import {
+  DEVICE_SELECT,
+  deviceDoc,
+  engineTrouble,
+  expectChanged,
+  parse,
+  parseAll,
+  toDevice,
+  toRender,
+  toUpload,
+  type DeviceRow,
+  type RenderRow,
+  type Row,
+  type UploadRow,
+} from './sqlite-rows.ts';
 import { assertKnownSchema, migrate } from './sqlite-schema.ts';
 import {
   BrokenReference,
@@ -47,44 +61,6 @@ export function openSqliteStore(dataDir: string): Store {
   }
   return new SqliteStore(db);
 }
-
-type Row = { doc: string };
-const parse = <T>(row: Row | undefined): T | null => (row ? (JSON.parse(row.doc) as T) : null);
-const parseAll = <T>(rows: Row[]): T[] => rows.map((r) => JSON.parse(r.doc) as T);
-
-type DeviceRow = Row & { f_version: number | null; f_at: string | null; f_ip: string; f_ua: string; f_file: string };
-const DEVICE_SELECT = `SELECT d.doc, f.version AS f_version, f.at AS f_at, f.ip AS f_ip, f.user_agent AS f_ua, f.file AS f_file
-  FROM devices d LEFT JOIN fetches f ON f.mac = d.mac`;
-
-function toDevice(row: DeviceRow): DeviceRecord {
-  return {
-    ...(JSON.parse(row.doc) as DeviceRecord),
-    fetchedVersion: row.f_version,
-    lastFetch: row.f_at === null ? null : { at: row.f_at, ip: row.f_ip, userAgent: row.f_ua, file: row.f_file },
-  };
-}
-
-/** The device document without the fetch state, which lives in its own table. */
-function deviceDoc(d: DeviceRecord): string {
-  const { fetchedVersion: _v, lastFetch: _f, ...doc } = d;
-  return JSON.stringify(doc);
-}
-
-type RenderRow = { owner: string; file: string; version: number; rendered_at: string; sealed_body: string };
-const toRender = (r: RenderRow): RenderRecord => ({
-  owner: r.owner,
-  file: r.file,
-  version: r.version,
-  renderedAt: r.rendered_at,
-  sealedBody: r.sealed_body,
-});
-type UploadRow = { mac: string; file: string; received_at: string; sealed_body: string };
-const toUpload = (r: UploadRow): UploadRecord => ({
-  mac: r.mac,
-  file: r.file,
-  receivedAt: r.received_at,
-  sealedBody: r.sealed_body,
-});
 
 class SqliteStore implements Store {
   private readonly q;
@@ -361,19 +337,4 @@ class SqliteStore implements Store {
       this.q.insertLine.run(device.mac, l.line, l.extension);
     }
   }
-}
-
-/**
- * A locked, full, read-only or failing database is the store being
- * unavailable, not a bug: the transaction rolled back, so nothing was changed.
- */
-function engineTrouble(err: unknown): StoreUnavailable | null {
-  const code = (err as { code?: unknown }).code;
-  return typeof code === 'string' && /^SQLITE_(BUSY|LOCKED|IOERR|FULL|READONLY|CANTOPEN)/.test(code)
-    ? new StoreUnavailable()
-    : null;
-}
-
-function expectChanged(changes: number, entity: string, key: string): void {
-  if (changes !== 1) throw new RevisionMismatch(entity, key);
 }

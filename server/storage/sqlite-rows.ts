@@ -1,0 +1,59 @@
+// Row shapes of the SQLite tables and their mapping to the Store's records,
+// plus how SQLite's own errors translate to the Store's.
+import type { DeviceRecord } from '../domain/device.ts';
+import { StoreUnavailable } from '../domain/errors.ts';
+import { RevisionMismatch, type RenderRecord, type UploadRecord } from './store.ts';
+
+export type Row = { doc: string };
+export const parse = <T>(row: Row | undefined): T | null => (row ? (JSON.parse(row.doc) as T) : null);
+export const parseAll = <T>(rows: Row[]): T[] => rows.map((r) => JSON.parse(r.doc) as T);
+
+export type DeviceRow = Row & { f_version: number | null; f_at: string | null; f_ip: string; f_ua: string; f_file: string };
+export const DEVICE_SELECT = `SELECT d.doc, f.version AS f_version, f.at AS f_at, f.ip AS f_ip, f.user_agent AS f_ua, f.file AS f_file
+  FROM devices d LEFT JOIN fetches f ON f.mac = d.mac`;
+
+export function toDevice(row: DeviceRow): DeviceRecord {
+  return {
+    ...(JSON.parse(row.doc) as DeviceRecord),
+    fetchedVersion: row.f_version,
+    lastFetch: row.f_at === null ? null : { at: row.f_at, ip: row.f_ip, userAgent: row.f_ua, file: row.f_file },
+  };
+}
+
+/** The device document without the fetch state, which lives in its own table. */
+export function deviceDoc(d: DeviceRecord): string {
+  const { fetchedVersion: _v, lastFetch: _f, ...doc } = d;
+  return JSON.stringify(doc);
+}
+
+export type RenderRow = { owner: string; file: string; version: number; rendered_at: string; sealed_body: string };
+export const toRender = (r: RenderRow): RenderRecord => ({
+  owner: r.owner,
+  file: r.file,
+  version: r.version,
+  renderedAt: r.rendered_at,
+  sealedBody: r.sealed_body,
+});
+export type UploadRow = { mac: string; file: string; received_at: string; sealed_body: string };
+export const toUpload = (r: UploadRow): UploadRecord => ({
+  mac: r.mac,
+  file: r.file,
+  receivedAt: r.received_at,
+  sealedBody: r.sealed_body,
+});
+
+
+/**
+ * A locked, full, read-only or failing database is the store being
+ * unavailable, not a bug: the transaction rolled back, so nothing was changed.
+ */
+export function engineTrouble(err: unknown): StoreUnavailable | null {
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' && /^SQLITE_(BUSY|LOCKED|IOERR|FULL|READONLY|CANTOPEN)/.test(code)
+    ? new StoreUnavailable()
+    : null;
+}
+
+export function expectChanged(changes: number, entity: string, key: string): void {
+  if (changes !== 1) throw new RevisionMismatch(entity, key);
+}
