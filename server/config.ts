@@ -18,6 +18,9 @@ export interface Config {
   /** Operator template folder that overrides the built-in templates, or null. */
   templatesDir: string | null;
   maxUnassigned: number;
+  /** Defaults for softphone links that do not say. */
+  linkExpiryMinutes: number;
+  linkMaxUses: number;
 }
 
 export class ConfigError extends Error {
@@ -32,6 +35,11 @@ const SECRET_VARIABLES = new Set(['PROV_SECRET_KEY', 'PROV_ADMIN_TOKEN']);
 const PORT_RULE = 'must be a whole number from 0 to 65535';
 const port = z.string().regex(/^\d{1,5}$/, PORT_RULE).transform(Number).pipe(z.number().max(65535, PORT_RULE));
 
+function wholeNumber(min: number, max: number) {
+  const rule = `must be a whole number from ${min} to ${max}`;
+  return z.string().regex(/^\d{1,9}$/, rule).refine((v) => Number(v) >= min && Number(v) <= max, rule);
+}
+
 const schema = z.object({
   PORT: z.string().default('8080').pipe(port),
   HOST: z.string().min(1).default('0.0.0.0'),
@@ -43,12 +51,9 @@ const schema = z.object({
     .optional(),
   PROV_ADMIN_TOKEN: z.string().min(20, 'must be at least 20 characters long').optional(),
   PROV_TEMPLATES_DIR: z.string().min(1).optional(),
-  PROV_MAX_UNASSIGNED: z
-    .string()
-    .regex(/^\d{1,7}$/, 'must be a whole number from 1 to 1000000')
-    .default('1000')
-    .transform(Number)
-    .pipe(z.number().min(1, 'must be a whole number from 1 to 1000000')),
+  PROV_MAX_UNASSIGNED: wholeNumber(1, 1_000_000).default('1000').pipe(z.coerce.number()),
+  PROV_LINK_EXPIRY_MINUTES: wholeNumber(1, 43_200).default('4320').pipe(z.coerce.number()),
+  PROV_LINK_MAX_USES: wholeNumber(1, 100).default('1').pipe(z.coerce.number()),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -84,6 +89,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     logLevel: v.LOG_LEVEL,
     templatesDir: v.PROV_TEMPLATES_DIR ? path.resolve(v.PROV_TEMPLATES_DIR) : null,
     maxUnassigned: v.PROV_MAX_UNASSIGNED,
+    linkExpiryMinutes: v.PROV_LINK_EXPIRY_MINUTES,
+    linkMaxUses: v.PROV_LINK_MAX_USES,
   };
 }
 

@@ -8,11 +8,13 @@ import pino, { type Logger } from 'pino';
 import { ConfigError, loadConfig, prepareDataDir, type Config } from './config.ts';
 import { createSecretBox } from './domain/secret-box.ts';
 import { createApp } from './http/app.ts';
+import { loadLandingPage } from './http/landing-page.ts';
 import { createAuditReader } from './provisioning/audit.ts';
 import { allOf, createChangeRunner, type RunChange } from './provisioning/change-runner.ts';
 import { createDeviceFiles } from './provisioning/device-files.ts';
 import { createDevices } from './provisioning/devices.ts';
 import { createExtensions } from './provisioning/extensions.ts';
+import { createLinks } from './provisioning/links.ts';
 import { createOverrideScrubber } from './provisioning/override-scrub.ts';
 import { createPhoneRequests } from './provisioning/phone-requests.ts';
 import { createRerenderer, type Rerenderer } from './provisioning/rerender.ts';
@@ -54,12 +56,21 @@ export async function assemble(config: Config, { log, clock = () => new Date() }
     deviceFiles: createDeviceFiles({ store, box, catalog, clock, runChange }),
     reloadTemplates: createTemplatesReload({ catalog, load, rerenderer, runChange, clock }),
     phone: createPhoneRequests({ store, box, catalog, clock, runChange, log, maxUnassigned: config.maxUnassigned }),
+    links: createLinks({
+      store,
+      box,
+      catalog,
+      clock,
+      runChange,
+      publicUrl: config.publicUrl,
+      defaults: { expiresInMinutes: config.linkExpiryMinutes, maxUses: config.linkMaxUses },
+    }),
     tokens: createTokens({ store, clock, runChange, envAdminToken: config.adminToken }),
     audit: createAuditReader(store),
   };
   await writeFirstAdminToken(services.tokens.bootstrap, config.dataDir, log);
   await reconcile(rerenderer, catalog.current(), runChange, log);
-  const app = createApp({ services, store, log });
+  const app = createApp({ services, landingPage: loadLandingPage(ROOT), store, log });
   return { app, store, services, close: () => store.close() };
 }
 

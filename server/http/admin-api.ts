@@ -25,7 +25,8 @@ function answer(ctx: Context, status: number, body?: unknown): void {
   if (body !== undefined) ctx.body = body;
 }
 
-export function adminRoutes({ extensions, devices, deviceFiles, reloadTemplates, tokens, audit }: Services): Route[] {
+export function adminRoutes(services: Services): Route[] {
+  const { extensions, devices, deviceFiles, reloadTemplates, links, tokens, audit } = services;
   return [
     ['post', '/extensions', 'admin', async (ctx, actor) =>
       answer(ctx, 201, await extensions.create(actor, await readJson(ctx, s.createExtension)))],
@@ -67,6 +68,16 @@ export function adminRoutes({ extensions, devices, deviceFiles, reloadTemplates,
       ctx.set('Cache-Control', 'no-store');
       ctx.type = file.contentType;
       answer(ctx, 200, file.body);
+    }],
+
+    ['post', '/links', 'admin', async (ctx, actor) => {
+      ctx.set('Cache-Control', 'no-store');
+      answer(ctx, 201, await links.create(actor, await readJson(ctx, s.createLink)));
+    }],
+    ['get', '/links', 'viewer', async (ctx) => answer(ctx, 200, await links.list(s.validate(s.linkQuery, ctx.query)))],
+    ['delete', '/links/:id', 'admin', async (ctx, actor) => {
+      await links.revoke(actor, ctx.params.id as string);
+      answer(ctx, 204);
     }],
 
     ['post', '/templates/reload', 'admin', async (ctx, actor) => answer(ctx, 200, await reloadTemplates(actor))],

@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { createAuditReader } from '../provisioning/audit.ts';
 import type { DeviceFiles } from '../provisioning/device-files.ts';
 import type { Devices } from '../provisioning/devices.ts';
+import type { Links } from '../provisioning/links.ts';
 import type { PhoneRequests } from '../provisioning/phone-requests.ts';
 import type { Extensions } from '../provisioning/extensions.ts';
 import type { Tokens } from '../provisioning/tokens.ts';
@@ -14,7 +15,9 @@ import type { Store } from '../storage/store.ts';
 import { adminRouter } from './admin-api.ts';
 import { bearerAuth } from './auth.ts';
 import { errorMiddleware } from './errors.ts';
+import type { LandingView } from './landing-page.ts';
 import { phoneRouter } from './phone-routes.ts';
+import { softphoneRouter } from './softphone-routes.ts';
 import { requestLog } from './request-log.ts';
 
 export interface Services {
@@ -23,19 +26,21 @@ export interface Services {
   deviceFiles: DeviceFiles;
   reloadTemplates: (actor: Actor) => Promise<{ changedFiles: number; changedDevices: number }>;
   phone: PhoneRequests;
+  links: Links;
   tokens: Tokens;
   audit: ReturnType<typeof createAuditReader>;
 }
 
 export interface AppDeps {
   services: Services;
+  landingPage: (view: LandingView) => string;
   store: Store;
   log: Logger;
   /** Trust X-Forwarded-For from a reverse proxy in front of the server. */
   proxy?: boolean;
 }
 
-export function createApp({ services, store, log, proxy = false }: AppDeps): Koa {
+export function createApp({ services, landingPage, store, log, proxy = false }: AppDeps): Koa {
   const app = new Koa({ proxy });
   // Errors are answered and logged by our middleware; Koa's default handler
   // would print a second copy.
@@ -62,8 +67,8 @@ export function createApp({ services, store, log, proxy = false }: AppDeps): Koa
   // path, method or OPTIONS answer tells what the API has.
   const auth = bearerAuth(services.tokens.authenticate);
   app.use((ctx, next) => (ctx.path === '/api' || ctx.path.startsWith('/api/') ? auth(ctx, next) : next()));
-  const phone = phoneRouter(services.phone);
-  app.use(phone.routes());
+  app.use(phoneRouter(services.phone).routes());
+  app.use(softphoneRouter(services.links, landingPage).routes());
   const api = adminRouter(services);
   app.use(api.routes());
   app.use(api.allowedMethods({ throw: true }));

@@ -1,5 +1,6 @@
 // One log line per request. The path is logged, never the query string or a
-// header, so tokens and secrets cannot reach the log through a request.
+// header, and a link's path without its token, so tokens and secrets cannot
+// reach the log through a request.
 import type { Context, Next } from 'koa';
 import type { Logger } from 'pino';
 
@@ -11,7 +12,7 @@ export function requestLog(log: Logger) {
     } finally {
       const line = {
         method: ctx.method,
-        path: ctx.state.logPath ?? ctx.path,
+        path: ctx.path.startsWith('/sp/') ? '/sp/[token]' : ctx.path,
         status: ctx.status,
         ms: Number((process.hrtime.bigint() - started) / 1000n) / 1000,
         actor: ctx.state.actor?.name,

@@ -111,3 +111,12 @@ export const auditQuery = z.object({
   limit: z.coerce.number().int().min(1).max(1000).default(100),
   before: z.coerce.number().int().min(1).optional(),
 });
+
+export const createLink = z.strictObject({
+  extension: extensionNumber,
+  app: z.string().regex(/^[a-z0-9-]{1,32}$/, 'must be an app id such as zoiper or microsip'),
+  expiresInMinutes: z.number().int().min(1).max(43_200).optional(),
+  maxUses: z.number().int().min(1).max(100).optional(),
+});
+
+export const linkQuery = z.object({ extension: z.string().optional() });

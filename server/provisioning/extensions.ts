@@ -11,6 +11,7 @@ import {
   type SipServer,
   type Transport,
 } from '../domain/extension.ts';
+import { publicLink } from '../domain/link.ts';
 import { assertValidSecret, generateSecret } from '../domain/secret.ts';
 import type { SecretBox } from '../domain/secret-box.ts';
 import type { Actor } from '../domain/token.ts';
@@ -91,6 +92,7 @@ export function createExtensions({ store, box, clock, runChange }: ExtensionsDep
     async get(number: string) {
       const ext = await load(number);
       const devices = await store.listDevices({ extension: number });
+      const now = clock();
       return {
         ...publicExtension(ext),
         devices: devices.flatMap((d) =>
@@ -98,6 +100,7 @@ export function createExtensions({ store, box, clock, runChange }: ExtensionsDep
             .filter((l) => l.extension === number)
             .map((l) => ({ mac: d.mac, vendor: d.vendor, line: l.line, status: deviceStatus(d) })),
         ),
+        links: (await store.listLinks({ extension: number })).map((l) => publicLink(l, ext.secretVersion, now)),
       };
     },
 

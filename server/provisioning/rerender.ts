@@ -8,7 +8,7 @@ import type { DeviceRecord } from '../domain/device.ts';
 import type { ExtensionRecord } from '../domain/extension.ts';
 import type { SecretBox } from '../domain/secret-box.ts';
 import type { Catalog, CatalogHolder } from '../render/catalog.ts';
-import { RenderFailure, vendorOwner, type OpenExtension } from '../render/renderer.ts';
+import { RenderFailure, extensionOwner, vendorOwner, type OpenExtension } from '../render/renderer.ts';
 import type { RenderRecord, Store, WriteOp } from '../storage/store.ts';
 import type { ConfigRenderer } from './change-runner.ts';
 import { secretContext } from './extensions.ts';
@@ -80,6 +80,17 @@ export function createRerenderer({ store, box, catalog, clock }: RerenderDeps) {
     return ops;
   }
 
+  /** Every softphone app's files for one extension, kept under the extension's own owner. */
+  async function planExtension(cat: Catalog, ext: OpenExtension, at: string): Promise<WriteOp[]> {
+    const owner = extensionOwner(ext.record.number);
+    const files = new Map<string, string>();
+    for (const profile of cat.profiles.all().filter((p) => p.kind === 'softphone')) {
+      for (const [file, body] of cat.renderer.renderExtension(profile, ext)) files.set(file, body);
+    }
+    const stored = await store.listRenders(owner);
+    return diff(owner, stored, files, nextVersion(stored), at);
+  }
+
   const hook: ConfigRenderer = {
     async rerender(ops) {
       const cat = catalog.current();
@@ -98,6 +109,9 @@ export function createRerenderer({ store, box, catalog, clock }: RerenderDeps) {
       const open = opener(extensions);
       const at = clock().toISOString();
       const out: WriteOp[] = [];
+      for (const [number, record] of extensions) {
+        if (record) out.push(...(await planExtension(cat, await open(number), at)));
+      }
       for (const mac of macs) {
         const planned = devices.get(mac);
         // A deleted device's renders go with it in the store.
@@ -129,11 +143,13 @@ export function createRerenderer({ store, box, catalog, clock }: RerenderDeps) {
       await attempt(async () => {
         const owner = vendorOwner(profile.id);
         const stored = await store.listRenders(owner);
-        const version = Math.max(0, ...stored.map((r) => r.version)) + 1;
-        return diff(owner, stored, cat.renderer.renderVendor(profile), version, at);
+        return diff(owner, stored, cat.renderer.renderVendor(profile), nextVersion(stored), at);
       });
     }
     const open = opener(new Map());
+    for (const ext of await store.listExtensions()) {
+      await attempt(async () => planExtension(cat, await open(ext.number), at));
+    }
     const devices = await store.listDevices();
     for (let i = 0; i < devices.length; i++) {
       await attempt(() => planDevice(cat, devices[i]!, undefined, open, at));
@@ -147,3 +163,8 @@ export function createRerenderer({ store, box, catalog, clock }: RerenderDeps) {
 }
 
 export type Rerenderer = ReturnType<typeof createRerenderer>;
+
+/** Shared and softphone files count their own versions, one past the newest stored. */
+function nextVersion(stored: RenderRecord[]): number {
+  return Math.max(0, ...stored.map((r) => r.version)) + 1;
+}

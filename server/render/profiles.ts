@@ -10,8 +10,8 @@ const fileSpec = z.strictObject({
   /** File name as phones ask for it; {mac} and {code} are filled in. */
   name: z.string().regex(/^[A-Za-z0-9._{}-]+$/),
   template: z.string().regex(/^[a-z0-9-]+(\.[a-z0-9]+)*$/),
-  /** device: one per device; vendor: one for all; model: one per model code. */
-  scope: z.enum(['device', 'vendor', 'model']),
+  /** device: one per device; vendor: one for all; model: one per model code; extension: one per extension (softphones). */
+  scope: z.enum(['device', 'vendor', 'model', 'extension']),
   /** Holds a SIP secret: its fetch marks the device synced, and it needs the device's credentials. */
   credentials: z.boolean().default(false),
   /** An unknown MAC asking for this file with this vendor's User-Agent is recorded as unassigned. */
@@ -44,6 +44,17 @@ const profileSchema = z.strictObject({
   uploads: z.array(z.strictObject({ name: z.string(), override: z.boolean().default(false) })).default([]),
   /** Override parameters removed when a secret changes, so the server's secret wins. */
   overrideCredentialKeys: z.array(z.string()).default([]),
+  /** How served bytes are made from the rendered text (softphone files read on Windows need CRLF and UTF-16). */
+  body: z
+    .strictObject({
+      lineEnding: z.enum(['lf', 'crlf']).default('lf'),
+      charset: z.enum(['utf-8', 'ascii-or-utf16le-bom']).default('utf-8'),
+    })
+    .default({ lineEnding: 'lf', charset: 'utf-8' }),
+  /** Softphones: the file name a download is saved under. */
+  download: z.string().regex(/^[A-Za-z0-9._-]+$/).optional(),
+  /** Softphones: what the landing page tells the user, one paragraph each. */
+  instructions: z.array(z.string()).default([]),
   /** Free settings handed to the templates as `settings`. */
   settings: z.record(z.string(), z.unknown()).default({}),
 });
@@ -57,6 +68,8 @@ export interface Profiles {
   all(): VendorProfile[];
   /** Vendors whose phones are mapped by MAC. */
   deskPhoneVendors(): string[];
+  /** Apps that a provisioning link can be made for. */
+  softphoneApps(): string[];
 }
 
 export function loadProfiles(dir: string): Profiles {
@@ -78,6 +91,7 @@ export function loadProfiles(dir: string): Profiles {
     get: (vendor) => byId.get(vendor),
     all: () => [...byId.values()],
     deskPhoneVendors: () => [...byId.values()].filter((p) => p.kind === 'desk-phone').map((p) => p.id),
+    softphoneApps: () => [...byId.values()].filter((p) => p.kind === 'softphone').map((p) => p.id),
   };
 }
 

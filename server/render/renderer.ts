@@ -27,6 +27,24 @@ export class RenderFailure extends Error {
 }
 
 export const vendorOwner = (vendor: string) => `vendor:${vendor}`;
+export const extensionOwner = (number: string) => `extension:${number}`;
+
+/** One SIP account as every template sees it, transport in the vendor's own words. */
+function account(profile: VendorProfile, { record: e, secret }: OpenExtension) {
+  return {
+    number: e.number,
+    displayName: e.displayName,
+    label: e.label ?? e.displayName,
+    authUsername: e.authUsername,
+    password: secret,
+    server: {
+      host: e.server.host,
+      port: e.server.port,
+      transport: profile.transports?.[e.server.transport] ?? e.server.transport,
+    },
+    outboundProxy: e.outboundProxy,
+  };
+}
 
 export function createRenderer(profiles: Profiles, templates: TemplateSet, settings: RenderSettings) {
   const provUrl = new URL(settings.publicUrl + '/prov/');
@@ -58,23 +76,7 @@ export function createRenderer(profiles: Profiles, templates: TemplateSet, setti
       const profile = profiles.get(device.vendor);
       if (!profile) throw new RenderFailure(device.mac, '*', `no vendor profile ${device.vendor}`);
       const model = device.model ? findModel(profile, device.model) ?? null : null;
-      const lines = device.lines.map((l) => {
-        const { record: e, secret } = extensions(l.extension);
-        return {
-          line: l.line,
-          number: e.number,
-          displayName: e.displayName,
-          label: e.label ?? e.displayName,
-          authUsername: e.authUsername,
-          password: secret,
-          server: {
-            host: e.server.host,
-            port: e.server.port,
-            transport: profile.transports?.[e.server.transport] ?? e.server.transport,
-          },
-          outboundProxy: e.outboundProxy,
-        };
-      });
+      const lines = device.lines.map((l) => ({ line: l.line, ...account(profile, extensions(l.extension)) }));
       const used = new Set(device.lines.map((l) => l.line));
       const ctx = {
         ...common(profile),
@@ -88,6 +90,17 @@ export function createRenderer(profiles: Profiles, templates: TemplateSet, setti
       for (const spec of profile.files.filter((f) => f.scope === 'device')) {
         const file = expandName(spec, { mac: device.mac });
         out.set(file, run(profile, spec, device.mac, file, model, ctx));
+      }
+      return out;
+    },
+
+    /** A softphone app's files for one extension, by file name. */
+    renderExtension(profile: VendorProfile, ext: OpenExtension): Map<string, string> {
+      const owner = extensionOwner(ext.record.number);
+      const ctx = { ...common(profile), account: account(profile, ext) };
+      const out = new Map<string, string>();
+      for (const spec of profile.files.filter((f) => f.scope === 'extension')) {
+        out.set(spec.name, run(profile, spec, owner, spec.name, null, ctx));
       }
       return out;
     },

@@ -2,6 +2,7 @@
 // plus how SQLite's own errors translate to the Store's.
 import type { DeviceRecord } from '../domain/device.ts';
 import { StoreUnavailable } from '../domain/errors.ts';
+import type { LinkRecord } from '../domain/link.ts';
 import { RevisionMismatch, type RenderRecord, type UploadRecord } from './store.ts';
 
 export type Row = { doc: string };
@@ -42,6 +43,36 @@ export const toUpload = (r: UploadRow): UploadRecord => ({
   sealedBody: r.sealed_body,
 });
 
+
+export type LinkRow = {
+  id: string;
+  token_hash: string;
+  extension: string;
+  app: string;
+  created_at: string;
+  expires_at: string;
+  max_uses: number;
+  uses: number;
+  revoked_at: string | null;
+  last_used_at: string | null;
+  last_secret_version: number | null;
+  created_by: string;
+};
+
+export const toLink = (r: LinkRow): LinkRecord => ({
+  id: r.id,
+  tokenHash: r.token_hash,
+  extension: r.extension,
+  app: r.app,
+  createdAt: r.created_at,
+  expiresAt: r.expires_at,
+  maxUses: r.max_uses,
+  uses: r.uses,
+  revokedAt: r.revoked_at,
+  lastUsedAt: r.last_used_at,
+  lastSecretVersion: r.last_secret_version,
+  createdBy: r.created_by,
+});
 
 /**
  * A locked, full, read-only or failing database is the store being

@@ -76,6 +76,25 @@ const MIGRATIONS: string[] = [
   UPDATE devices SET line_count = json_array_length(doc, '$.lines'), created_at = json_extract(doc, '$.createdAt');
   CREATE INDEX devices_unassigned ON devices (line_count, created_at);
   `,
+  `
+  -- Softphone links. Columns, not a document, so that counting a use is one
+  -- conditional UPDATE that two downloads cannot both win.
+  CREATE TABLE links (
+    id TEXT PRIMARY KEY,
+    token_hash TEXT NOT NULL UNIQUE,
+    extension TEXT NOT NULL REFERENCES extensions (number) ON DELETE CASCADE,
+    app TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL,
+    max_uses INTEGER NOT NULL,
+    uses INTEGER NOT NULL,
+    revoked_at TEXT,
+    last_used_at TEXT,
+    last_secret_version INTEGER,
+    created_by TEXT NOT NULL
+  ) STRICT;
+  CREATE INDEX links_extension ON links (extension, created_at);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -7,6 +7,7 @@ import Database from 'better-sqlite3';
 import type { AuditEvent, AuditQuery } from '../domain/audit.ts';
 import type { DeviceRecord } from '../domain/device.ts';
 import type { ExtensionRecord } from '../domain/extension.ts';
+import type { LinkRecord } from '../domain/link.ts';
 import type { TokenRecord } from '../domain/token.ts';
 import {
   DEVICE_SELECT,
@@ -16,9 +17,11 @@ import {
   parse,
   parseAll,
   toDevice,
+  toLink,
   toRender,
   toUpload,
   type DeviceRow,
+  type LinkRow,
   type RenderRow,
   type Row,
   type UploadRow,
@@ -27,6 +30,7 @@ import { assertKnownSchema, migrate } from './sqlite-schema.ts';
 import {
   BrokenReference,
   DuplicateKey,
+  LinkUnavailable,
   RevisionMismatch,
   type DeviceQuery,
   type FetchRecord,
@@ -120,6 +124,23 @@ class SqliteStore implements Store {
       listTokens: db.prepare<[], Row>("SELECT doc FROM tokens ORDER BY json_extract(doc, '$.createdAt'), id"),
       insertToken: db.prepare('INSERT INTO tokens (id, hash, doc) VALUES (?, ?, ?)'),
       deleteToken: db.prepare('DELETE FROM tokens WHERE id = ?'),
+      findLink: db.prepare<[string], LinkRow>('SELECT * FROM links WHERE token_hash = ?'),
+      getLink: db.prepare<[string], LinkRow>('SELECT * FROM links WHERE id = ?'),
+      listLinks: db.prepare<[], LinkRow>('SELECT * FROM links ORDER BY created_at DESC, id'),
+      listExtensionLinks: db.prepare<[string], LinkRow>(
+        'SELECT * FROM links WHERE extension = ? ORDER BY created_at DESC, id',
+      ),
+      insertLink: db.prepare(
+        `INSERT INTO links (id, token_hash, extension, app, created_at, expires_at, max_uses, uses, revoked_at,
+           last_used_at, last_secret_version, created_by)
+         VALUES (@id, @tokenHash, @extension, @app, @createdAt, @expiresAt, @maxUses, @uses, @revokedAt,
+           @lastUsedAt, @lastSecretVersion, @createdBy)`,
+      ),
+      useLink: db.prepare(
+        `UPDATE links SET uses = uses + 1, last_used_at = @at, last_secret_version = @secretVersion
+         WHERE id = @id AND revoked_at IS NULL AND uses < max_uses AND expires_at > @at`,
+      ),
+      revokeLink: db.prepare('UPDATE links SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL'),
       insertAudit: db.prepare('INSERT INTO audit (at, action, target, doc) VALUES (?, ?, ?, ?)'),
     };
     this.applyBatch = db.transaction((ops: WriteOp[]) => {
@@ -224,6 +245,21 @@ class SqliteStore implements Store {
     return parseAll(this.q.listTokens.all());
   }
 
+  async findLinkByHash(tokenHash: string): Promise<LinkRecord | null> {
+    const row = this.q.findLink.get(tokenHash);
+    return row ? toLink(row) : null;
+  }
+
+  async getLink(id: string): Promise<LinkRecord | null> {
+    const row = this.q.getLink.get(id);
+    return row ? toLink(row) : null;
+  }
+
+  async listLinks(query: { extension?: string } = {}): Promise<LinkRecord[]> {
+    const rows = query.extension === undefined ? this.q.listLinks.all() : this.q.listExtensionLinks.all(query.extension);
+    return rows.map(toLink);
+  }
+
   async listAudit(query: AuditQuery): Promise<AuditEvent[]> {
     const where: string[] = [];
     const args: (string | number)[] = [];
@@ -273,6 +309,7 @@ class SqliteStore implements Store {
       case 'delete-extension':
         if (q.extensionInUse.get(op.number)) throw new BrokenReference(op.number, 'in-use');
         expectChanged(q.deleteExtension.run(op.number, op.expectRev).changes, 'extension', op.number);
+        q.deleteOwnerRenders.run(`extension:${op.number}`);
         return;
       case 'insert-device': {
         const d = op.record;
@@ -321,6 +358,22 @@ class SqliteStore implements Store {
         return;
       case 'delete-token':
         q.deleteToken.run(op.id);
+        return;
+      case 'insert-link':
+        if (q.findLink.get(op.record.tokenHash) || q.getLink.get(op.record.id)) {
+          throw new DuplicateKey('link', op.record.id);
+        }
+        if (!q.extensionExists.get(op.record.extension)) throw new BrokenReference(op.record.extension, 'missing');
+        q.insertLink.run(op.record);
+        return;
+      case 'use-link':
+        // ISO-8601 UTC times compare correctly as text.
+        if (q.useLink.run({ id: op.id, at: op.at, secretVersion: op.secretVersion }).changes !== 1) {
+          throw new LinkUnavailable(op.id);
+        }
+        return;
+      case 'revoke-link':
+        q.revokeLink.run(op.at, op.id);
         return;
       case 'audit': {
         const { id: _ignored, ...event } = op.event;

@@ -10,9 +10,14 @@
 import type { AuditEvent, AuditQuery } from '../domain/audit.ts';
 import type { DeviceRecord } from '../domain/device.ts';
 import type { ExtensionRecord } from '../domain/extension.ts';
+import type { LinkRecord } from '../domain/link.ts';
 import type { TokenRecord } from '../domain/token.ts';
 
-/** A rendered file. The body is sealed: it can hold a SIP secret. owner is a MAC or `vendor:<id>`. */
+/**
+ * A rendered file. The body is sealed: it can hold a SIP secret. owner is a
+ * MAC, `vendor:<id>` or `extension:<number>`; deleting a device or an
+ * extension deletes the renders it owns.
+ */
 export interface RenderRecord {
   owner: string;
   file: string;
@@ -52,6 +57,10 @@ export type WriteOp =
   | { op: 'delete-render'; owner: string; file: string }
   | { op: 'put-upload'; upload: UploadRecord }
   | { op: 'delete-upload'; mac: string; file: string }
+  | { op: 'insert-link'; record: LinkRecord }
+  /** Counts one download; refused with LinkUnavailable unless the link is active at `at`. */
+  | { op: 'use-link'; id: string; at: string; secretVersion: number }
+  | { op: 'revoke-link'; id: string; at: string }
   | { op: 'audit'; event: AuditEvent };
 
 export interface DeviceQuery {
@@ -93,6 +102,11 @@ export interface Store {
   getToken(id: string): Promise<TokenRecord | null>;
   listTokens(): Promise<TokenRecord[]>;
 
+  findLinkByHash(tokenHash: string): Promise<LinkRecord | null>;
+  getLink(id: string): Promise<LinkRecord | null>;
+  /** Newest first. A deleted extension takes its links with it. */
+  listLinks(query?: { extension?: string }): Promise<LinkRecord[]>;
+
   /** Newest first. */
   listAudit(query: AuditQuery): Promise<AuditEvent[]>;
 
@@ -101,7 +115,7 @@ export interface Store {
 
 /** A unique key (extension number, MAC, token hash) already exists. */
 export class DuplicateKey extends Error {
-  constructor(readonly entity: 'extension' | 'device' | 'token', readonly key: string) {
+  constructor(readonly entity: 'extension' | 'device' | 'token' | 'link', readonly key: string) {
     super(`${entity} ${key} already exists`);
     this.name = 'DuplicateKey';
   }
@@ -123,5 +137,13 @@ export class BrokenReference extends Error {
   constructor(readonly extension: string, readonly kind: 'missing' | 'in-use') {
     super(kind === 'missing' ? `extension ${extension} does not exist` : `extension ${extension} is used by a device`);
     this.name = 'BrokenReference';
+  }
+}
+
+/** A link that is revoked, expired or used up (or gone) when a download tries to count. */
+export class LinkUnavailable extends Error {
+  constructor(readonly id: string) {
+    super(`link ${id} is not active`);
+    this.name = 'LinkUnavailable';
   }
 }

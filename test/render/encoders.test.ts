@@ -15,7 +15,7 @@ import { anyText } from './arbitraries.ts';
 const LINE_BREAKERS = ['\r', '\n', '\0'];
 
 test('the profiles find each encoder set by format name, one helper each', (t) => {
-  t.deepEqual(Object.keys(FORMATS).sort(), ['polycom-xml', 'yealink-cfg']);
+  t.deepEqual(Object.keys(FORMATS).sort(), ['microsip-ini', 'polycom-xml', 'yealink-cfg', 'zoiper-xml']);
   t.is(FORMATS['yealink-cfg'], yealinkHelpers);
   t.is(FORMATS['polycom-xml'], polycomHelpers);
   t.deepEqual(Object.keys(yealinkHelpers), ['cfg']);
