@@ -18,6 +18,7 @@ export interface Config {
   /** Operator template folder that overrides the built-in templates, or null. */
   templatesDir: string | null;
   maxUnassigned: number;
+  claimMinutes: number;
   /** Defaults for softphone links that do not say. */
   linkExpiryMinutes: number;
   linkMaxUses: number;
@@ -52,6 +53,7 @@ const schema = z.object({
   PROV_ADMIN_TOKEN: z.string().min(20, 'must be at least 20 characters long').optional(),
   PROV_TEMPLATES_DIR: z.string().min(1).optional(),
   PROV_MAX_UNASSIGNED: wholeNumber(1, 1_000_000).default('1000').pipe(z.coerce.number()),
+  PROV_CLAIM_MINUTES: wholeNumber(0, 525_600).default('60').pipe(z.coerce.number()),
   PROV_LINK_EXPIRY_MINUTES: wholeNumber(1, 43_200).default('4320').pipe(z.coerce.number()),
   PROV_LINK_MAX_USES: wholeNumber(1, 100).default('1').pipe(z.coerce.number()),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -89,6 +91,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     logLevel: v.LOG_LEVEL,
     templatesDir: v.PROV_TEMPLATES_DIR ? path.resolve(v.PROV_TEMPLATES_DIR) : null,
     maxUnassigned: v.PROV_MAX_UNASSIGNED,
+    claimMinutes: v.PROV_CLAIM_MINUTES,
     linkExpiryMinutes: v.PROV_LINK_EXPIRY_MINUTES,
     linkMaxUses: v.PROV_LINK_MAX_USES,
   };

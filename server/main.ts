@@ -52,7 +52,7 @@ export async function assemble(config: Config, { log, clock = () => new Date() }
   const runChange = createChangeRunner(store, allOf(rerenderer.hook, createOverrideScrubber(store, box, catalog)));
   const services = {
     extensions: createExtensions({ store, box, clock, runChange }),
-    devices: createDevices({ store, catalog, clock, runChange }),
+    devices: createDevices({ store, catalog, clock, runChange, box, claimMinutes: config.claimMinutes }),
     deviceFiles: createDeviceFiles({ store, box, catalog, clock, runChange }),
     reloadTemplates: createTemplatesReload({ catalog, load, rerenderer, runChange, clock }),
     phone: createPhoneRequests({ store, box, catalog, clock, runChange, log, maxUnassigned: config.maxUnassigned }),

@@ -27,6 +27,15 @@ export interface DeviceRecord {
   /** The configVersion served by the last fetch of the credential-bearing file. */
   fetchedVersion: number | null;
   lastFetch: LastFetch | null;
+  /** The password this phone authenticates to us with (its user is its MAC), sealed. */
+  provPasswordSealed: string;
+  /**
+   * Until when a fetch without credentials is served (the zero-touch claim
+   * window), or null when closed. Kept by the store apart from the device
+   * row, like the fetch state: insert-device seeds it, open-claim and
+   * close-claim change it, update-device leaves it alone.
+   */
+  claimUntil: string | null;
   createdAt: string;
   updatedAt: string;
   rev: number;
@@ -53,7 +62,15 @@ export function publicDevice(d: DeviceRecord) {
     configVersion: d.configVersion,
     fetchedVersion: d.fetchedVersion,
     lastFetch: d.lastFetch,
+    claimUntil: d.claimUntil,
     createdAt: d.createdAt,
     updatedAt: d.updatedAt,
   };
+}
+
+/** Associated data binding a device's sealed provisioning password to it. */
+export const provPasswordContext = (mac: string) => `device:${mac}:provisioning`;
+
+export function claimOpen(d: Pick<DeviceRecord, 'claimUntil'>, now: Date): boolean {
+  return d.claimUntil !== null && Date.parse(d.claimUntil) > now.getTime();
 }

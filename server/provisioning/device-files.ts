@@ -68,8 +68,8 @@ export function createDeviceFiles({ store, box, catalog, clock, runChange }: Dev
         ops: [auditOp(actor, clock().toISOString(), 'config.previewed', `device:${mac}`, { file, version: render.version })],
         result: undefined,
       }));
-      const contentType = catalog.current().profiles.get(d.vendor)?.contentType ?? 'text/plain; charset=utf-8';
-      return { body, contentType };
+      const contentType = catalog.current().profiles.get(d.vendor)?.contentType ?? 'text/plain';
+      return { body, contentType: `${contentType}; charset=utf-8` };
     },
   };
 }

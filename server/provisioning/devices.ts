@@ -1,11 +1,13 @@
 // Device use cases: map phones (by MAC) onto extensions, line by line.
-import { deviceStatus, publicDevice, type DeviceLine, type DeviceRecord, type DeviceStatus } from '../domain/device.ts';
+import { deviceStatus, provPasswordContext, publicDevice, type DeviceLine, type DeviceRecord, type DeviceStatus } from '../domain/device.ts';
 import { Conflict, InvalidInput, NotFound } from '../domain/errors.ts';
 import type { Mac } from '../domain/mac.ts';
 import type { Actor } from '../domain/token.ts';
 import type { CatalogHolder } from '../render/catalog.ts';
 import { findModel, linesFor } from '../render/profiles.ts';
-import type { Store } from '../storage/store.ts';
+import { generateSecret } from '../domain/secret.ts';
+import type { SecretBox } from '../domain/secret-box.ts';
+import type { Store, WriteOp } from '../storage/store.ts';
 import { auditOp } from './audit-log.ts';
 import type { RunChange } from './change-runner.ts';
 
@@ -14,6 +16,9 @@ export interface DevicesDeps {
   catalog: CatalogHolder;
   clock: () => Date;
   runChange: RunChange;
+  box: SecretBox;
+  /** How long a new device may fetch without credentials (the zero-touch claim window). */
+  claimMinutes: number;
 }
 
 export interface LineInput {
@@ -46,11 +51,21 @@ const target = (mac: string) => `device:${mac}`;
 
 export type Devices = ReturnType<typeof createDevices>;
 
-export function createDevices({ store, catalog, clock, runChange }: DevicesDeps) {
+export function createDevices({ store, catalog, clock, runChange, box, claimMinutes }: DevicesDeps) {
+  const claimEnd = (now: Date) => new Date(now.getTime() + claimMinutes * 60_000).toISOString();
+
   async function load(mac: Mac): Promise<DeviceRecord> {
     const device = await store.getDevice(mac);
     if (!device) throw new NotFound(`device ${mac} does not exist`, 'device-not-found');
     return device;
+  }
+
+  function openClaim(actor: Actor, mac: Mac, now: Date): WriteOp[] {
+    const until = claimEnd(now);
+    return [
+      { op: 'open-claim', mac, until },
+      auditOp(actor, now.toISOString(), 'device.claim-opened', target(mac), { until }),
+    ];
   }
 
   /** The vendor's canonical model name and how many lines the device may have. */
@@ -118,7 +133,8 @@ export function createDevices({ store, catalog, clock, runChange }: DevicesDeps)
         if (await store.getDevice(input.mac)) {
           throw new Conflict('device-exists', `device ${input.mac} already exists`);
         }
-        const at = clock().toISOString();
+        const now = clock();
+        const at = now.toISOString();
         const record: DeviceRecord = {
           mac: input.mac,
           vendor: input.vendor,
@@ -128,6 +144,8 @@ export function createDevices({ store, catalog, clock, runChange }: DevicesDeps)
           configVersion: 0,
           fetchedVersion: null,
           lastFetch: null,
+          provPasswordSealed: box.seal(generateSecret(), provPasswordContext(input.mac)),
+          claimUntil: claimEnd(now),
           createdAt: at,
           updatedAt: at,
           rev: 1,
@@ -164,13 +182,23 @@ export function createDevices({ store, catalog, clock, runChange }: DevicesDeps)
           (k) => JSON.stringify(device[k]) !== JSON.stringify(next[k]),
         );
         if (fields.length === 0) return { ops: [], result: undefined };
-        return {
-          ops: [
-            { op: 'update-device', record: next, expectRev: device.rev },
-            auditOp(actor, at, 'device.updated', target(mac), { fields, lines: next.lines }),
-          ],
-          result: undefined,
-        };
+        const ops: WriteOp[] = [
+          { op: 'update-device', record: next, expectRev: device.rev },
+          auditOp(actor, at, 'device.updated', target(mac), { fields, lines: next.lines }),
+        ];
+        // A phone that showed up by itself and now gets its lines is provisioned
+        // zero-touch like a new device: its claim window opens now.
+        if (device.lines.length === 0 && next.lines.length > 0) ops.push(...openClaim(actor, mac, clock()));
+        return { ops, result: undefined };
+      });
+      return publicDevice(await load(mac));
+    },
+
+    /** Re-opens the claim window, e.g. for a phone that was factory-reset. */
+    async claim(actor: Actor, mac: Mac) {
+      await runChange(async () => {
+        await load(mac);
+        return { ops: openClaim(actor, mac, clock()), result: undefined };
       });
       return publicDevice(await load(mac));
     },

@@ -158,7 +158,8 @@ export function createLinks({ store, box, catalog, clock, runChange, publicUrl, 
         throw err;
       }
       const text = box.open(render.sealedBody, renderContext(owner, spec.name));
-      return { body: encodeBody(profile, text), contentType: profile.contentType, filename: profile.download };
+      const { bytes, contentType } = encodeBody(profile, text);
+      return { body: bytes, contentType, filename: profile.download };
     },
   };
 }

@@ -4,12 +4,14 @@
 // credential-bearing file so the admin sees pending → synced.
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { DeviceRecord } from '../domain/device.ts';
+import { provPasswordContext, type DeviceRecord } from '../domain/device.ts';
+import { generateSecret } from '../domain/secret.ts';
 import type { Mac } from '../domain/mac.ts';
 import type { SecretBox } from '../domain/secret-box.ts';
 import type { CatalogHolder } from '../render/catalog.ts';
 import type { FileMatch } from '../render/file-names.ts';
-import { findModel } from '../render/profiles.ts';
+import { encodeBody } from '../render/body-encoding.ts';
+import { findModel, type VendorProfile } from '../render/profiles.ts';
 import { vendorOwner } from '../render/renderer.ts';
 import { parseUserAgent } from '../render/user-agent.ts';
 import type { Store, WriteOp } from '../storage/store.ts';
@@ -56,6 +58,11 @@ function matchesEtag(header: string | undefined, etag: string): boolean {
 }
 
 export function createPhoneRequests({ store, box, catalog, clock, runChange, log, maxUnassigned }: PhoneDeps) {
+  function answerText(profile: VendorProfile, text: string, ifNoneMatch: string | undefined): PhoneAnswer {
+    const { bytes, contentType } = encodeBody(profile, text);
+    return answer(bytes, contentType, ifNoneMatch);
+  }
+
   function answer(body: Buffer, contentType: string, ifNoneMatch: string | undefined): PhoneAnswer {
     const etag = etagOf(body);
     return { status: matchesEtag(ifNoneMatch, etag) ? 304 : 200, body, contentType, etag };
@@ -79,6 +86,9 @@ export function createPhoneRequests({ store, box, catalog, clock, runChange, log
         // Seen, but served nothing: once lines are assigned it is `never`, not `pending`.
         fetchedVersion: null,
         lastFetch: { at, ip: req.ip, userAgent: req.userAgent, file: req.file },
+        provPasswordSealed: box.seal(generateSecret(), provPasswordContext(mac)),
+        // Opens when an admin gives it lines.
+        claimUntil: null,
         createdAt: at,
         updatedAt: at,
         rev: 1,
@@ -113,7 +123,7 @@ export function createPhoneRequests({ store, box, catalog, clock, runChange, log
     const version = device.configVersion;
     const render = await store.getRender(device.mac, req.file);
     if (!render) return NOT_FOUND;
-    const body = Buffer.from(box.open(render.sealedBody, renderContext(device.mac, req.file)), 'utf8');
+    const text = box.open(render.sealedBody, renderContext(device.mac, req.file));
     if (m.spec.credentials && !req.head) {
       await store.recordFetch(device.mac, {
         version,
@@ -123,7 +133,7 @@ export function createPhoneRequests({ store, box, catalog, clock, runChange, log
         file: req.file,
       });
     }
-    return answer(body, m.profile.contentType, req.ifNoneMatch);
+    return answerText(m.profile, text, req.ifNoneMatch);
   }
 
   return {
@@ -146,8 +156,7 @@ export function createPhoneRequests({ store, box, catalog, clock, runChange, log
       for (const m of shared) {
         const render = await store.getRender(vendorOwner(m.profile.id), req.file);
         if (!render) continue;
-        const body = Buffer.from(box.open(render.sealedBody, renderContext(render.owner, req.file)), 'utf8');
-        return answer(body, m.profile.contentType, req.ifNoneMatch);
+        return answerText(m.profile, box.open(render.sealedBody, renderContext(render.owner, req.file)), req.ifNoneMatch);
       }
       return NOT_FOUND;
     },

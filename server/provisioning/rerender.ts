@@ -4,7 +4,7 @@
 // files whose bytes differ plus the device's configVersion bump, so that the
 // change and its renders commit as one batch. Also plans a full reconcile of
 // everything (template reload, start-up).
-import type { DeviceRecord } from '../domain/device.ts';
+import { provPasswordContext, type DeviceRecord } from '../domain/device.ts';
 import type { ExtensionRecord } from '../domain/extension.ts';
 import type { SecretBox } from '../domain/secret-box.ts';
 import type { Catalog, CatalogHolder } from '../render/catalog.ts';
@@ -64,7 +64,8 @@ export function createRerenderer({ store, box, catalog, clock }: RerenderDeps) {
     const exts = new Map<string, OpenExtension>();
     for (const l of device.lines) exts.set(l.extension, await open(l.extension));
     // A device without lines is served nothing, so it keeps no files.
-    const files = device.lines.length ? cat.renderer.renderDevice(device, (n) => exts.get(n)!) : new Map();
+    const login = box.open(device.provPasswordSealed, provPasswordContext(device.mac));
+    const files = device.lines.length ? cat.renderer.renderDevice(device, (n) => exts.get(n)!, login) : new Map();
     const version = device.configVersion + 1;
     const ops = diff(device.mac, await store.listRenders(device.mac), files, version, at);
     if (ops.length === 0) return [];

@@ -1,12 +1,22 @@
 // From rendered text to the bytes served, as the profile says: line endings,
-// then the character set. MicroSIP reads a file without a BOM in the Windows
-// ANSI code page, so anything beyond ASCII must go as UTF-16LE with a BOM.
+// then the character set, named in the Content-Type. MicroSIP reads a file
+// without a BOM in the Windows ANSI code page, so anything beyond ASCII must
+// go as UTF-16LE with a BOM.
 import type { VendorProfile } from './profiles.ts';
 
-export function encodeBody(profile: Pick<VendorProfile, 'body'>, text: string): Buffer {
+export interface EncodedBody {
+  bytes: Buffer;
+  contentType: string;
+}
+
+export function encodeBody(profile: Pick<VendorProfile, 'body' | 'contentType'>, text: string): EncodedBody {
   const lines = profile.body.lineEnding === 'crlf' ? text.replace(/\r?\n/g, '\r\n') : text;
-  if (profile.body.charset === 'ascii-or-utf16le-bom' && /[^\x00-\x7f]/.test(lines)) {
-    return Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(lines, 'utf16le')]);
+  if (profile.body.charset === 'ascii-or-utf16le-bom') {
+    if (/[^\x00-\x7f]/.test(lines)) {
+      const bytes = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(lines, 'utf16le')]);
+      return { bytes, contentType: `${profile.contentType}; charset=utf-16le` };
+    }
+    return { bytes: Buffer.from(lines, 'ascii'), contentType: `${profile.contentType}; charset=us-ascii` };
   }
-  return Buffer.from(lines, 'utf8');
+  return { bytes: Buffer.from(lines, 'utf8'), contentType: `${profile.contentType}; charset=utf-8` };
 }

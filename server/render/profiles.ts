@@ -33,7 +33,8 @@ const profileSchema = z.strictObject({
   kind: z.enum(['desk-phone', 'softphone']),
   /** Encoder set the templates use (see render/encoders). */
   format: z.string().min(1),
-  contentType: z.string().min(1),
+  /** Media type without a charset: the charset is the one the body is encoded in. */
+  contentType: z.string().regex(/^[a-z]+\/[a-z0-9.+-]+$/),
   maxLines: z.number().int().min(1).max(256),
   /** Regular expression with named groups model, firmware and (where sent) mac. */
   userAgent: z.string().optional(),

@@ -72,7 +72,12 @@ export function createRenderer(profiles: Profiles, templates: TemplateSet, setti
 
   return {
     /** Every device-scope file of the device's vendor, by file name. */
-    renderDevice(device: DeviceRecord, extensions: (number: string) => OpenExtension): Map<string, string> {
+    renderDevice(
+      device: DeviceRecord,
+      extensions: (number: string) => OpenExtension,
+      /** The password the phone authenticates to us with; its user is its MAC. */
+      provPassword: string,
+    ): Map<string, string> {
       const profile = profiles.get(device.vendor);
       if (!profile) throw new RenderFailure(device.mac, '*', `no vendor profile ${device.vendor}`);
       const model = device.model ? findModel(profile, device.model) ?? null : null;
@@ -81,6 +86,7 @@ export function createRenderer(profiles: Profiles, templates: TemplateSet, setti
       const ctx = {
         ...common(profile),
         device: { mac: device.mac, model, label: device.label },
+        login: { user: device.mac, password: provPassword },
         model: model ? modelContext(profile, model) : null,
         lines,
         // Lines the model has but the device does not use, so templates can switch them off.

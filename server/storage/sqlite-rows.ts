@@ -9,21 +9,30 @@ export type Row = { doc: string };
 export const parse = <T>(row: Row | undefined): T | null => (row ? (JSON.parse(row.doc) as T) : null);
 export const parseAll = <T>(rows: Row[]): T[] => rows.map((r) => JSON.parse(r.doc) as T);
 
-export type DeviceRow = Row & { f_version: number | null; f_at: string | null; f_ip: string; f_ua: string; f_file: string };
-export const DEVICE_SELECT = `SELECT d.doc, f.version AS f_version, f.at AS f_at, f.ip AS f_ip, f.user_agent AS f_ua, f.file AS f_file
-  FROM devices d LEFT JOIN fetches f ON f.mac = d.mac`;
+export type DeviceRow = Row & {
+  f_version: number | null;
+  f_at: string | null;
+  f_ip: string;
+  f_ua: string;
+  f_file: string;
+  claim_until: string | null;
+};
+export const DEVICE_SELECT = `SELECT d.doc, f.version AS f_version, f.at AS f_at, f.ip AS f_ip, f.user_agent AS f_ua,
+    f.file AS f_file, c.until AS claim_until
+  FROM devices d LEFT JOIN fetches f ON f.mac = d.mac LEFT JOIN claims c ON c.mac = d.mac`;
 
 export function toDevice(row: DeviceRow): DeviceRecord {
   return {
     ...(JSON.parse(row.doc) as DeviceRecord),
     fetchedVersion: row.f_version,
     lastFetch: row.f_at === null ? null : { at: row.f_at, ip: row.f_ip, userAgent: row.f_ua, file: row.f_file },
+    claimUntil: row.claim_until,
   };
 }
 
-/** The device document without the fetch state, which lives in its own table. */
+/** The device document without the fetch and claim state, which live in their own tables. */
 export function deviceDoc(d: DeviceRecord): string {
-  const { fetchedVersion: _v, lastFetch: _f, ...doc } = d;
+  const { fetchedVersion: _v, lastFetch: _f, claimUntil: _c, ...doc } = d;
   return JSON.stringify(doc);
 }
 

@@ -94,6 +94,11 @@ const MIGRATIONS: string[] = [
     created_by TEXT NOT NULL
   ) STRICT;
   CREATE INDEX links_extension ON links (extension, created_at);
+  -- Open claim windows, apart from the device row like the fetch state.
+  CREATE TABLE claims (
+    mac TEXT PRIMARY KEY REFERENCES devices (mac) ON DELETE CASCADE,
+    until TEXT NOT NULL
+  ) STRICT;
   `,
 ];
 

@@ -102,6 +102,11 @@ class SqliteStore implements Store {
          ON CONFLICT (mac) DO UPDATE SET version = excluded.version, at = excluded.at, ip = excluded.ip,
            user_agent = excluded.user_agent, file = excluded.file`,
       ),
+      openClaim: db.prepare(
+        `INSERT INTO claims (mac, until) SELECT @mac, @until WHERE EXISTS (SELECT 1 FROM devices WHERE mac = @mac)
+         ON CONFLICT (mac) DO UPDATE SET until = excluded.until`,
+      ),
+      closeClaim: db.prepare('DELETE FROM claims WHERE mac = ?'),
       getRender: db.prepare<[string, string], RenderRow>('SELECT * FROM renders WHERE owner = ? AND file = ?'),
       listRenders: db.prepare<[string], RenderRow>('SELECT * FROM renders WHERE owner = ? ORDER BY file'),
       putRender: db.prepare(
@@ -320,6 +325,7 @@ class SqliteStore implements Store {
           const f = d.lastFetch;
           q.insertFetch.run(d.mac, d.fetchedVersion, f.at, f.ip, f.userAgent, f.file);
         }
+        if (d.claimUntil) q.openClaim.run({ mac: d.mac, until: d.claimUntil });
         return;
       }
       case 'update-device': {
@@ -332,6 +338,12 @@ class SqliteStore implements Store {
       case 'delete-device':
         expectChanged(q.deleteDevice.run(op.mac, op.expectRev).changes, 'device', op.mac);
         q.deleteOwnerRenders.run(op.mac);
+        return;
+      case 'open-claim':
+        q.openClaim.run({ mac: op.mac, until: op.until });
+        return;
+      case 'close-claim':
+        q.closeClaim.run(op.mac);
         return;
       case 'put-render': {
         const r = op.render;

@@ -57,6 +57,8 @@ export type WriteOp =
   | { op: 'delete-render'; owner: string; file: string }
   | { op: 'put-upload'; upload: UploadRecord }
   | { op: 'delete-upload'; mac: string; file: string }
+  | { op: 'open-claim'; mac: string; until: string }
+  | { op: 'close-claim'; mac: string }
   | { op: 'insert-link'; record: LinkRecord }
   /** Counts one download; refused with LinkUnavailable unless the link is active at `at`. */
   | { op: 'use-link'; id: string; at: string; secretVersion: number }

@@ -1,12 +1,15 @@
 // Shared inputs for the rendering tests: a catalog built from the repository's
 // own profiles and templates, and hand-built records (no store, no sealing).
+import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DeviceLine, DeviceRecord } from '../../server/domain/device.ts';
 import type { ExtensionRecord, OutboundProxy, SipServer } from '../../server/domain/extension.ts';
 import type { Mac } from '../../server/domain/mac.ts';
+import { encodeBody } from '../../server/render/body-encoding.ts';
 import { loadCatalog, type Catalog } from '../../server/render/catalog.ts';
 import type { OpenExtension } from '../../server/render/renderer.ts';
+import { parseXml } from '../helpers/xml.ts';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const PUBLIC_URL = 'https://prov.example.com';
@@ -27,6 +30,9 @@ export interface ExtensionInput {
 }
 
 export const TLS_SERVER: SipServer = { host: 'sip.example.com', port: 5081, transport: 'tls' };
+/** The password the fixture phones authenticate to the server with. */
+export const PROV_PASSWORD = 'Prov&Pass<"42">';
+
 export const PROXY: OutboundProxy = { host: 'proxy.example.net', port: 5071 };
 
 export function extension(input: ExtensionInput): OpenExtension {
@@ -56,6 +62,9 @@ export function device(vendor: string, mac: string, model: string | null, lines:
     configVersion: 1,
     fetchedVersion: null,
     lastFetch: null,
+    // Not opened by these tests: they hand the renderer PROV_PASSWORD directly.
+    provPasswordSealed: 'sealed-elsewhere',
+    claimUntil: null,
     createdAt: AT,
     updatedAt: AT,
     rev: 1,
@@ -121,7 +130,7 @@ export const GOLDEN_CASES: GoldenCase[] = [
 
 /** Every file of the case: device-scope files and the vendor files the phone fetches. */
 export function renderCase(c: GoldenCase, cat: Catalog = catalog()): Map<string, string> {
-  const out = new Map(cat.renderer.renderDevice(c.device, lookup(GOLDEN_EXTENSIONS)));
+  const out = new Map(cat.renderer.renderDevice(c.device, lookup(GOLDEN_EXTENSIONS), PROV_PASSWORD));
   const vendor = cat.renderer.renderVendor(cat.profiles.get(c.device.vendor)!);
   for (const file of c.vendorFiles) {
     const body = vendor.get(file);
@@ -129,4 +138,74 @@ export function renderCase(c: GoldenCase, cat: Catalog = catalog()): Map<string,
     out.set(file, body);
   }
   return out;
+}
+
+/**
+ * The softphone golden fixture: TLS on 5081 (not the default 5061), an
+ * outbound proxy, an auth user name that is not the number, a display name
+ * with a non-ASCII letter and quotes, and a secret with `&<"'` inside a pair
+ * of outer quotes of its own.
+ */
+export const SOFTPHONE_EXTENSION: OpenExtension = extension({
+  number: '201',
+  displayName: 'Zoë "Front" Desk',
+  authUsername: 'auth-201',
+  secret: `"Pa&ss<wo'rd>"`,
+  label: 'Reception & Co',
+});
+
+export const SOFTPHONE_APPS = ['zoiper', 'microsip'] as const;
+export type SoftphoneApp = (typeof SOFTPHONE_APPS)[number];
+
+/** Every file of the app for the extension, rendered and then encoded exactly as a download serves it. */
+export function renderSoftphone(app: SoftphoneApp, ext: OpenExtension, cat: Catalog = catalog()): Map<string, Buffer> {
+  const profile = cat.profiles.get(app);
+  if (!profile) throw new Error(`no vendor profile ${app}`);
+  const out = new Map<string, Buffer>();
+  for (const [file, text] of cat.renderer.renderExtension(profile, ext)) out.set(file, encodeBody(profile, text));
+  return out;
+}
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * The one `<options><accounts><account>` of a Zoiper document as
+ * fast-xml-parser reads it: field name to text. Anything else in the shape
+ * (a second account, a field given twice, an element inside a field, text
+ * outside the fields but whitespace) is an error.
+ */
+export function zoiperAccount(bytes: Buffer): Map<string, string> {
+  const fail = (problem: string): never => {
+    throw new Error(`zoiper.xml: ${problem}`);
+  };
+  const record = (node: unknown, where: string): Record<string, unknown> => {
+    if (node === null || typeof node !== 'object' || Array.isArray(node)) return fail(`expected one <${where}>`);
+    const out = { ...(node as Record<string, unknown>) };
+    if (out['#text'] !== undefined && !/^\s*$/.test(String(out['#text']))) fail(`text directly inside <${where}>`);
+    delete out['#text'];
+    return out;
+  };
+  const doc = record(parseXml(UTF8.decode(bytes)), '');
+  if (Object.keys(doc).join() !== 'options') fail(`root is ${Object.keys(doc).join()}, not options`);
+  const options = record(doc.options, 'options');
+  const account = record(record(options.accounts, 'accounts').account, 'account');
+  const fields = new Map<string, string>();
+  for (const [name, value] of Object.entries(account)) {
+    if (typeof value !== 'string') fail(`<${name}> is not a single text field`);
+    fields.set(name, value as string);
+  }
+  return fields;
+}
+
+/** The text libxml2 reads for /options/accounts/account/<field> (null when absent; an error when repeated). */
+export function xmllintZoiperField(bytes: Buffer, field: string): string | null {
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(field)) throw new Error(`not an element name: ${field}`);
+  const nodes = `/options/accounts/account/${field}`;
+  const out = execFileSync('xmllint', ['--xpath', `concat(count(${nodes}), ':', string(${nodes}))`, '-'], { input: bytes, encoding: 'utf8' });
+  // xmllint ends a string result with one newline of its own.
+  const result = out.endsWith('\n') ? out.slice(0, -1) : out;
+  const colon = result.indexOf(':');
+  const count = Number(result.slice(0, colon));
+  if (count > 1) throw new Error(`<${field}> is there ${count} times`);
+  return count === 0 ? null : result.slice(colon + 1);
 }

@@ -11,7 +11,7 @@ import type { OpenExtension } from '../../server/render/renderer.ts';
 import { readYealinkCfg } from '../helpers/yealink-cfg-reader.ts';
 import { polycomParams, xmllint, xmllintAttribute } from '../helpers/xml.ts';
 import { acceptedAuthName, acceptedSecret, acceptedText } from './arbitraries.ts';
-import { catalog, device, extension, lookup } from './fixtures.ts';
+import { catalog, device, extension, lookup, PROV_PASSWORD } from './fixtures.ts';
 
 const cat = catalog();
 const YEALINK_MAC = '805ec0000042';
@@ -35,8 +35,8 @@ function renderBoth(inputs: LineInput[], using = cat) {
     extension({ number: String(300 + i), displayName: x.displayName, label: x.label, authUsername: x.authUsername, secret: x.secret }),
   );
   const lines: DeviceLine[] = inputs.map((_, i) => ({ line: i + 1, extension: String(300 + i) }));
-  const yealink = using.renderer.renderDevice(device('yealink', YEALINK_MAC, 'T46S', lines), lookup(extensions));
-  const polycom = using.renderer.renderDevice(device('polycom', POLYCOM_MAC, 'VVX_450', lines), lookup(extensions));
+  const yealink = using.renderer.renderDevice(device('yealink', YEALINK_MAC, 'T46S', lines), lookup(extensions), PROV_PASSWORD);
+  const polycom = using.renderer.renderDevice(device('polycom', POLYCOM_MAC, 'VVX_450', lines), lookup(extensions), PROV_PASSWORD);
   return { cfg: yealink.get(`${YEALINK_MAC}.cfg`)!, xml: polycom.get(`${POLYCOM_MAC}-sip.cfg`)!, yealink, polycom };
 }
 
