@@ -19,6 +19,12 @@ export interface Config {
   templatesDir: string | null;
   maxUnassigned: number;
   claimMinutes: number;
+  /** Basic credentials from phones over plain HTTP (always accepted over HTTPS). */
+  allowBasicOverHttp: boolean;
+  /** How long a Digest nonce stays fresh. */
+  nonceSeconds: number;
+  scan: { threshold: number; windowSeconds: number; cooldownSeconds: number };
+  tls: { cert: string; key: string; port: number } | null;
   /** Defaults for softphone links that do not say. */
   linkExpiryMinutes: number;
   linkMaxUses: number;
@@ -54,6 +60,14 @@ const schema = z.object({
   PROV_TEMPLATES_DIR: z.string().min(1).optional(),
   PROV_MAX_UNASSIGNED: wholeNumber(1, 1_000_000).default('1000').pipe(z.coerce.number()),
   PROV_CLAIM_MINUTES: wholeNumber(0, 525_600).default('60').pipe(z.coerce.number()),
+  PROV_ALLOW_BASIC_OVER_HTTP: z.enum(['true', 'false'], { error: 'must be true or false' }).default('false'),
+  PROV_NONCE_SECONDS: wholeNumber(10, 86_400).default('300').pipe(z.coerce.number()),
+  PROV_SCAN_THRESHOLD: wholeNumber(1, 1_000_000).default('30').pipe(z.coerce.number()),
+  PROV_SCAN_WINDOW_SECONDS: wholeNumber(1, 86_400).default('60').pipe(z.coerce.number()),
+  PROV_SCAN_COOLDOWN_SECONDS: wholeNumber(1, 604_800).default('600').pipe(z.coerce.number()),
+  PROV_TLS_CERT: z.string().min(1).optional(),
+  PROV_TLS_KEY: z.string().min(1).optional(),
+  PROV_TLS_PORT: z.string().default('8443').pipe(port),
   PROV_LINK_EXPIRY_MINUTES: wholeNumber(1, 43_200).default('4320').pipe(z.coerce.number()),
   PROV_LINK_MAX_USES: wholeNumber(1, 100).default('1').pipe(z.coerce.number()),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -81,10 +95,13 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
   const v = parsed.data;
   const wildcard = v.HOST === '0.0.0.0' || v.HOST === '::';
   const urlHost = wildcard ? os.hostname() : v.HOST.includes(':') ? `[${v.HOST}]` : v.HOST;
+  const tls = tlsConfig(v.PROV_TLS_CERT, v.PROV_TLS_KEY, v.PROV_TLS_PORT);
+  // With TLS on, phones are pointed back at the HTTPS listener unless told otherwise.
+  const defaultUrl = tls ? `https://${urlHost}:${tls.port}` : `http://${urlHost}:${v.PORT}`;
   return {
     port: v.PORT,
     host: v.HOST,
-    publicUrl: (v.PROV_PUBLIC_URL ?? `http://${urlHost}:${v.PORT}`).replace(/\/+$/, ''),
+    publicUrl: (v.PROV_PUBLIC_URL ?? defaultUrl).replace(/\/+$/, ''),
     dataDir: path.resolve(v.PROV_DATA_DIR),
     secretKey: v.PROV_SECRET_KEY ? Buffer.from(v.PROV_SECRET_KEY.trim(), 'base64') : null,
     adminToken: v.PROV_ADMIN_TOKEN ?? null,
@@ -92,9 +109,24 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     templatesDir: v.PROV_TEMPLATES_DIR ? path.resolve(v.PROV_TEMPLATES_DIR) : null,
     maxUnassigned: v.PROV_MAX_UNASSIGNED,
     claimMinutes: v.PROV_CLAIM_MINUTES,
+    allowBasicOverHttp: v.PROV_ALLOW_BASIC_OVER_HTTP === 'true',
+    nonceSeconds: v.PROV_NONCE_SECONDS,
+    scan: {
+      threshold: v.PROV_SCAN_THRESHOLD,
+      windowSeconds: v.PROV_SCAN_WINDOW_SECONDS,
+      cooldownSeconds: v.PROV_SCAN_COOLDOWN_SECONDS,
+    },
+    tls,
     linkExpiryMinutes: v.PROV_LINK_EXPIRY_MINUTES,
     linkMaxUses: v.PROV_LINK_MAX_USES,
   };
+}
+
+function tlsConfig(cert: string | undefined, key: string | undefined, port: number): Config['tls'] {
+  if (!cert && !key) return null;
+  if (!cert) throw new ConfigError('PROV_TLS_CERT', 'must be set together with PROV_TLS_KEY');
+  if (!key) throw new ConfigError('PROV_TLS_KEY', 'must be set together with PROV_TLS_CERT');
+  return { cert: path.resolve(cert), key: path.resolve(key), port };
 }
 
 /** Creates the data directory (0700) if needed and proves it is writable. */

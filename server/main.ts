@@ -1,12 +1,14 @@
 // The composition root: the only module that wires configuration, store,
 // services and HTTP together, and the process entry point.
 import fs from 'node:fs';
-import type { Server } from 'node:http';
+import http, { type Server } from 'node:http';
+import https from 'node:https';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pino, { type Logger } from 'pino';
 import { ConfigError, loadConfig, prepareDataDir, type Config } from './config.ts';
-import { createSecretBox } from './domain/secret-box.ts';
+import { createNonceBook } from './domain/digest.ts';
+import { createSecretBox, deriveKey } from './domain/secret-box.ts';
 import { createApp } from './http/app.ts';
 import { loadLandingPage } from './http/landing-page.ts';
 import { createAuditReader } from './provisioning/audit.ts';
@@ -16,7 +18,9 @@ import { createDevices } from './provisioning/devices.ts';
 import { createExtensions } from './provisioning/extensions.ts';
 import { createLinks } from './provisioning/links.ts';
 import { createOverrideScrubber } from './provisioning/override-scrub.ts';
+import { createPhoneAccess } from './provisioning/phone-access.ts';
 import { createPhoneRequests } from './provisioning/phone-requests.ts';
+import { createScanGuard } from './provisioning/scan-guard.ts';
 import { createRerenderer, type Rerenderer } from './provisioning/rerender.ts';
 import { createTemplatesReload } from './provisioning/templates-reload.ts';
 import { createTokens } from './provisioning/tokens.ts';
@@ -40,7 +44,9 @@ export async function assemble(config: Config, { log, clock = () => new Date() }
   }
   const load = () => loadCatalog({ root: ROOT, overrideDir: config.templatesDir, publicUrl: config.publicUrl });
   const catalog = holdCatalog(load());
-  const box = createSecretBox(loadSecretKey(config.secretKey, config.dataDir));
+  const key = loadSecretKey(config.secretKey, config.dataDir);
+  const box = createSecretBox(key);
+  const guard = createScanGuard(config.scan, clock, log);
   const store = openSqliteStore(config.dataDir);
   try {
     await checkSecretKey(store, box);
@@ -55,7 +61,24 @@ export async function assemble(config: Config, { log, clock = () => new Date() }
     devices: createDevices({ store, catalog, clock, runChange, box, claimMinutes: config.claimMinutes }),
     deviceFiles: createDeviceFiles({ store, box, catalog, clock, runChange }),
     reloadTemplates: createTemplatesReload({ catalog, load, rerenderer, runChange, clock }),
-    phone: createPhoneRequests({ store, box, catalog, clock, runChange, log, maxUnassigned: config.maxUnassigned }),
+    phone: createPhoneRequests({
+      store,
+      box,
+      catalog,
+      clock,
+      runChange,
+      log,
+      access: createPhoneAccess({
+        store,
+        box,
+        catalog,
+        nonces: createNonceBook(deriveKey(key, 'digest-nonces'), clock, config.nonceSeconds),
+        guard,
+        clock,
+        allowBasicOverHttp: config.allowBasicOverHttp,
+      }),
+      maxUnassigned: config.maxUnassigned,
+    }),
     links: createLinks({
       store,
       box,
@@ -70,7 +93,7 @@ export async function assemble(config: Config, { log, clock = () => new Date() }
   };
   await writeFirstAdminToken(services.tokens.bootstrap, config.dataDir, log);
   await reconcile(rerenderer, catalog.current(), runChange, log);
-  const app = createApp({ services, landingPage: loadLandingPage(ROOT), store, log });
+  const app = createApp({ services, landingPage: loadLandingPage(ROOT), store, log, guard });
   return { app, store, services, close: () => store.close() };
 }
 
@@ -100,11 +123,27 @@ async function writeFirstAdminToken(bootstrap: () => Promise<string | null>, dat
   log.warn({ file }, 'created the first admin token; read it from this file, then keep it somewhere safe');
 }
 
-function listen(app: ReturnType<typeof createApp>, config: Config): Promise<Server> {
+function listenOn(server: Server, port: number, host: string): Promise<Server> {
   return new Promise((resolve, reject) => {
-    const server = app.listen(config.port, config.host, () => resolve(server));
     server.once('error', reject);
+    server.listen(port, host, () => resolve(server));
   });
+}
+
+/** Listens on HTTP and, when configured, HTTPS too; both serve the same app. */
+export async function listen(app: ReturnType<typeof createApp>, config: Config): Promise<Server[]> {
+  const servers = [await listenOn(http.createServer(app.callback()), config.port, config.host)];
+  if (config.tls) {
+    let options: { cert: Buffer; key: Buffer };
+    try {
+      options = { cert: fs.readFileSync(config.tls.cert), key: fs.readFileSync(config.tls.key) };
+    } catch (err) {
+      servers[0]!.close();
+      throw new ConfigError('PROV_TLS_CERT', `or PROV_TLS_KEY cannot be read (${(err as NodeJS.ErrnoException).code})`);
+    }
+    servers.push(await listenOn(https.createServer(options, app.callback()), config.tls.port, config.host));
+  }
+  return servers;
 }
 
 async function start(): Promise<void> {
@@ -115,23 +154,30 @@ async function start(): Promise<void> {
     return fail(err);
   }
   const log = pino({ level: config.logLevel, redact: ['req.headers.authorization', '*.secret', '*.token'] });
-  let server: Server;
+  let servers: Server[];
   let close: () => Promise<void>;
   try {
     const built = await assemble(config, { log });
     close = built.close;
-    server = await listen(built.app, config);
+    servers = await listen(built.app, config);
   } catch (err) {
     return fail(err, log);
   }
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : config.port;
-  log.info({ url: config.publicUrl, dataDir: config.dataDir, port }, 'listening');
+  for (const server of servers) {
+    const address = server.address();
+    const port = typeof address === 'object' && address ? address.port : config.port;
+    log.info({ url: config.publicUrl, dataDir: config.dataDir, port, tls: server instanceof https.Server }, 'listening');
+  }
 
   const stop = (signal: string) => {
     log.info({ signal }, 'shutting down');
-    server.close(() => void close().then(() => process.exit(0)));
-    server.closeIdleConnections();
+    let open = servers.length;
+    for (const server of servers) {
+      server.close(() => {
+        if (--open === 0) void close().then(() => process.exit(0));
+      });
+      server.closeIdleConnections();
+    }
     setTimeout(() => process.exit(1), 10_000).unref();
   };
   process.once('SIGTERM', stop);

@@ -1,7 +1,7 @@
 // Sealing of secrets at rest: AES-256-GCM with a fresh 96-bit nonce per seal.
 // The record's identity goes in as associated data, so a sealed secret copied
 // onto another extension's row fails to open instead of leaking across.
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 
 const VERSION = 'v1';
 
@@ -42,4 +42,9 @@ export function createSecretBox(key: Buffer): SecretBox {
       }
     },
   };
+}
+
+/** A key for another purpose (e.g. signing nonces), derived so that it reveals nothing of the sealing key. */
+export function deriveKey(key: Buffer, purpose: string): Buffer {
+  return Buffer.from(hkdfSync('sha256', key, Buffer.alloc(0), `sip-provisioning:${purpose}`, 32));
 }

@@ -61,6 +61,12 @@ export function adminRoutes(services: Services): Route[] {
       answer(ctx, 204);
     }],
 
+    ['get', '/devices/:mac/credentials', 'admin', async (ctx, actor) => {
+      if (ctx.method !== 'GET') throw new AppError(405, 'method-not-allowed', 'use GET to reveal credentials');
+      ctx.set('Cache-Control', 'no-store');
+      answer(ctx, 200, await devices.revealCredentials(actor, mac(ctx)));
+    }],
+    ['post', '/devices/:mac/claim', 'admin', async (ctx, actor) => answer(ctx, 200, await devices.claim(actor, mac(ctx)))],
     ['get', '/devices/:mac/files', 'viewer', async (ctx) => answer(ctx, 200, await deviceFiles.list(mac(ctx)))],
     ['get', '/devices/:mac/files/:file', 'admin', async (ctx, actor) => {
       if (ctx.method !== 'GET') throw new AppError(405, 'method-not-allowed', 'use GET to preview a file');

@@ -11,6 +11,7 @@ import type { PhoneRequests } from '../provisioning/phone-requests.ts';
 import type { Extensions } from '../provisioning/extensions.ts';
 import type { Tokens } from '../provisioning/tokens.ts';
 import type { Actor } from '../domain/token.ts';
+import type { ScanGuard } from '../provisioning/scan-guard.ts';
 import type { Store } from '../storage/store.ts';
 import { adminRouter } from './admin-api.ts';
 import { bearerAuth } from './auth.ts';
@@ -36,11 +37,12 @@ export interface AppDeps {
   landingPage: (view: LandingView) => string;
   store: Store;
   log: Logger;
+  guard: ScanGuard;
   /** Trust X-Forwarded-For from a reverse proxy in front of the server. */
   proxy?: boolean;
 }
 
-export function createApp({ services, landingPage, store, log, proxy = false }: AppDeps): Koa {
+export function createApp({ services, landingPage, store, log, guard, proxy = false }: AppDeps): Koa {
   const app = new Koa({ proxy });
   // Errors are answered and logged by our middleware; Koa's default handler
   // would print a second copy.
@@ -65,7 +67,7 @@ export function createApp({ services, landingPage, store, log, proxy = false }: 
 
   // Authentication comes before routing, so that without a valid token no
   // path, method or OPTIONS answer tells what the API has.
-  const auth = bearerAuth(services.tokens.authenticate);
+  const auth = bearerAuth(services.tokens.authenticate, guard);
   app.use((ctx, next) => (ctx.path === '/api' || ctx.path.startsWith('/api/') ? auth(ctx, next) : next()));
   app.use(phoneRouter(services.phone).routes());
   app.use(softphoneRouter(services.links, landingPage).routes());

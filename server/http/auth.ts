@@ -1,17 +1,23 @@
 // Bearer-token authentication for the admin API and the role each route needs.
 import type { Context, Next } from 'koa';
-import { Forbidden, Unauthorized } from '../domain/errors.ts';
+import { AppError, Forbidden, Unauthorized } from '../domain/errors.ts';
+import type { ScanGuard } from '../provisioning/scan-guard.ts';
 import { roleAllows, type Actor, type Role } from '../domain/token.ts';
 
 export type Authenticate = (bearer: string) => Promise<Actor | null>;
 
-export function bearerAuth(authenticate: Authenticate) {
+/** Checks the bearer token; a client that keeps failing is refused (429) for a while, a valid token never is. */
+export function bearerAuth(authenticate: Authenticate, guard: ScanGuard) {
   return async function auth(ctx: Context, next: Next): Promise<void> {
     const header = ctx.get('authorization');
     const m = /^Bearer +(\S+) *$/i.exec(header);
-    if (!m) throw new Unauthorized(header ? 'the Authorization header must be "Bearer <token>"' : undefined);
-    const actor = await authenticate(m[1]!);
-    if (!actor) throw new Unauthorized('the token is not valid');
+    const actor = m ? await authenticate(m[1]!) : null;
+    if (!actor) {
+      if (guard.refuses(ctx.ip, 'api')) throw new AppError(429, 'too-many-requests', 'too many failed attempts; try again later');
+      guard.strike(ctx.ip, 'bad-token');
+      if (!m) throw new Unauthorized(header ? 'the Authorization header must be "Bearer <token>"' : undefined);
+      throw new Unauthorized('the token is not valid');
+    }
     ctx.state.actor = actor;
     await next();
   };

@@ -5,40 +5,60 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import getRawBody from 'raw-body';
 import { AppError } from '../domain/errors.ts';
-import type { PhoneRequests } from '../provisioning/phone-requests.ts';
+import type { PhoneClient } from '../provisioning/phone-access.ts';
+import type { PhoneAnswer, PhoneRequests } from '../provisioning/phone-requests.ts';
 
 export const MAX_UPLOAD_BYTES = 256 * 1024;
 const FILE_NAME = /^[A-Za-z0-9._-]{1,128}$/;
 
-function fileName(ctx: Context): string {
+function client(ctx: Context): PhoneClient & { file: string } {
   const file = ctx.params.file as string;
   if (!FILE_NAME.test(file)) throw new AppError(404, 'not-found', 'no such file');
-  return file;
+  return {
+    file,
+    ip: ctx.ip,
+    userAgent: ctx.get('user-agent'),
+    method: ctx.method,
+    uri: ctx.originalUrl,
+    authorization: ctx.get('authorization') || undefined,
+    secure: ctx.secure,
+  };
+}
+
+/** Refusals carry no body; a 401 carries the challenges a phone answers. */
+function send(ctx: Context, answer: PhoneAnswer | { status: 204 }): void {
+  if (answer.status === 401) ctx.set('WWW-Authenticate', answer.challenges);
+  if (answer.status === 401 || answer.status === 404 || answer.status === 429) {
+    throw new AppError(answer.status, 'refused', 'refused');
+  }
+  ctx.status = answer.status;
+  if (answer.status === 204) return;
+  ctx.set('ETag', answer.etag);
+  if (answer.status === 200) {
+    ctx.type = answer.contentType;
+    ctx.body = answer.body;
+  }
 }
 
 export function phoneRouter(phone: PhoneRequests): Router {
   const router = new Router({ prefix: '/prov' });
 
-  router.get('/:file', async (ctx) => {
+  router.use(async (ctx, next) => {
     ctx.set('Cache-Control', 'no-store');
-    const result = await phone.fetch({
-      file: fileName(ctx),
-      userAgent: ctx.get('user-agent'),
-      ip: ctx.ip,
+    await next();
+  });
+
+  router.get('/:file', async (ctx) => {
+    const answer = await phone.fetch({
+      ...client(ctx),
       ifNoneMatch: ctx.get('if-none-match') || undefined,
       head: ctx.method === 'HEAD',
     });
-    if (result.status === 404) throw new AppError(404, 'not-found', 'no such file');
-    ctx.set('ETag', result.etag);
-    ctx.status = result.status;
-    if (result.status === 200) {
-      ctx.type = result.contentType;
-      ctx.body = result.body;
-    }
+    send(ctx, answer);
   });
 
   router.put('/:file', async (ctx) => {
-    const file = fileName(ctx);
+    const who = client(ctx);
     let body: Buffer;
     try {
       body = await getRawBody(ctx.req, { limit: MAX_UPLOAD_BYTES, length: ctx.request.length });
@@ -46,8 +66,7 @@ export function phoneRouter(phone: PhoneRequests): Router {
       const tooLarge = (err as { type?: string }).type === 'entity.too.large';
       throw new AppError(tooLarge ? 413 : 400, tooLarge ? 'payload-too-large' : 'malformed-body', 'upload refused');
     }
-    if (!(await phone.upload(file, body))) throw new AppError(404, 'not-found', 'no such file');
-    ctx.status = 204;
+    send(ctx, await phone.upload(who, body));
   });
 
   return router;

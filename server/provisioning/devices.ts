@@ -194,6 +194,21 @@ export function createDevices({ store, catalog, clock, runChange, box, claimMinu
       return publicDevice(await load(mac));
     },
 
+    /**
+     * The credentials the phone authenticates to us with, for setting one up by
+     * hand (its web UI's provisioning server fields). Audited like a secret reveal.
+     */
+    async revealCredentials(actor: Actor, mac: Mac) {
+      return runChange(async () => {
+        const device = await load(mac);
+        const password = box.open(device.provPasswordSealed, provPasswordContext(mac));
+        return {
+          ops: [auditOp(actor, clock().toISOString(), 'device.credentials-revealed', target(mac))],
+          result: { user: device.mac, password },
+        };
+      });
+    },
+
     /** Re-opens the claim window, e.g. for a phone that was factory-reset. */
     async claim(actor: Actor, mac: Mac) {
       await runChange(async () => {

@@ -16,20 +16,17 @@ import { vendorOwner } from '../render/renderer.ts';
 import { parseUserAgent } from '../render/user-agent.ts';
 import type { Store, WriteOp } from '../storage/store.ts';
 import type { RunChange } from './change-runner.ts';
+import type { PhoneAccess, PhoneClient, Refusal } from './phone-access.ts';
 import { renderContext } from './rerender.ts';
 
-export interface PhoneRequest {
+export interface PhoneRequest extends PhoneClient {
   file: string;
-  userAgent: string;
-  ip: string;
   ifNoneMatch?: string;
   /** A HEAD request: answered like GET, but it neither counts as a fetch nor records a phone. */
   head?: boolean;
 }
 
-export type PhoneAnswer =
-  | { status: 404 }
-  | { status: 200 | 304; body: Buffer; contentType: string; etag: string };
+export type PhoneAnswer = Refusal | { status: 200 | 304; body: Buffer; contentType: string; etag: string };
 
 export interface PhoneDeps {
   store: Store;
@@ -38,6 +35,7 @@ export interface PhoneDeps {
   clock: () => Date;
   runChange: RunChange;
   log: Logger;
+  access: PhoneAccess;
   /** How many unassigned devices are kept; the oldest go first. */
   maxUnassigned: number;
 }
@@ -57,7 +55,7 @@ function matchesEtag(header: string | undefined, etag: string): boolean {
   });
 }
 
-export function createPhoneRequests({ store, box, catalog, clock, runChange, log, maxUnassigned }: PhoneDeps) {
+export function createPhoneRequests({ store, box, catalog, clock, runChange, log, access, maxUnassigned }: PhoneDeps) {
   function answerText(profile: VendorProfile, text: string, ifNoneMatch: string | undefined): PhoneAnswer {
     const { bytes, contentType } = encodeBody(profile, text);
     return answer(bytes, contentType, ifNoneMatch);
@@ -111,6 +109,9 @@ export function createPhoneRequests({ store, box, catalog, clock, runChange, log
   }
 
   async function fetchDeviceFile(m: FileMatch, device: DeviceRecord, req: PhoneRequest): Promise<PhoneAnswer> {
+    const needsCredentials = m.kind === 'upload' || m.spec.credentials;
+    const gate = await access.device(device, needsCredentials, req);
+    if (!gate.granted) return gate.refusal;
     if (m.kind === 'upload') {
       if (!m.spec.override) return NOT_FOUND;
       const upload = await store.getUpload(device.mac, req.file);
@@ -125,34 +126,51 @@ export function createPhoneRequests({ store, box, catalog, clock, runChange, log
     if (!render) return NOT_FOUND;
     const text = box.open(render.sealedBody, renderContext(device.mac, req.file));
     if (m.spec.credentials && !req.head) {
-      await store.recordFetch(device.mac, {
-        version,
-        at: clock().toISOString(),
-        ip: req.ip,
-        userAgent: req.userAgent,
-        file: req.file,
-      });
+      const at = clock().toISOString();
+      if (gate.via === 'claim') {
+        // The one moment a secret leaves without proof of who asked: always on record.
+        await runChange(async () => ({
+          ops: [{ op: 'audit', event: { at, actor: `phone:${device.mac}`, actorTokenId: null, action: 'device.claimed',
+            target: `device:${device.mac}`, details: { file: req.file, ip: req.ip, userAgent: req.userAgent, version } } }],
+          result: undefined,
+        }));
+      }
+      await store.recordFetch(device.mac, { version, at, ip: req.ip, userAgent: req.userAgent, file: req.file });
     }
     return answerText(m.profile, text, req.ifNoneMatch);
   }
 
+  /** The known device a /prov name is about, with the vendor's matching entry; null when there is none. */
+  async function resolve(file: string) {
+    const matches = catalog.current().matchFile(file);
+    // A shared file's literal name wins over a {mac} pattern it also fits
+    // (Polycom's 000000000000.cfg is not the device 000000000000).
+    const shared = matches.filter((m) => !m.mac);
+    const mac = shared.length ? undefined : matches[0]?.mac;
+    const device = mac ? await store.getDevice(mac) : null;
+    const match = device ? matches.find((x) => x.mac && x.profile.id === device.vendor) : undefined;
+    return { matches, shared, mac, device, match };
+  }
+
   return {
     async fetch(req: PhoneRequest): Promise<PhoneAnswer> {
-      const matches = catalog.current().matchFile(req.file);
-      // A shared file's literal name wins over a {mac} pattern it also fits
-      // (Polycom's 000000000000.cfg is not the device 000000000000).
-      const shared = matches.filter((m) => !m.mac);
-      const mac = shared.length ? undefined : matches[0]?.mac;
-      if (mac) {
-        const device = await store.getDevice(mac);
-        if (!device) {
-          if (!req.head) await detect(matches, mac, req);
-          return NOT_FOUND;
-        }
-        const m = matches.find((x) => x.mac && x.profile.id === device.vendor);
-        if (!m || device.lines.length === 0) return NOT_FOUND;
-        return fetchDeviceFile(m, device, req);
+      const { matches, shared, mac, device, match } = await resolve(req.file);
+      if (mac && !device) {
+        const gate = access.unknown(req, 'unknown-mac');
+        if (!gate.granted && gate.refusal.status === 429) return gate.refusal;
+        if (!req.head) await detect(matches, mac, req);
+        return NOT_FOUND;
       }
+      if (device) {
+        if (!match || device.lines.length === 0) return NOT_FOUND;
+        return fetchDeviceFile(match, device, req);
+      }
+      if (shared.length === 0) {
+        const gate = access.unknown(req, 'unknown-file');
+        return gate.granted ? NOT_FOUND : gate.refusal;
+      }
+      const gate = await access.shared(req);
+      if (!gate.granted) return gate.refusal;
       for (const m of shared) {
         const render = await store.getRender(vendorOwner(m.profile.id), req.file);
         if (!render) continue;
@@ -161,18 +179,21 @@ export function createPhoneRequests({ store, box, catalog, clock, runChange, log
       return NOT_FOUND;
     },
 
-    /** Stores an override or log a known device uploads; false when nothing may be stored under that name. */
-    async upload(file: string, body: Buffer): Promise<boolean> {
-      const matches = catalog.current().matchFile(file).filter((m) => m.kind === 'upload');
-      const mac = matches[0]?.mac;
-      if (!mac) return false;
-      const device = await store.getDevice(mac);
-      if (!device || !matches.some((m) => m.profile.id === device.vendor)) return false;
-      const sealedBody = box.seal(body.toString('base64'), uploadContext(mac, file));
+    /** Stores an override or log a known device uploads, on the same terms as fetching its secrets. */
+    async upload(req: PhoneClient & { file: string }, body: Buffer): Promise<PhoneAnswer | { status: 204 }> {
+      const { mac, device, match } = await resolve(req.file);
+      if (!mac || !device) {
+        const gate = access.unknown(req, mac ? 'unknown-mac' : 'unknown-file');
+        return gate.granted ? NOT_FOUND : gate.refusal;
+      }
+      if (match?.kind !== 'upload') return NOT_FOUND;
+      const gate = await access.device(device, true, req);
+      if (!gate.granted) return gate.refusal;
+      const sealedBody = box.seal(body.toString('base64'), uploadContext(device.mac, req.file));
       await store.commit([
-        { op: 'put-upload', upload: { mac, file, receivedAt: clock().toISOString(), sealedBody } },
+        { op: 'put-upload', upload: { mac: device.mac, file: req.file, receivedAt: clock().toISOString(), sealedBody } },
       ]);
-      return true;
+      return { status: 204 };
     },
   };
 }

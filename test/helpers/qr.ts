@@ -3,7 +3,8 @@
 // `v n`, drawn with the default 1-unit stroke) into RGBA pixels, dark on a
 // white page, and decodes them with jsQR. Anything else in the path throws,
 // so a change of SVG shape fails the test instead of decoding nonsense.
-import jsQR from 'jsqr';
+// jsqr is CommonJS: Node's default import is module.exports, which carries the function as `.default`.
+import jsqr from 'jsqr';
 
 const SCALE = 8;
 
@@ -64,5 +65,5 @@ export function decodeQrSvg(svg: string): string | null {
       pixels.set([v, v, v, 255], (py * width + px) * 4);
     }
   }
-  return jsQR(pixels, width, width, { inversionAttempts: 'dontInvert' })?.data ?? null;
+  return jsqr.default(pixels, width, width, { inversionAttempts: 'dontInvert' })?.data ?? null;
 }

@@ -16,7 +16,8 @@ const EXT = '1001';
 const SPARE = '1002';
 const MAC = '805ec0123456';
 
-// {viewerId} is replaced by the id of the viewer token the fixture creates.
+// {viewerId} and {linkId} are replaced by the ids of the viewer token and
+// the softphone link the fixture creates.
 // Preview, claim, link and template routes join this table with the
 // capabilities that bring them.
 const ROUTES: Route[] = [
@@ -40,6 +41,9 @@ const ROUTES: Route[] = [
   { method: 'DELETE', path: `/api/devices/${MAC}`, role: 'admin' },
   { method: 'GET', path: `/api/devices/${MAC}/files`, role: 'viewer' },
   { method: 'GET', path: `/api/devices/${MAC}/files/${MAC}.cfg`, role: 'admin' },
+  { method: 'POST', path: '/api/links', role: 'admin', body: { extension: EXT, app: 'zoiper' } },
+  { method: 'GET', path: `/api/links?extension=${EXT}`, role: 'viewer' },
+  { method: 'DELETE', path: '/api/links/{linkId}', role: 'admin' },
   { method: 'POST', path: '/api/templates/reload', role: 'admin' },
   { method: 'POST', path: '/api/tokens', role: 'admin', body: { name: 'ci', role: 'viewer' } },
   { method: 'GET', path: '/api/tokens', role: 'admin' },
@@ -51,9 +55,10 @@ interface Fixture {
   s: TestServer;
   viewer: string;
   viewerId: string;
+  linkId: string;
 }
 
-/** A fresh server with extensions 1001 (on a device) and 1002 (unused), one device and one viewer token. */
+/** A fresh server with extensions 1001 (on a device) and 1002 (unused), one device, one viewer token and one link. */
 async function fixture(t: ExecutionContext): Promise<Fixture> {
   const s = await startServer();
   t.teardown(s.close);
@@ -66,11 +71,12 @@ async function fixture(t: ExecutionContext): Promise<Fixture> {
   await must(s.api('POST', '/api/extensions', { body: extensionBody(SPARE) }), 201);
   await must(s.api('POST', '/api/devices', { body: { mac: MAC, vendor: 'yealink', lines: [{ extension: EXT }] } }), 201);
   const v = await must(s.api('POST', '/api/tokens', { body: { name: 'viewer', role: 'viewer' } }), 201);
-  return { s, viewer: v.json.token as string, viewerId: v.json.id as string };
+  const link = await must(s.api('POST', '/api/links', { body: { extension: EXT, app: 'microsip' } }), 201);
+  return { s, viewer: v.json.token as string, viewerId: v.json.id as string, linkId: link.json.id as string };
 }
 
 function call(f: Fixture, route: Route, token: string | null): Promise<ApiResponse> {
-  const path = route.path.replace('{viewerId}', f.viewerId);
+  const path = route.path.replace('{viewerId}', f.viewerId).replace('{linkId}', f.linkId);
   return f.s.api(route.method, path, route.body === undefined ? { token } : { token, body: route.body });
 }
 

@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import { ROOT } from '../../server/main.ts';
+import { basic, phoneCredentials } from '../helpers/phone.ts';
 import { extensionBody, startServer, tempDir, type TestServer } from '../helpers/server.ts';
 
 const SECRET = 'Files&<"Secret-1';
@@ -19,7 +20,9 @@ const MARK = '## added-by-the-operator-template';
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 async function setup(t: ExecutionContext, options: { templatesDir?: string; clock?: () => Date } = {}) {
-  const env: Record<string, string> = options.templatesDir ? { PROV_TEMPLATES_DIR: options.templatesDir } : {};
+  // Phones authenticate with Basic here, which plain HTTP allows only when told to.
+  const env: Record<string, string> = { PROV_ALLOW_BASIC_OVER_HTTP: 'true' };
+  if (options.templatesDir) env.PROV_TEMPLATES_DIR = options.templatesDir;
   const s = await startServer({ env, clock: options.clock });
   t.teardown(s.close);
   const must = async (p: Promise<{ status: number; text: string }>) => {
@@ -35,8 +38,11 @@ async function setup(t: ExecutionContext, options: { templatesDir?: string; cloc
   return s;
 }
 
+/** Fetches as the phone would: with its own credentials for a file named by its MAC. */
 async function phoneFetch(s: TestServer, file: string): Promise<Buffer> {
-  const res = await fetch(`${s.url}/prov/${file}`);
+  const mac = /^[0-9a-f]{12}(?=[.-])/.exec(file)?.[0];
+  const headers: Record<string, string> = mac && mac !== '000000000000' ? { authorization: basic(await phoneCredentials(s, mac)) } : {};
+  const res = await fetch(`${s.url}/prov/${file}`, { headers });
   if (res.status !== 200) throw new Error(`/prov/${file}: ${res.status}`);
   return Buffer.from(await res.arrayBuffer());
 }

@@ -186,7 +186,7 @@ test('bad file names are 404, never 500', async (t) => {
     t.is(r.status, 404, path.slice(0, 60));
     t.is(r.body, '', path.slice(0, 60));
   }
-  t.is((await rawGet(s, `/prov/${YEA}.cfg`)).status, 200, 'the real name still works');
+  t.is((await prov(s, `${YEA}.cfg`, { ua: yealinkUa(YEA) })).status, 200, 'the real name still works');
 });
 
 test('Polycom uploads: an override from a known device is stored and served back; others are refused', async (t) => {

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import type { DeviceLine, DeviceRecord } from '../../server/domain/device.ts';
 import type { ExtensionRecord, OutboundProxy, SipServer } from '../../server/domain/extension.ts';
 import type { Mac } from '../../server/domain/mac.ts';
-import { encodeBody } from '../../server/render/body-encoding.ts';
+import { encodeBody, type EncodedBody } from '../../server/render/body-encoding.ts';
 import { loadCatalog, type Catalog } from '../../server/render/catalog.ts';
 import type { OpenExtension } from '../../server/render/renderer.ts';
 import { parseXml } from '../helpers/xml.ts';
@@ -158,10 +158,10 @@ export const SOFTPHONE_APPS = ['zoiper', 'microsip'] as const;
 export type SoftphoneApp = (typeof SOFTPHONE_APPS)[number];
 
 /** Every file of the app for the extension, rendered and then encoded exactly as a download serves it. */
-export function renderSoftphone(app: SoftphoneApp, ext: OpenExtension, cat: Catalog = catalog()): Map<string, Buffer> {
+export function renderSoftphone(app: SoftphoneApp, ext: OpenExtension, cat: Catalog = catalog()): Map<string, EncodedBody> {
   const profile = cat.profiles.get(app);
   if (!profile) throw new Error(`no vendor profile ${app}`);
-  const out = new Map<string, Buffer>();
+  const out = new Map<string, EncodedBody>();
   for (const [file, text] of cat.renderer.renderExtension(profile, ext)) out.set(file, encodeBody(profile, text));
   return out;
 }
