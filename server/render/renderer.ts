@@ -2,6 +2,7 @@
 // of every file the device fetches, and the files shared by all of a
 // vendor's phones. Pure: no store, no clock, so identical inputs give
 // identical bytes.
+import { isIP } from 'node:net';
 import type { DeviceRecord } from '../domain/device.ts';
 import type { ExtensionRecord } from '../domain/extension.ts';
 import { expandName } from './file-names.ts';
@@ -40,10 +41,16 @@ function account(profile: VendorProfile, { record: e, secret }: OpenExtension) {
     server: {
       host: e.server.host,
       port: e.server.port,
+      hostPort: hostPort(e.server.host, e.server.port),
       transport: profile.transports?.[e.server.transport] ?? e.server.transport,
     },
-    outboundProxy: e.outboundProxy,
+    outboundProxy: e.outboundProxy && { ...e.outboundProxy, hostPort: hostPort(e.outboundProxy.host, e.outboundProxy.port) },
   };
+}
+
+/** host:port, with an IPv6 address in brackets so the port cannot be read as part of it. */
+function hostPort(host: string, port: number): string {
+  return isIP(host) === 6 ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
 export function createRenderer(profiles: Profiles, templates: TemplateSet, settings: RenderSettings) {

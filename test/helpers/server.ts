@@ -7,10 +7,12 @@ import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
 import { loadConfig } from '../../server/config.ts';
-import { ADMIN_TOKEN_FILE, assemble } from '../../server/main.ts';
+import { ADMIN_TOKEN_FILE, assemble, listen } from '../../server/main.ts';
 
 export interface TestServer {
   url: string;
+  /** The HTTPS listener's base URL when PROV_TLS_CERT/KEY were given, else null. */
+  tlsUrl: string | null;
   dataDir: string;
   adminToken: string;
   logs: string[];
@@ -42,14 +44,15 @@ export async function startServer(
   options: { dataDir?: string; env?: Record<string, string>; clock?: () => Date } = {},
 ): Promise<TestServer> {
   const dataDir = options.dataDir ?? tempDir();
-  const config = loadConfig({ PROV_DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', ...options.env });
+  const config = loadConfig({ PROV_DATA_DIR: dataDir, PORT: '0', PROV_TLS_PORT: '0', HOST: '127.0.0.1', ...options.env });
   const logs: string[] = [];
   const log = pino({ level: 'debug' }, { write: (line: string) => void logs.push(line) });
   const built = await assemble(config, { log, clock: options.clock });
-  const server: Server = await new Promise((resolve) => {
-    const s = built.app.listen(0, '127.0.0.1', () => resolve(s));
-  });
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  // PROV_TLS_PORT 0 in tests: the HTTPS listener takes a free port too.
+  const servers: Server[] = await listen(built.app, config);
+  const portOf = (server: Server) => (server.address() as AddressInfo).port;
+  const url = `http://127.0.0.1:${portOf(servers[0]!)}`;
+  const tlsUrl = servers[1] ? `https://127.0.0.1:${portOf(servers[1])}` : null;
   const tokenFile = path.join(dataDir, ADMIN_TOKEN_FILE);
   const adminToken = options.env?.PROV_ADMIN_TOKEN ?? fs.readFileSync(tokenFile, 'utf8').trim();
 
@@ -75,13 +78,16 @@ export async function startServer(
 
   return {
     url,
+    tlsUrl,
     dataDir,
     adminToken,
     logs,
     api,
     close: async () => {
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
+      for (const server of servers) {
+        server.closeAllConnections();
+        await new Promise((resolve) => server.close(resolve));
+      }
       await built.close();
     },
   };
