@@ -19,7 +19,7 @@ export function findNginx(): string | null {
 export async function mirror(baseUrl: string, targets: readonly Target[], root: string, concurrency: number) {
   let bytes = 0;
   await pool(targets, concurrency, async (t) => {
-    const res = await fetch(baseUrl + t.path, { headers: { 'user-agent': t.userAgent } });
+    const res = await fetch(baseUrl + t.path, { headers: { 'user-agent': t.userAgent, authorization: t.authorization } });
     if (res.status !== 200) throw new Error(`mirror: GET ${t.path} answered ${res.status}`);
     const body = Buffer.from(await res.arrayBuffer());
     bytes += body.length;

@@ -36,7 +36,7 @@ export function formatReport(r: Report): string {
     `=== provisioning benchmark (${r.machine.cpus} CPUs, node ${r.machine.node}) ===`,
     `fleet     ${n0(fleet.extensions)} extensions, ${n0(fleet.devices)} devices, ${n0(fleet.lines)} lines; shared extension on ${fleet.sharedExtensionDevices} devices`,
     `set-up    ${n1(setup.totalS)} s  (extensions ${n1(setup.extensionsS)} s, devices ${n1(setup.devicesS)} s = ${n0(setup.devicesPerSecond)} devices/s; POST /api/devices p50 ${ms(setup.deviceCallP50Ms)}, p99 ${ms(setup.deviceCallP99Ms)})`,
-    `(a) full re-render of ${n0(reload.filesRendered)} files (${n0(reload.deviceFiles)} device files [${perDevice} per device] + ${reload.vendorFiles} vendor/model files)`,
+    `(a) full re-render of ${n0(reload.filesRendered)} files (${n0(reload.deviceFiles)} device files [${perDevice} per device] + ${n0(reload.vendorFiles)} shared and softphone files)`,
     `  reload, nothing changed   ${ms(Math.min(...reload.unchangedMs))} .. ${ms(Math.max(...reload.unchangedMs))} over ${reload.unchangedMs.length} runs = ${n0(reload.unchangedRendersPerSecond)} renders/s (median)`,
     `  reload, every file changed ${ms(reload.changedMs)} = ${n0(reload.changedRendersPerSecond)} renders/s (${n0(reload.changedFiles)} files, ${n0(reload.changedDevices)} devices stored)`,
     `  spawn to "listening": empty data dir ${ms(restart.emptyStartMs)}; ${n0(fleet.devices)} devices unchanged ${ms(restart.baselineStartMs)}; PROV_PUBLIC_URL changed ${ms(restart.changedUrlStartMs)}`,

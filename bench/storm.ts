@@ -11,6 +11,8 @@ import { family } from './server-process.ts';
 export interface Target {
   path: string;
   userAgent: string;
+  /** The phone's own credentials, as a phone past its claim window sends them. */
+  authorization: string;
 }
 
 export interface StormOptions {
@@ -71,7 +73,7 @@ function fire(url: string, targets: readonly Target[], connections: number, seco
         // Called for every request: each one is the next device in the list.
         setupRequest: (req) => {
           const t = targets[next++ % targets.length]!;
-          return { ...req, method: 'GET', path: t.path, headers: { 'user-agent': t.userAgent } };
+          return { ...req, method: 'GET', path: t.path, headers: { 'user-agent': t.userAgent, authorization: t.authorization } };
         },
       },
     ],
