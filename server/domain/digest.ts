@@ -3,7 +3,7 @@
 // every instance shares, so any instance can check a nonce another issued.
 // What must be remembered — the highest nonce-count seen per nonce, to refuse
 // a replayed request — is kept per instance, bounded.
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
 export const REALM = 'provisioning';
 export type DigestAlgorithm = 'MD5' | 'SHA-256';
@@ -68,17 +68,20 @@ export function createNonceBook(key: Buffer, clock: () => Date, ttlSeconds: numb
   const highest = new Map<string, number>();
   const sign = (stamp: Buffer) => createHmac('sha256', key).update(stamp).digest().subarray(0, 16);
   return {
+    // Time and 8 random bytes, signed: unique per challenge even within one
+    // millisecond, so two phones challenged at once never share a nonce-count.
     issue() {
-      const stamp = Buffer.alloc(8);
+      const stamp = Buffer.alloc(16);
       stamp.writeBigUInt64BE(BigInt(clock().getTime()));
+      randomBytes(8).copy(stamp, 8);
       return Buffer.concat([stamp, sign(stamp)]).toString('base64url');
     },
     check(nonce) {
       const raw = Buffer.from(nonce, 'base64url');
-      if (raw.length !== 24 || raw.toString('base64url') !== nonce) return 'forged';
-      const stamp = raw.subarray(0, 8);
-      if (!timingSafeEqual(raw.subarray(8), sign(stamp))) return 'forged';
-      const age = clock().getTime() - Number(stamp.readBigUInt64BE());
+      if (raw.length !== 32 || raw.toString('base64url') !== nonce) return 'forged';
+      const stamp = raw.subarray(0, 16);
+      if (!timingSafeEqual(raw.subarray(16), sign(stamp))) return 'forged';
+      const age = clock().getTime() - Number(stamp.readBigUInt64BE(0));
       return age >= 0 && age <= ttlSeconds * 1000 ? 'fresh' : 'stale';
     },
     accept(nonce, nc) {

@@ -108,6 +108,16 @@ export function createPhoneRequests({ store, box, catalog, clock, runChange, log
     }
   }
 
+  /** The one moment a secret leaves without proof of who asked: always on record. */
+  async function auditClaim(device: DeviceRecord, req: PhoneRequest, version: number | null) {
+    const at = clock().toISOString();
+    const details = { file: req.file, ip: req.ip, userAgent: req.userAgent, version };
+    await runChange(async () => ({
+      ops: [{ op: 'audit', event: { at, actor: `phone:${device.mac}`, actorTokenId: null, action: 'device.claimed', target: `device:${device.mac}`, details } }],
+      result: undefined,
+    }));
+  }
+
   async function fetchDeviceFile(m: FileMatch, device: DeviceRecord, req: PhoneRequest): Promise<PhoneAnswer> {
     const needsCredentials = m.kind === 'upload' || m.spec.credentials;
     const gate = await access.device(device, needsCredentials, req);
@@ -117,6 +127,8 @@ export function createPhoneRequests({ store, box, catalog, clock, runChange, log
       const upload = await store.getUpload(device.mac, req.file);
       if (!upload) return NOT_FOUND;
       const body = Buffer.from(box.open(upload.sealedBody, uploadContext(device.mac, req.file)), 'base64');
+      // A handset override can hold a typed password.
+      if (gate.via === 'claim' && !req.head) await auditClaim(device, req, null);
       return answer(body, m.profile.contentType, req.ifNoneMatch);
     }
     // The version is read before the bytes: if a change lands in between, the
@@ -127,14 +139,7 @@ export function createPhoneRequests({ store, box, catalog, clock, runChange, log
     const text = box.open(render.sealedBody, renderContext(device.mac, req.file));
     if (m.spec.credentials && !req.head) {
       const at = clock().toISOString();
-      if (gate.via === 'claim') {
-        // The one moment a secret leaves without proof of who asked: always on record.
-        await runChange(async () => ({
-          ops: [{ op: 'audit', event: { at, actor: `phone:${device.mac}`, actorTokenId: null, action: 'device.claimed',
-            target: `device:${device.mac}`, details: { file: req.file, ip: req.ip, userAgent: req.userAgent, version } } }],
-          result: undefined,
-        }));
-      }
+      if (gate.via === 'claim') await auditClaim(device, req, version);
       await store.recordFetch(device.mac, { version, at, ip: req.ip, userAgent: req.userAgent, file: req.file });
     }
     return answerText(m.profile, text, req.ifNoneMatch);

@@ -220,3 +220,25 @@ test('Digest answers with MD5 and with SHA-256 both succeed; one signed for anot
     t.is((await withHeader(s, YEA_FILE, elsewhere)).status, 401, `${algorithm}: uri mismatch`);
   }
 });
+
+test('unique nonces: two phones challenged in the same millisecond both get in with nc=1', async (t) => {
+  // A frozen clock stands for a boot storm, where many phones are challenged within one millisecond.
+  const frozen = new Date('2030-05-01T08:00:00.000Z');
+  const s = await server(t, {}, () => frozen);
+  const phones = [
+    { creds: await phoneCredentials(s, YEA), file: YEA_FILE, ua: YEA_UA },
+    { creds: await phoneCredentials(s, POLY), file: `/prov/${POLY}-sip.cfg`, ua: POLY_UA },
+  ];
+  const challenged = [];
+  for (const p of phones) {
+    const r = await curl(s, p.file, ['-A', p.ua]);
+    t.is(r.status, 401);
+    challenged.push({ ...p, challenge: digestChallenge(r.challenges, 'SHA-256')! });
+  }
+  t.not(challenged[0]!.challenge.params.nonce, challenged[1]!.challenge.params.nonce, 'RFC 7616: a nonce is unique per challenge');
+  for (const p of challenged) {
+    const authorization = digestAuthorization({ credentials: p.creds, method: 'GET', uri: p.file, challenge: p.challenge });
+    const r = await curl(s, p.file, ['-A', p.ua, '-H', `Authorization: ${authorization}`]);
+    t.is(r.status, 200, `${p.creds.user} answering its own challenge with nc=1`);
+  }
+});

@@ -111,7 +111,9 @@ export interface DigestFetchResult {
 
 /**
  * A request with Digest the way a phone makes it: once without credentials,
- * then answering the challenge of the chosen algorithm.
+ * then answering the challenge of the chosen algorithm. The first request
+ * goes without init.headers, so that no User-Agent gets it served through an
+ * open claim window instead of challenged.
  */
 export async function fetchWithDigest(
   url: string,
@@ -119,7 +121,7 @@ export async function fetchWithDigest(
   init: { method?: string; headers?: Record<string, string>; body?: string; algorithm?: Algorithm } = {},
 ): Promise<DigestFetchResult> {
   const method = init.method ?? 'GET';
-  const first = await fetch(url, { method, headers: init.headers, body: init.body });
+  const first = await fetch(url, { method, body: init.body });
   await first.arrayBuffer();
   if (first.status !== 401) throw new Error(`expected a challenge from ${url}, got ${first.status}`);
   const challenge = digestChallenge(first.headers.get('www-authenticate'), init.algorithm ?? 'SHA-256');

@@ -41,6 +41,8 @@ const ROUTES: Route[] = [
   { method: 'DELETE', path: `/api/devices/${MAC}`, role: 'admin' },
   { method: 'GET', path: `/api/devices/${MAC}/files`, role: 'viewer' },
   { method: 'GET', path: `/api/devices/${MAC}/files/${MAC}.cfg`, role: 'admin' },
+  { method: 'GET', path: `/api/devices/${MAC}/credentials`, role: 'admin' },
+  { method: 'POST', path: `/api/devices/${MAC}/claim`, role: 'admin' },
   { method: 'POST', path: '/api/links', role: 'admin', body: { extension: EXT, app: 'zoiper' } },
   { method: 'GET', path: `/api/links?extension=${EXT}`, role: 'viewer' },
   { method: 'DELETE', path: '/api/links/{linkId}', role: 'admin' },
