@@ -49,7 +49,6 @@ export function createPhoneAccess({ store, box, catalog, nonces, guard, clock, a
   const basicAllowed = (c: PhoneClient) => c.secure || allowBasicOverHttp;
 
   function challenge(client: PhoneClient, stale = false): Gate {
-    if (guard.refuses(client.ip, 'prov')) return TOO_MANY;
     return { granted: false, refusal: { status: 401, challenges: challenges(nonces.issue(), stale, basicAllowed(client)) } };
   }
 
@@ -76,11 +75,15 @@ export function createPhoneAccess({ store, box, catalog, nonces, guard, clock, a
         return challenge(client, true);
       case 'invalid':
         guard.strike(client.ip, 'bad-credentials');
-        return challenge(client);
+        return guard.refuses(client.ip, 'prov') ? TOO_MANY : challenge(client);
       case 'none':
+        // A cooling-down address is answered with the challenge, never with a
+        // file: its phones that hold credentials authenticate and are served,
+        // and nothing reaches anyone else, not even through a claim window.
+        if (guard.cooling(client.ip)) return challenge(client);
         if (needsCredentials && claimedByItsPhone(device, client)) return { granted: true, via: 'claim' };
         if (needsCredentials) return challenge(client);
-        return guard.refuses(client.ip, 'prov') ? TOO_MANY : { granted: true, via: 'open' };
+        return { granted: true, via: 'open' };
     }
   }
 
@@ -94,7 +97,11 @@ export function createPhoneAccess({ store, box, catalog, nonces, guard, clock, a
       const mac = presented.scheme === 'basic' || presented.scheme === 'digest' ? tryParseMac(presented.user) : null;
       const device = mac ? await store.getDevice(mac) : null;
       if (device) return gate(device, false, client);
-      return guard.refuses(client.ip, 'prov') ? TOO_MANY : { granted: true, via: 'open' };
+      if (presented.scheme !== 'none') {
+        guard.strike(client.ip, 'bad-credentials');
+        return guard.refuses(client.ip, 'prov') ? TOO_MANY : challenge(client);
+      }
+      return guard.cooling(client.ip) ? challenge(client) : { granted: true, via: 'open' };
     },
 
     /** For a MAC or a name the server does not know: a strike, then 404 or, past the threshold, 429. */

@@ -22,7 +22,9 @@ export const REFUSAL_MESSAGE = 'prov-refused';
 
 export interface ScanGuard {
   /** True while the address is cooling down; logs the refusal the caller is about to send. */
-  refuses(ip: string, surface: 'prov' | 'api' | 'sp'): boolean;
+  refuses(ip: string, surface: 'prov' | 'api'): boolean;
+  /** True while the address is cooling down, for a caller that answers something other than a refusal. */
+  cooling(ip: string): boolean;
   strike(ip: string, reason: StrikeReason): void;
 }
 
@@ -31,19 +33,26 @@ export function createScanGuard(settings: ScanGuardSettings, clock: () => Date, 
   const blockedUntil = new Map<string, number>();
   const maxTracked = settings.maxTracked ?? 50_000;
 
+  function cooling(ip: string): boolean {
+    const until = blockedUntil.get(ip);
+    if (until === undefined) return false;
+    if (until > clock().getTime()) return true;
+    blockedUntil.delete(ip);
+    return false;
+  }
+
   return {
+    cooling,
+
     refuses(ip, surface) {
-      const until = blockedUntil.get(ip);
-      if (until === undefined) return false;
-      if (until <= clock().getTime()) {
-        blockedUntil.delete(ip);
-        return false;
-      }
+      if (!cooling(ip)) return false;
       log.warn({ ip, reason: 'cooling-down', surface }, REFUSAL_MESSAGE);
       return true;
     },
 
     strike(ip, reason) {
+      // An expired cool-down is cleared first, so this strike can start the next one.
+      cooling(ip);
       const now = clock().getTime();
       const since = now - settings.windowSeconds * 1000;
       const recent = (strikes.get(ip) ?? []).filter((t) => t > since);
