@@ -99,6 +99,7 @@ const MIGRATIONS: string[] = [
     mac TEXT PRIMARY KEY REFERENCES devices (mac) ON DELETE CASCADE,
     until TEXT NOT NULL
   ) STRICT;
+  CREATE TABLE leases (name TEXT PRIMARY KEY, holder TEXT NOT NULL, until TEXT NOT NULL) STRICT;
   `,
 ];
 

@@ -146,6 +146,11 @@ class SqliteStore implements Store {
          WHERE id = @id AND revoked_at IS NULL AND uses < max_uses AND expires_at > @at`,
       ),
       revokeLink: db.prepare('UPDATE links SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL'),
+      takeLease: db.prepare(
+        `INSERT INTO leases (name, holder, until) VALUES (@name, @holder, @until)
+         ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, until = excluded.until
+         WHERE leases.holder = excluded.holder OR leases.until <= @now`,
+      ),
       insertAudit: db.prepare('INSERT INTO audit (at, action, target, doc) VALUES (?, ?, ?, ?)'),
     };
     this.applyBatch = db.transaction((ops: WriteOp[]) => {
@@ -248,6 +253,10 @@ class SqliteStore implements Store {
 
   async listTokens(): Promise<TokenRecord[]> {
     return parseAll(this.q.listTokens.all());
+  }
+
+  async acquireLease(name: string, holder: string, now: string, until: string): Promise<boolean> {
+    return this.q.takeLease.run({ name, holder, now, until }).changes === 1;
   }
 
   async findLinkByHash(tokenHash: string): Promise<LinkRecord | null> {

@@ -113,6 +113,13 @@ export interface Store {
   listAudit(query: AuditQuery): Promise<AuditEvent[]>;
 
   commit(ops: WriteOp[]): Promise<void>;
+
+  /**
+   * Takes or renews the named lease for `holder` until `until`, if it is
+   * free, expired at `now`, or already the holder's. Scheduled jobs run on
+   * one instance at a time this way. Returns whether the holder has it.
+   */
+  acquireLease(name: string, holder: string, now: string, until: string): Promise<boolean>;
 }
 
 /** A unique key (extension number, MAC, token hash) already exists. */

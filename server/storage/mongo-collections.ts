@@ -1,0 +1,83 @@
+// The MongoDB collections and the document shapes in them, shared by the
+// store's reads (mongo-store.ts) and its writes (mongo-writes.ts).
+import { MongoServerError, type Collection, type Db } from 'mongodb';
+import type { AuditEvent } from '../domain/audit.ts';
+import type { DeviceRecord } from '../domain/device.ts';
+import type { ExtensionRecord } from '../domain/extension.ts';
+import type { LinkRecord } from '../domain/link.ts';
+import type { TokenRecord } from '../domain/token.ts';
+import type { RenderRecord, UploadRecord } from './store.ts';
+
+export type ExtensionDoc = ExtensionRecord & { _id: string };
+/** Fetch and claim state live in the device document but are only ever $set on their own. */
+export type DeviceDoc = DeviceRecord & { _id: string; lineCount: number };
+export type TokenDoc = TokenRecord & { _id: string };
+export type LinkDoc = LinkRecord & { _id: string };
+export type RenderDoc = RenderRecord & { _id: string };
+export type UploadDoc = UploadRecord & { _id: string };
+export type AuditDoc = Omit<AuditEvent, 'id'> & { _id: number; targetKey: string };
+export type MetaDoc = { _id: string; value: string };
+export type CounterDoc = { _id: string; seq: number };
+export type LeaseDoc = { _id: string; holder: string; until: string };
+
+export const renderId = (owner: string, file: string) => `${owner}\u0000${file}`;
+export const uploadId = (mac: string, file: string) => `${mac}\u0000${file}`;
+export const targetKey = (target: string) => target.slice(target.indexOf(':') + 1);
+
+export function strip<T extends { _id: unknown }>(doc: T | null): Omit<T, '_id'> | null {
+  if (!doc) return null;
+  const { _id: _ignored, ...rest } = doc;
+  return rest;
+}
+
+export const isDuplicate = (err: unknown) => err instanceof MongoServerError && err.code === 11000;
+
+export interface Collections {
+  meta: Collection<MetaDoc>;
+  extensions: Collection<ExtensionDoc>;
+  devices: Collection<DeviceDoc>;
+  tokens: Collection<TokenDoc>;
+  links: Collection<LinkDoc>;
+  renders: Collection<RenderDoc>;
+  uploads: Collection<UploadDoc>;
+  audit: Collection<AuditDoc>;
+  counters: Collection<CounterDoc>;
+  leases: Collection<LeaseDoc>;
+}
+
+const NAMES = ['meta', 'extensions', 'devices', 'tokens', 'links', 'renders', 'uploads', 'audit', 'counters', 'leases'] as const;
+
+export function collections(db: Db): Collections {
+  return {
+    meta: db.collection('meta'),
+    extensions: db.collection('extensions'),
+    devices: db.collection('devices'),
+    tokens: db.collection('tokens'),
+    links: db.collection('links'),
+    renders: db.collection('renders'),
+    uploads: db.collection('uploads'),
+    audit: db.collection('audit'),
+    counters: db.collection('counters'),
+    leases: db.collection('leases'),
+  };
+}
+
+/** Collections and indexes, created at start: unique MAC, number and token hash come with _id and these. */
+export async function prepare(db: Db, c: Collections): Promise<void> {
+  // Collections exist before the first transaction needs them (creating one
+  // inside a transaction is not allowed on every server version).
+  const existing = new Set((await db.listCollections({}, { nameOnly: true }).toArray()).map((x) => x.name));
+  for (const name of NAMES) if (!existing.has(name)) await db.createCollection(name);
+  await c.devices.createIndex({ 'lines.extension': 1 });
+  await c.devices.createIndex({ vendor: 1 });
+  await c.devices.createIndex({ lineCount: 1, createdAt: 1 });
+  await c.tokens.createIndex({ hash: 1 }, { unique: true });
+  await c.links.createIndex({ tokenHash: 1 }, { unique: true });
+  await c.links.createIndex({ extension: 1, createdAt: -1 });
+  await c.renders.createIndex({ owner: 1, file: 1 }, { unique: true });
+  await c.uploads.createIndex({ mac: 1, file: 1 }, { unique: true });
+  await c.audit.createIndex({ action: 1, _id: -1 });
+  await c.audit.createIndex({ target: 1, _id: -1 });
+  await c.audit.createIndex({ targetKey: 1, _id: -1 });
+  await c.audit.createIndex({ at: -1 });
+}

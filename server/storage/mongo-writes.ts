@@ -1,0 +1,142 @@
+// How each write operation of a batch is applied on MongoDB, inside the
+// batch's transaction when there is one.
+import type { ClientSession } from 'mongodb';
+import type { DeviceRecord } from '../domain/device.ts';
+import { isDuplicate, renderId, targetKey, uploadId, type Collections } from './mongo-collections.ts';
+import { BrokenReference, DuplicateKey, LinkUnavailable, RevisionMismatch, type WriteOp } from './store.ts';
+
+async function nextAuditId(c: Collections, session: ClientSession | undefined): Promise<number> {
+  const counter = await c.counters.findOneAndUpdate(
+    { _id: 'audit' },
+    { $inc: { seq: 1 } },
+    { upsert: true, returnDocument: 'after', session },
+  );
+  return counter!.seq;
+}
+
+async function checkLines(c: Collections, device: DeviceRecord, session: ClientSession | undefined): Promise<void> {
+  for (const l of device.lines) {
+    if (!(await c.extensions.findOne({ _id: l.extension }, { session }))) {
+      throw new BrokenReference(l.extension, 'missing');
+    }
+  }
+}
+
+/** Applies one operation, with every check SQLite makes inside its transaction. */
+export async function applyOp(c: Collections, op: WriteOp, session: ClientSession | undefined): Promise<void> {
+  const s = { session };
+  switch (op.op) {
+    case 'insert-extension':
+      try {
+        await c.extensions.insertOne({ ...op.record, _id: op.record.number }, s);
+      } catch (err) {
+        if (isDuplicate(err)) throw new DuplicateKey('extension', op.record.number);
+        throw err;
+      }
+      return;
+    case 'update-extension': {
+      const r = await c.extensions.replaceOne({ _id: op.record.number, rev: op.expectRev }, op.record, s);
+      if (r.matchedCount !== 1) throw new RevisionMismatch('extension', op.record.number);
+      return;
+    }
+    case 'delete-extension': {
+      if (await c.devices.findOne({ 'lines.extension': op.number }, s)) throw new BrokenReference(op.number, 'in-use');
+      const r = await c.extensions.deleteOne({ _id: op.number, rev: op.expectRev }, s);
+      if (r.deletedCount !== 1) throw new RevisionMismatch('extension', op.number);
+      await c.links.deleteMany({ extension: op.number }, s);
+      await c.renders.deleteMany({ owner: `extension:${op.number}` }, s);
+      return;
+    }
+    case 'insert-device':
+      await checkLines(c, op.record, session);
+      try {
+        await c.devices.insertOne({ ...op.record, _id: op.record.mac, lineCount: op.record.lines.length }, s);
+      } catch (err) {
+        if (isDuplicate(err)) throw new DuplicateKey('device', op.record.mac);
+        throw err;
+      }
+      return;
+    case 'update-device': {
+      await checkLines(c, op.record, session);
+      const { fetchedVersion: _v, lastFetch: _f, claimUntil: _c, ...fields } = op.record;
+      const r = await c.devices.updateOne(
+        { _id: op.record.mac, rev: op.expectRev },
+        { $set: { ...fields, lineCount: op.record.lines.length } },
+        s,
+      );
+      if (r.matchedCount !== 1) throw new RevisionMismatch('device', op.record.mac);
+      return;
+    }
+    case 'delete-device': {
+      const r = await c.devices.deleteOne({ _id: op.mac, rev: op.expectRev }, s);
+      if (r.deletedCount !== 1) throw new RevisionMismatch('device', op.mac);
+      await c.renders.deleteMany({ owner: op.mac }, s);
+      await c.uploads.deleteMany({ mac: op.mac }, s);
+      return;
+    }
+    case 'open-claim':
+      await c.devices.updateOne({ _id: op.mac }, { $set: { claimUntil: op.until } }, s);
+      return;
+    case 'close-claim':
+      await c.devices.updateOne({ _id: op.mac }, { $set: { claimUntil: null } }, s);
+      return;
+    case 'put-render': {
+      const r = op.render;
+      await c.renders.replaceOne({ _id: renderId(r.owner, r.file) }, r, { ...s, upsert: true });
+      return;
+    }
+    case 'delete-render':
+      await c.renders.deleteOne({ _id: renderId(op.owner, op.file) }, s);
+      return;
+    case 'put-upload': {
+      const u = op.upload;
+      if (!(await c.devices.findOne({ _id: u.mac }, s))) throw new RevisionMismatch('device', u.mac);
+      await c.uploads.replaceOne({ _id: uploadId(u.mac, u.file) }, u, { ...s, upsert: true });
+      return;
+    }
+    case 'delete-upload':
+      await c.uploads.deleteOne({ _id: uploadId(op.mac, op.file) }, s);
+      return;
+    case 'insert-token':
+      try {
+        await c.tokens.insertOne({ ...op.record, _id: op.record.id }, s);
+      } catch (err) {
+        if (isDuplicate(err)) throw new DuplicateKey('token', op.record.id);
+        throw err;
+      }
+      return;
+    case 'delete-token':
+      await c.tokens.deleteOne({ _id: op.id }, s);
+      return;
+    case 'insert-link':
+      if (!(await c.extensions.findOne({ _id: op.record.extension }, s))) {
+        throw new BrokenReference(op.record.extension, 'missing');
+      }
+      try {
+        await c.links.insertOne({ ...op.record, _id: op.record.id }, s);
+      } catch (err) {
+        if (isDuplicate(err)) throw new DuplicateKey('link', op.record.id);
+        throw err;
+      }
+      return;
+    case 'use-link': {
+      // One conditional update: two downloads racing for the last use cannot both win.
+      const used = await c.links.findOneAndUpdate(
+        { _id: op.id, revokedAt: null, expiresAt: { $gt: op.at }, $expr: { $lt: ['$uses', '$maxUses'] } },
+        { $inc: { uses: 1 }, $set: { lastUsedAt: op.at, lastSecretVersion: op.secretVersion } },
+        s,
+      );
+      if (!used) throw new LinkUnavailable(op.id);
+      return;
+    }
+    case 'revoke-link':
+      await c.links.updateOne({ _id: op.id, revokedAt: null }, { $set: { revokedAt: op.at } }, s);
+      return;
+    case 'audit': {
+      const { id: _ignored, ...event } = op.event;
+      const _id = await nextAuditId(c, session);
+      await c.audit.insertOne({ ...event, _id, targetKey: targetKey(event.target) }, s);
+      return;
+    }
+  }
+}
