@@ -28,6 +28,8 @@ export interface Config {
   /** Defaults for softphone links that do not say. */
   linkExpiryMinutes: number;
   linkMaxUses: number;
+  /** Minutes between render sweeps (reconciles under the store lease); 0 turns the sweep off. */
+  sweepMinutes: number;
 }
 
 export class ConfigError extends Error {
@@ -70,6 +72,7 @@ const schema = z.object({
   PROV_TLS_PORT: z.string().default('8443').pipe(port),
   PROV_LINK_EXPIRY_MINUTES: wholeNumber(1, 43_200).default('4320').pipe(z.coerce.number()),
   PROV_LINK_MAX_USES: wholeNumber(1, 100).default('1').pipe(z.coerce.number()),
+  PROV_SWEEP_MINUTES: wholeNumber(0, 1440).default('10').pipe(z.coerce.number()),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -119,6 +122,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     tls,
     linkExpiryMinutes: v.PROV_LINK_EXPIRY_MINUTES,
     linkMaxUses: v.PROV_LINK_MAX_USES,
+    sweepMinutes: v.PROV_SWEEP_MINUTES,
   };
 }
 

@@ -1,5 +1,6 @@
 // The composition root: the only module that wires configuration, store,
 // services and HTTP together, and the process entry point.
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import http, { type Server } from 'node:http';
 import https from 'node:https';
@@ -11,8 +12,9 @@ import { createNonceBook } from './domain/digest.ts';
 import { createSecretBox, deriveKey } from './domain/secret-box.ts';
 import { createApp } from './http/app.ts';
 import { loadLandingPage } from './http/landing-page.ts';
+import { createSweepJob } from './jobs/sweep-job.ts';
 import { createAuditReader } from './provisioning/audit.ts';
-import { allOf, createChangeRunner, type RunChange } from './provisioning/change-runner.ts';
+import { allOf, createChangeRunner } from './provisioning/change-runner.ts';
 import { createDeviceFiles } from './provisioning/device-files.ts';
 import { createDevices } from './provisioning/devices.ts';
 import { createExtensions } from './provisioning/extensions.ts';
@@ -20,11 +22,12 @@ import { createLinks } from './provisioning/links.ts';
 import { createOverrideScrubber } from './provisioning/override-scrub.ts';
 import { createPhoneAccess } from './provisioning/phone-access.ts';
 import { createPhoneRequests } from './provisioning/phone-requests.ts';
+import { reconcile } from './provisioning/reconcile.ts';
 import { createScanGuard } from './provisioning/scan-guard.ts';
-import { createRerenderer, type Rerenderer } from './provisioning/rerender.ts';
+import { createRerenderer } from './provisioning/rerender.ts';
 import { createTemplatesReload } from './provisioning/templates-reload.ts';
 import { createTokens } from './provisioning/tokens.ts';
-import { holdCatalog, loadCatalog, type Catalog } from './render/catalog.ts';
+import { holdCatalog, loadCatalog } from './render/catalog.ts';
 import { checkSecretKey, loadSecretKey } from './storage/secret-key.ts';
 import { openSqliteStore } from './storage/sqlite-store.ts';
 
@@ -92,26 +95,17 @@ export async function assemble(config: Config, { log, clock = () => new Date() }
     audit: createAuditReader(store),
   };
   await writeFirstAdminToken(services.tokens.bootstrap, config.dataDir, log);
-  await reconcile(rerenderer, catalog.current(), runChange, log);
+  const sync = () => reconcile(rerenderer, catalog.current(), runChange, log);
+  await sync();
+  // Each instance sweeps under its own id; the store lease lets one of them at a time.
+  const sweep = createSweepJob({ store, holder: randomUUID(), minutes: config.sweepMinutes, clock, log, sweep: sync });
+  sweep.start();
   const app = createApp({ services, landingPage: loadLandingPage(ROOT), store, log, guard });
-  return { app, store, services, close: () => store.close() };
-}
-
-/**
- * Brings stored renders in line with today's templates, profiles and public
- * URL, which may all have changed while the server was down. A file that no
- * longer renders keeps its last good bytes and is logged.
- */
-async function reconcile(rerenderer: Rerenderer, catalog: Catalog, runChange: RunChange, log: Logger) {
-  const changed = await runChange(async () => {
-    // A device or vendor that fails contributes no writes, so its last good files stay.
-    const { ops, failures } = await rerenderer.planAll(catalog);
-    for (const f of failures) {
-      log.error({ owner: f.owner, file: f.file, reason: f.reason }, 'file does not render; serving its last good version');
-    }
-    return { ops, result: ops.length, rendered: true };
-  });
-  if (changed > 0) log.info({ writes: changed }, 'stored renders brought up to date');
+  const close = async () => {
+    await sweep.stop();
+    await store.close();
+  };
+  return { app, store, services, sweep, close };
 }
 
 async function writeFirstAdminToken(bootstrap: () => Promise<string | null>, dataDir: string, log: Logger) {

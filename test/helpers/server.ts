@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
 import { loadConfig } from '../../server/config.ts';
+import type { SweepJob } from '../../server/jobs/sweep-job.ts';
 import { ADMIN_TOKEN_FILE, assemble, listen } from '../../server/main.ts';
 
 export interface TestServer {
@@ -16,6 +17,8 @@ export interface TestServer {
   dataDir: string;
   adminToken: string;
   logs: string[];
+  /** The instance's render sweep job, to run a sweep on demand. */
+  sweep: SweepJob;
   api: (method: string, path: string, options?: RequestOptions) => Promise<ApiResponse>;
   close: () => Promise<void>;
 }
@@ -82,6 +85,7 @@ export async function startServer(
     dataDir,
     adminToken,
     logs,
+    sweep: built.sweep,
     api,
     close: async () => {
       for (const server of servers) {

@@ -8,6 +8,7 @@ import Database from 'better-sqlite3';
 import { SCHEMA_VERSION } from '../../server/storage/sqlite-schema.ts';
 import { DB_FILE, openSqliteStore } from '../../server/storage/sqlite-store.ts';
 import { RevisionMismatch, type Store } from '../../server/storage/store.ts';
+import { leaseContract } from './lease-contract.ts';
 import { linkContract } from './link-contract.ts';
 import { renderContract } from './render-contract.ts';
 import { dev, evt, ext, storeContract, tok } from './store-contract.ts';
@@ -37,6 +38,7 @@ async function openTemp() {
 storeContract(test, 'sqlite', openTemp);
 renderContract(test, 'sqlite', openTemp);
 linkContract(test, 'sqlite', openTemp);
+leaseContract(test, 'sqlite', openTemp);
 
 const mode = (file: string) => fs.statSync(file).mode & 0o777;
 
