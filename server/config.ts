@@ -30,6 +30,10 @@ export interface Config {
   linkMaxUses: number;
   /** Minutes between render sweeps (reconciles under the store lease); 0 turns the sweep off. */
   sweepMinutes: number;
+  /** MongoDB instead of the embedded SQLite store, for several instances. */
+  mongo: { uri: string; database: string | undefined } | null;
+  /** Take the client address from X-Forwarded-For (behind nginx or HAProxy). */
+  trustProxy: boolean;
 }
 
 export class ConfigError extends Error {
@@ -39,7 +43,8 @@ export class ConfigError extends Error {
   }
 }
 
-const SECRET_VARIABLES = new Set(['PROV_SECRET_KEY', 'PROV_ADMIN_TOKEN']);
+// A connection string can hold a password.
+const SECRET_VARIABLES = new Set(['PROV_SECRET_KEY', 'PROV_ADMIN_TOKEN', 'MONGODB_URI']);
 
 const PORT_RULE = 'must be a whole number from 0 to 65535';
 const port = z.string().regex(/^\d{1,5}$/, PORT_RULE).transform(Number).pipe(z.number().max(65535, PORT_RULE));
@@ -73,6 +78,12 @@ const schema = z.object({
   PROV_LINK_EXPIRY_MINUTES: wholeNumber(1, 43_200).default('4320').pipe(z.coerce.number()),
   PROV_LINK_MAX_USES: wholeNumber(1, 100).default('1').pipe(z.coerce.number()),
   PROV_SWEEP_MINUTES: wholeNumber(0, 1440).default('10').pipe(z.coerce.number()),
+  MONGODB_URI: z
+    .string()
+    .regex(/^mongodb(\+srv)?:\/\/\S+$/, 'must be a mongodb:// or mongodb+srv:// connection string')
+    .optional(),
+  PROV_MONGODB_DB: z.string().regex(/^[A-Za-z0-9_-]{1,63}$/, 'must be a database name (letters, digits, _ and -)').optional(),
+  PROV_TRUST_PROXY: z.enum(['true', 'false'], { error: 'must be true or false' }).default('false'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -123,6 +134,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     linkExpiryMinutes: v.PROV_LINK_EXPIRY_MINUTES,
     linkMaxUses: v.PROV_LINK_MAX_USES,
     sweepMinutes: v.PROV_SWEEP_MINUTES,
+    mongo: v.MONGODB_URI ? { uri: v.MONGODB_URI, database: v.PROV_MONGODB_DB } : null,
+    trustProxy: v.PROV_TRUST_PROXY === 'true',
   };
 }
 

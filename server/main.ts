@@ -29,6 +29,7 @@ import { createTemplatesReload } from './provisioning/templates-reload.ts';
 import { createTokens } from './provisioning/tokens.ts';
 import { holdCatalog, loadCatalog } from './render/catalog.ts';
 import { checkSecretKey, loadSecretKey } from './storage/secret-key.ts';
+import { openMongoStore } from './storage/mongo-store.ts';
 import { openSqliteStore } from './storage/sqlite-store.ts';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -50,7 +51,8 @@ export async function assemble(config: Config, { log, clock = () => new Date() }
   const key = loadSecretKey(config.secretKey, config.dataDir);
   const box = createSecretBox(key);
   const guard = createScanGuard(config.scan, clock, log);
-  const store = openSqliteStore(config.dataDir);
+  // Which store is the only thing here that knows: everything past this line sees the Store port.
+  const store = config.mongo ? await openMongoStore(config.mongo) : openSqliteStore(config.dataDir);
   try {
     await checkSecretKey(store, box);
   } catch (err) {
@@ -100,7 +102,7 @@ export async function assemble(config: Config, { log, clock = () => new Date() }
   // Each instance sweeps under its own id; the store lease lets one of them at a time.
   const sweep = createSweepJob({ store, holder: randomUUID(), minutes: config.sweepMinutes, clock, log, sweep: sync });
   sweep.start();
-  const app = createApp({ services, landingPage: loadLandingPage(ROOT), store, log, guard });
+  const app = createApp({ services, landingPage: loadLandingPage(ROOT), store, log, guard, proxy: config.trustProxy });
   const close = async () => {
     await sweep.stop();
     await store.close();

@@ -71,14 +71,17 @@ export function createRerenderer({ store, box, catalog, clock }: RerenderDeps) {
     if (ops.length === 0) return [];
     if (planned) {
       planned.record.configVersion = version;
-    } else {
-      ops.push({
-        op: 'update-device',
-        record: { ...device, configVersion: version, rev: device.rev + 1 },
-        expectRev: device.rev,
-      });
+      return ops;
     }
-    return ops;
+    // The bump goes first: where a store cannot commit a batch whole, a crash
+    // part-way leaves a new version with old bytes, which a reconcile sees and
+    // finishes; new bytes under the old version it could not tell apart.
+    const bump: WriteOp = {
+      op: 'update-device',
+      record: { ...device, configVersion: version, rev: device.rev + 1 },
+      expectRev: device.rev,
+    };
+    return [bump, ...ops];
   }
 
   /** Every softphone app's files for one extension, kept under the extension's own owner. */
@@ -89,7 +92,10 @@ export function createRerenderer({ store, box, catalog, clock }: RerenderDeps) {
       for (const [file, body] of cat.renderer.renderExtension(profile, ext)) files.set(file, body);
     }
     const stored = await store.listRenders(owner);
-    return diff(owner, stored, files, nextVersion(stored), at);
+    const ops = diff(owner, stored, files, nextVersion(stored), at);
+    // Rendered from this revision of the extension: if it changed meanwhile,
+    // the batch is refused and re-planned rather than putting old bytes back.
+    return ops.length ? [{ op: 'expect-extension', number: ext.record.number, rev: ext.record.rev }, ...ops] : [];
   }
 
   const hook: ConfigRenderer = {

@@ -44,11 +44,13 @@ function toDevice(doc: DeviceDoc): DeviceRecord {
 export interface MongoStoreOptions {
   uri: string;
   /** The database, when the URI does not name one. */
-  database?: string;
+  database?: string | undefined;
+  /** How long to look for a server before answering store-unavailable. */
+  timeoutMs?: number;
 }
 
-export async function openMongoStore({ uri, database }: MongoStoreOptions): Promise<Store> {
-  const client = new MongoClient(uri, { serverSelectionTimeoutMS: 5_000 });
+export async function openMongoStore({ uri, database, timeoutMs = 5_000 }: MongoStoreOptions): Promise<Store> {
+  const client = new MongoClient(uri, { serverSelectionTimeoutMS: timeoutMs });
   try {
     await client.connect();
     const db = client.db(database);

@@ -39,6 +39,9 @@ export async function applyOp(c: Collections, op: WriteOp, session: ClientSessio
       if (r.matchedCount !== 1) throw new RevisionMismatch('extension', op.record.number);
       return;
     }
+    case 'expect-extension':
+      if (!(await c.extensions.findOne({ _id: op.number, rev: op.rev }, s))) throw new RevisionMismatch('extension', op.number);
+      return;
     case 'delete-extension': {
       if (await c.devices.findOne({ 'lines.extension': op.number }, s)) throw new BrokenReference(op.number, 'in-use');
       const r = await c.extensions.deleteOne({ _id: op.number, rev: op.expectRev }, s);

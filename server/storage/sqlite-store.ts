@@ -80,6 +80,7 @@ class SqliteStore implements Store {
       insertExtension: db.prepare('INSERT INTO extensions (number, rev, doc) VALUES (?, ?, ?)'),
       updateExtension: db.prepare('UPDATE extensions SET rev = ?, doc = ? WHERE number = ? AND rev = ?'),
       deleteExtension: db.prepare('DELETE FROM extensions WHERE number = ? AND rev = ?'),
+      extensionAtRev: db.prepare<[string, number], { one: number }>('SELECT 1 AS one FROM extensions WHERE number = ? AND rev = ?'),
       extensionInUse: db.prepare<[string], { one: number }>('SELECT 1 AS one FROM device_lines WHERE extension = ? LIMIT 1'),
       getDevice: db.prepare<[string], DeviceRow>(`${DEVICE_SELECT} WHERE d.mac = ?`),
       deviceExists: db.prepare<[string], { one: number }>('SELECT 1 AS one FROM devices WHERE mac = ?'),
@@ -319,6 +320,9 @@ class SqliteStore implements Store {
           'extension',
           op.record.number,
         );
+        return;
+      case 'expect-extension':
+        if (!q.extensionAtRev.get(op.number, op.rev)) throw new RevisionMismatch('extension', op.number);
         return;
       case 'delete-extension':
         if (q.extensionInUse.get(op.number)) throw new BrokenReference(op.number, 'in-use');

@@ -48,6 +48,8 @@ export type WriteOp =
   | { op: 'insert-extension'; record: ExtensionRecord }
   | { op: 'update-extension'; record: ExtensionRecord; expectRev: number }
   | { op: 'delete-extension'; number: string; expectRev: number }
+  /** Writes nothing; refuses the batch with RevisionMismatch unless the extension is at this revision. */
+  | { op: 'expect-extension'; number: string; rev: number }
   | { op: 'insert-device'; record: DeviceRecord }
   | { op: 'update-device'; record: DeviceRecord; expectRev: number }
   | { op: 'delete-device'; mac: string; expectRev: number }

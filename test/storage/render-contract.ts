@@ -2,7 +2,7 @@
 // records and the unassigned-device query. Written against the port only, so
 // every adapter runs it unchanged.
 import type { TestFn } from 'ava';
-import type { RenderRecord, Store, UploadRecord } from '../../server/storage/store.ts';
+import { RevisionMismatch, type RenderRecord, type Store, type UploadRecord } from '../../server/storage/store.ts';
 import { contractTests, dev, ext, type Open } from './store-contract.ts';
 const A = '805ec0000001';
 const B = '805ec0000002';
@@ -107,5 +107,19 @@ export function renderContract(test: TestFn, name: string, open: Open): void {
     t.deepEqual((await s.listDevices({ unassigned: true })).map((d) => d.mac), ['0004f2000003', '0004f2000001']);
     await s.commit([{ op: 'update-device', record: dev(A, [], { rev: 2 }), expectRev: 1 }]);
     t.true((await s.listDevices({ unassigned: true })).some((d) => d.mac === A));
+  });
+
+  it('expect-extension passes at the revision it names and refuses the whole batch otherwise', async (t, s) => {
+    await seed(s);
+    await s.commit([{ op: 'expect-extension', number: '1001', rev: 1 }, { op: 'put-render', render: render('extension:1001', 'zoiper.xml') }]);
+    t.truthy(await s.getRender('extension:1001', 'zoiper.xml'));
+    const stale: RenderRecord = render('extension:1001', 'MicroSIP.ini');
+    await t.throwsAsync(s.commit([{ op: 'expect-extension', number: '1001', rev: 2 }, { op: 'put-render', render: stale }]), {
+      instanceOf: RevisionMismatch,
+    });
+    await t.throwsAsync(s.commit([{ op: 'put-render', render: stale }, { op: 'expect-extension', number: '9999', rev: 1 }]), {
+      instanceOf: RevisionMismatch,
+    });
+    t.is(await s.getRender('extension:1001', 'MicroSIP.ini'), null);
   });
 }
