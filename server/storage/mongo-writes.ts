@@ -5,6 +5,16 @@ import type { DeviceRecord } from '../domain/device.ts';
 import { isDuplicate, renderId, targetKey, uploadId, type Collections } from './mongo-collections.ts';
 import { BrokenReference, DuplicateKey, LinkUnavailable, RevisionMismatch, type WriteOp } from './store.ts';
 
+/** An insert whose unique key (_id or an index) is taken becomes the store's DuplicateKey. */
+async function unique(insert: () => Promise<unknown>, entity: DuplicateKey['entity'], key: string): Promise<void> {
+  try {
+    await insert();
+  } catch (err) {
+    if (isDuplicate(err)) throw new DuplicateKey(entity, key);
+    throw err;
+  }
+}
+
 async function nextAuditId(c: Collections, session: ClientSession | undefined): Promise<number> {
   const counter = await c.counters.findOneAndUpdate(
     { _id: 'audit' },
@@ -27,12 +37,7 @@ export async function applyOp(c: Collections, op: WriteOp, session: ClientSessio
   const s = { session };
   switch (op.op) {
     case 'insert-extension':
-      try {
-        await c.extensions.insertOne({ ...op.record, _id: op.record.number }, s);
-      } catch (err) {
-        if (isDuplicate(err)) throw new DuplicateKey('extension', op.record.number);
-        throw err;
-      }
+      await unique(() => c.extensions.insertOne({ ...op.record, _id: op.record.number }, s), 'extension', op.record.number);
       return;
     case 'update-extension': {
       const r = await c.extensions.replaceOne({ _id: op.record.number, rev: op.expectRev }, op.record, s);
@@ -52,12 +57,7 @@ export async function applyOp(c: Collections, op: WriteOp, session: ClientSessio
     }
     case 'insert-device':
       await checkLines(c, op.record, session);
-      try {
-        await c.devices.insertOne({ ...op.record, _id: op.record.mac, lineCount: op.record.lines.length }, s);
-      } catch (err) {
-        if (isDuplicate(err)) throw new DuplicateKey('device', op.record.mac);
-        throw err;
-      }
+      await unique(() => c.devices.insertOne({ ...op.record, _id: op.record.mac, lineCount: op.record.lines.length }, s), 'device', op.record.mac);
       return;
     case 'update-device': {
       await checkLines(c, op.record, session);
@@ -101,12 +101,7 @@ export async function applyOp(c: Collections, op: WriteOp, session: ClientSessio
       await c.uploads.deleteOne({ _id: uploadId(op.mac, op.file) }, s);
       return;
     case 'insert-token':
-      try {
-        await c.tokens.insertOne({ ...op.record, _id: op.record.id }, s);
-      } catch (err) {
-        if (isDuplicate(err)) throw new DuplicateKey('token', op.record.id);
-        throw err;
-      }
+      await unique(() => c.tokens.insertOne({ ...op.record, _id: op.record.id }, s), 'token', op.record.id);
       return;
     case 'delete-token':
       await c.tokens.deleteOne({ _id: op.id }, s);
@@ -115,12 +110,7 @@ export async function applyOp(c: Collections, op: WriteOp, session: ClientSessio
       if (!(await c.extensions.findOne({ _id: op.record.extension }, s))) {
         throw new BrokenReference(op.record.extension, 'missing');
       }
-      try {
-        await c.links.insertOne({ ...op.record, _id: op.record.id }, s);
-      } catch (err) {
-        if (isDuplicate(err)) throw new DuplicateKey('link', op.record.id);
-        throw err;
-      }
+      await unique(() => c.links.insertOne({ ...op.record, _id: op.record.id }, s), 'link', op.record.id);
       return;
     case 'use-link': {
       // One conditional update: two downloads racing for the last use cannot both win.
