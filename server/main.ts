@@ -17,6 +17,7 @@ import { createAuditReader } from './provisioning/audit.ts';
 import { allOf, createChangeRunner } from './provisioning/change-runner.ts';
 import { createDeviceFiles } from './provisioning/device-files.ts';
 import { createDevices } from './provisioning/devices.ts';
+import { createEventBus } from './provisioning/events.ts';
 import { createExtensions } from './provisioning/extensions.ts';
 import { createLinks } from './provisioning/links.ts';
 import { createOverrideScrubber } from './provisioning/override-scrub.ts';
@@ -60,7 +61,8 @@ export async function assemble(config: Config, { log, clock = () => new Date() }
     throw err;
   }
   const rerenderer = createRerenderer({ store, box, catalog, clock });
-  const runChange = createChangeRunner(store, allOf(rerenderer.hook, createOverrideScrubber(store, box, catalog)));
+  const events = createEventBus((err, event) => log.error({ err, event: event.type }, 'an event listener failed'));
+  const runChange = createChangeRunner(store, allOf(rerenderer.hook, createOverrideScrubber(store, box, catalog)), events);
   const services = {
     extensions: createExtensions({ store, box, clock, runChange }),
     devices: createDevices({ store, catalog, clock, runChange, box, claimMinutes: config.claimMinutes }),
@@ -73,6 +75,7 @@ export async function assemble(config: Config, { log, clock = () => new Date() }
       clock,
       runChange,
       log,
+      events,
       access: createPhoneAccess({
         store,
         box,
@@ -107,7 +110,7 @@ export async function assemble(config: Config, { log, clock = () => new Date() }
     await sweep.stop();
     await store.close();
   };
-  return { app, store, services, sweep, close };
+  return { app, store, services, sweep, events, close };
 }
 
 async function writeFirstAdminToken(bootstrap: () => Promise<string | null>, dataDir: string, log: Logger) {

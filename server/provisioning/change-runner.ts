@@ -5,6 +5,7 @@
 import { Conflict, InvalidInput } from '../domain/errors.ts';
 import { RenderFailure } from '../render/renderer.ts';
 import { BrokenReference, DuplicateKey, RevisionMismatch, type Store, type WriteOp } from '../storage/store.ts';
+import { silentBus, type EventBus } from './events.ts';
 
 export interface Planned<T> {
   ops: WriteOp[];
@@ -35,12 +36,14 @@ export type RunChange = <T>(plan: () => Promise<Planned<T>>) => Promise<T>;
 
 const ATTEMPTS = 5;
 
-export function createChangeRunner(store: Store, renderer: ConfigRenderer): RunChange {
+export function createChangeRunner(store: Store, renderer: ConfigRenderer, events: EventBus = silentBus): RunChange {
   return async function runChange<T>(plan: () => Promise<Planned<T>>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       const { ops, result, rendered } = await plan();
       try {
-        await store.commit(rendered ? ops : [...ops, ...(await renderer.rerender(ops))]);
+        const batch = rendered ? ops : [...ops, ...(await renderer.rerender(ops))];
+        await store.commit(batch);
+        events.publish({ type: 'committed', ops: batch });
         return result;
       } catch (err) {
         if (err instanceof RevisionMismatch && attempt < ATTEMPTS) continue;

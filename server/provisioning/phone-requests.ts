@@ -16,6 +16,7 @@ import { vendorOwner } from '../render/renderer.ts';
 import { parseUserAgent } from '../render/user-agent.ts';
 import type { Store, WriteOp } from '../storage/store.ts';
 import type { RunChange } from './change-runner.ts';
+import type { EventBus } from './events.ts';
 import type { PhoneAccess, PhoneClient, Refusal } from './phone-access.ts';
 import { renderContext } from './rerender.ts';
 
@@ -36,6 +37,7 @@ export interface PhoneDeps {
   runChange: RunChange;
   log: Logger;
   access: PhoneAccess;
+  events: EventBus;
   /** How many unassigned devices are kept; the oldest go first. */
   maxUnassigned: number;
 }
@@ -55,7 +57,7 @@ function matchesEtag(header: string | undefined, etag: string): boolean {
   });
 }
 
-export function createPhoneRequests({ store, box, catalog, clock, runChange, log, access, maxUnassigned }: PhoneDeps) {
+export function createPhoneRequests({ store, box, catalog, clock, runChange, log, access, events, maxUnassigned }: PhoneDeps) {
   function answerText(profile: VendorProfile, text: string, ifNoneMatch: string | undefined): PhoneAnswer {
     const { bytes, contentType } = encodeBody(profile, text);
     return answer(bytes, contentType, ifNoneMatch);
@@ -141,6 +143,7 @@ export function createPhoneRequests({ store, box, catalog, clock, runChange, log
       const at = clock().toISOString();
       if (gate.via === 'claim') await auditClaim(device, req, version);
       await store.recordFetch(device.mac, { version, at, ip: req.ip, userAgent: req.userAgent, file: req.file });
+      events.publish({ type: 'fetched', mac: device.mac, version, at });
     }
     return answerText(m.profile, text, req.ifNoneMatch);
   }
