@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
+import { DEFAULT_CLAIM_NETWORKS, parseNetworkList, type Network } from './domain/ip.ts';
 
 export interface Config {
   port: number;
@@ -32,8 +33,13 @@ export interface Config {
   sweepMinutes: number;
   /** MongoDB instead of the embedded SQLite store, for several instances. */
   mongo: { uri: string; database: string | undefined } | null;
-  /** Take the client address from X-Forwarded-For (behind nginx or HAProxy). */
-  trustProxy: boolean;
+  /**
+   * The reverse proxies in front (nginx, HAProxy): the client is the rightmost
+   * X-Forwarded-For hop that is not one of them. Empty: X-Forwarded-* ignored.
+   */
+  trustedProxies: Network[];
+  /** Where claim-window fetches may come from. */
+  claimNetworks: Network[];
 }
 
 export class ConfigError extends Error {
@@ -83,7 +89,8 @@ const schema = z.object({
     .regex(/^mongodb(\+srv)?:\/\/\S+$/, 'must be a mongodb:// or mongodb+srv:// connection string')
     .optional(),
   PROV_MONGODB_DB: z.string().regex(/^[A-Za-z0-9_-]{1,63}$/, 'must be a database name (letters, digits, _ and -)').optional(),
-  PROV_TRUST_PROXY: z.enum(['true', 'false'], { error: 'must be true or false' }).default('false'),
+  PROV_TRUST_PROXY: z.string().default('false'),
+  PROV_CLAIM_NETWORKS: z.string().default(DEFAULT_CLAIM_NETWORKS),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -135,8 +142,29 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     linkMaxUses: v.PROV_LINK_MAX_USES,
     sweepMinutes: v.PROV_SWEEP_MINUTES,
     mongo: v.MONGODB_URI ? { uri: v.MONGODB_URI, database: v.PROV_MONGODB_DB } : null,
-    trustProxy: v.PROV_TRUST_PROXY === 'true',
+    trustedProxies: trustedProxies(v.PROV_TRUST_PROXY),
+    claimNetworks: networks('PROV_CLAIM_NETWORKS', v.PROV_CLAIM_NETWORKS),
   };
+}
+
+function networks(variable: string, text: string): Network[] {
+  const { networks: list, bad } = parseNetworkList(text);
+  if (bad.length) throw new ConfigError(variable, `must be a list of addresses or CIDR networks (got ${JSON.stringify(bad[0])})`);
+  if (list.length === 0) throw new ConfigError(variable, 'must name at least one address or CIDR network');
+  return list;
+}
+
+function trustedProxies(text: string): Network[] {
+  if (text.trim().toLowerCase() === 'false') return [];
+  // "true" used to mean "trust whatever the leftmost X-Forwarded-For says",
+  // which a client writes itself: refused rather than guessed at.
+  if (text.trim().toLowerCase() === 'true') {
+    throw new ConfigError(
+      'PROV_TRUST_PROXY',
+      'no longer accepts true: list the addresses or CIDRs of the proxies in front (e.g. 127.0.0.1 for nginx on this host), or false',
+    );
+  }
+  return networks('PROV_TRUST_PROXY', text);
 }
 
 function tlsConfig(cert: string | undefined, key: string | undefined, port: number): Config['tls'] {

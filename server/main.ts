@@ -52,6 +52,14 @@ export async function assemble(config: Config, { log, clock = () => new Date() }
   const key = loadSecretKey(config.secretKey, config.dataDir);
   const box = createSecretBox(key);
   const guard = createScanGuard(config.scan, clock, log);
+  log.info(
+    {
+      claimNetworks: config.claimNetworks.map((n) => n.text),
+      trustedProxies: config.trustedProxies.map((n) => n.text),
+      claimMinutes: config.claimMinutes,
+    },
+    'phone access: claims only from these networks; X-Forwarded-For believed only from these proxies',
+  );
   // Which store is the only thing here that knows: everything past this line sees the Store port.
   const store = config.mongo ? await openMongoStore(config.mongo) : openSqliteStore(config.dataDir);
   try {
@@ -84,6 +92,7 @@ export async function assemble(config: Config, { log, clock = () => new Date() }
         guard,
         clock,
         allowBasicOverHttp: config.allowBasicOverHttp,
+        claimNetworks: config.claimNetworks,
       }),
       maxUnassigned: config.maxUnassigned,
     }),
@@ -105,7 +114,7 @@ export async function assemble(config: Config, { log, clock = () => new Date() }
   // Each instance sweeps under its own id; the store lease lets one of them at a time.
   const sweep = createSweepJob({ store, holder: randomUUID(), minutes: config.sweepMinutes, clock, log, sweep: sync });
   sweep.start();
-  const app = createApp({ services, landingPage: loadLandingPage(ROOT), store, log, guard, proxy: config.trustProxy });
+  const app = createApp({ services, landingPage: loadLandingPage(ROOT), store, log, guard, trustedProxies: config.trustedProxies });
   const close = async () => {
     await sweep.stop();
     await store.close();

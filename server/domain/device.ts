@@ -12,7 +12,13 @@ export interface LastFetch {
   ip: string;
   userAgent: string;
   file: string;
+  /** Which of the device's passwords the fetch was made with; null for none (a claim). */
+  credential?: 'current' | 'previous' | null;
 }
+
+/** Longest User-Agent kept anywhere (fetch records, audit details): a header is the client's to fill. */
+export const MAX_STORED_USER_AGENT = 200;
+export const storedUserAgent = (ua: string) => ua.slice(0, MAX_STORED_USER_AGENT);
 
 export interface DeviceRecord {
   mac: Mac;
@@ -29,6 +35,15 @@ export interface DeviceRecord {
   lastFetch: LastFetch | null;
   /** The password this phone authenticates to us with (its user is its MAC), sealed. */
   provPasswordSealed: string;
+  /**
+   * The password before the last rotation, sealed like the current one, kept
+   * until the phone has fetched a file carrying the new one (see
+   * previousPasswordAlive); null when there is none.
+   */
+  provPasswordPreviousSealed?: string | null;
+  /** The configVersion when the password was last rotated: a fetch past it carried the new one. */
+  rotatedFromVersion?: number | null;
+  credentialsRotatedAt?: string | null;
   /**
    * Until when a fetch without credentials is served (the zero-touch claim
    * window), or null when closed. Kept by the store apart from the device
@@ -63,6 +78,12 @@ export function publicDevice(d: DeviceRecord) {
     fetchedVersion: d.fetchedVersion,
     lastFetch: d.lastFetch,
     claimUntil: d.claimUntil,
+    // Which password the phone last fetched with, never the password.
+    credentials: {
+      lastUsed: d.lastFetch?.credential ?? null,
+      rotatedAt: d.credentialsRotatedAt ?? null,
+      previousAccepted: previousPasswordAlive(d),
+    },
     createdAt: d.createdAt,
     updatedAt: d.updatedAt,
   };
@@ -70,6 +91,17 @@ export function publicDevice(d: DeviceRecord) {
 
 /** Associated data binding a device's sealed provisioning password to it. */
 export const provPasswordContext = (mac: string) => `device:${mac}:provisioning`;
+
+/**
+ * The previous password works until the phone fetched a file carrying the
+ * new one: a rotation never strands a phone that has not fetched yet.
+ */
+export function previousPasswordAlive(
+  d: Pick<DeviceRecord, 'provPasswordPreviousSealed' | 'rotatedFromVersion' | 'fetchedVersion'>,
+): boolean {
+  if (!d.provPasswordPreviousSealed) return false;
+  return d.fetchedVersion === null || d.fetchedVersion <= (d.rotatedFromVersion ?? -1);
+}
 
 export function claimOpen(d: Pick<DeviceRecord, 'claimUntil'>, now: Date): boolean {
   return d.claimUntil !== null && Date.parse(d.claimUntil) > now.getTime();

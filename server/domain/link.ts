@@ -16,6 +16,8 @@ export interface LinkRecord {
   /** The extension's secretVersion that the last download carried. */
   lastSecretVersion: number | null;
   createdBy: string;
+  /** Set on a one-use app address issued from the landing page of the link with this id. */
+  parentId?: string | null;
 }
 
 export type LinkState = 'active' | 'expired' | 'used-up' | 'revoked';

@@ -64,6 +64,12 @@ export function adminRoutes(services: Services): Route[] {
       answer(ctx, 200, await devices.revealCredentials(actor, mac(ctx)));
     }],
     ['post', '/devices/:mac/claim', 'admin', async (ctx, actor) => answer(ctx, 200, await devices.claim(actor, mac(ctx)))],
+    ['post', '/devices/:mac/credentials/rotate', 'admin', async (ctx, actor) => {
+      // The body is optional: no body is a rotation that keeps the old password until the phone fetched.
+      const empty = ctx.request.length === 0 || (ctx.request.length === undefined && !ctx.get('transfer-encoding'));
+      const input = empty ? {} : await readJson(ctx, s.rotateCredentials);
+      answer(ctx, 200, await devices.rotateCredentials(actor, mac(ctx), input));
+    }],
     ['get', '/devices/:mac/files', 'viewer', async (ctx) => answer(ctx, 200, await deviceFiles.list(mac(ctx)))],
     ['get', '/devices/:mac/files/:file', 'admin', async (ctx, actor) => {
       const file = await deviceFiles.preview(actor, mac(ctx), ctx.params.file as string);

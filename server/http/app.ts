@@ -10,11 +10,13 @@ import type { Links } from '../provisioning/links.ts';
 import type { PhoneRequests } from '../provisioning/phone-requests.ts';
 import type { Extensions } from '../provisioning/extensions.ts';
 import type { Tokens } from '../provisioning/tokens.ts';
+import type { Network } from '../domain/ip.ts';
 import type { Actor } from '../domain/token.ts';
 import type { ScanGuard } from '../provisioning/scan-guard.ts';
 import type { Store } from '../storage/store.ts';
 import { adminRouter } from './admin-api.ts';
 import { bearerAuth } from './auth.ts';
+import { clientAddressMiddleware } from './client-address.ts';
 import { errorMiddleware } from './errors.ts';
 import type { LandingView } from './landing-page.ts';
 import { phoneRouter } from './phone-routes.ts';
@@ -38,15 +40,17 @@ export interface AppDeps {
   store: Store;
   log: Logger;
   guard: ScanGuard;
-  /** Trust X-Forwarded-For from a reverse proxy in front of the server. */
-  proxy?: boolean;
+  /** The reverse proxies in front, whose X-Forwarded-For hops are believed. */
+  trustedProxies?: Network[];
 }
 
-export function createApp({ services, landingPage, store, log, guard, proxy = false }: AppDeps): Koa {
-  const app = new Koa({ proxy });
+export function createApp({ services, landingPage, store, log, guard, trustedProxies = [] }: AppDeps): Koa {
+  // Koa's proxy mode stays off: it would take the leftmost X-Forwarded-For hop.
+  const app = new Koa();
   // Errors are answered and logged by our middleware; Koa's default handler
   // would print a second copy.
   app.silent = true;
+  app.use(clientAddressMiddleware(trustedProxies));
   app.use(requestLog(log));
   app.use(errorMiddleware);
 

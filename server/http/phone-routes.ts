@@ -1,12 +1,14 @@
 // /prov: what desk phones fetch and upload. Answers are bare statuses with no
 // detail, never cached by anything in between, and carry an ETag so a phone
-// can skip a file it already has.
+// can skip a file it already has. An upload is authenticated and its
+// declared size checked before its body is read.
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import getRawBody from 'raw-body';
 import { AppError } from '../domain/errors.ts';
 import type { PhoneClient } from '../provisioning/phone-access.ts';
-import type { PhoneAnswer, PhoneRequests } from '../provisioning/phone-requests.ts';
+import type { PhoneRequests, UploadAnswer } from '../provisioning/phone-requests.ts';
+import { clientSecure } from './client-address.ts';
 
 export const MAX_UPLOAD_BYTES = 256 * 1024;
 const FILE_NAME = /^[A-Za-z0-9._-]{1,128}$/;
@@ -21,13 +23,14 @@ function client(ctx: Context): PhoneClient & { file: string } {
     method: ctx.method,
     uri: ctx.originalUrl,
     authorization: ctx.get('authorization') || undefined,
-    secure: ctx.secure,
+    secure: clientSecure(ctx),
   };
 }
 
 /** Refusals carry no body; a 401 carries the challenges a phone answers. */
-function send(ctx: Context, answer: PhoneAnswer | { status: 204 }): void {
+function send(ctx: Context, answer: UploadAnswer): void {
   if (answer.status === 401) ctx.set('WWW-Authenticate', answer.challenges);
+  if (answer.status === 413) throw new AppError(413, 'payload-too-large', 'upload refused');
   if (answer.status === 401 || answer.status === 404 || answer.status === 429) {
     throw new AppError(answer.status, 'refused', 'refused');
   }
@@ -59,14 +62,18 @@ export function phoneRouter(phone: PhoneRequests): Router {
 
   router.put('/:file', async (ctx) => {
     const who = client(ctx);
-    let body: Buffer;
-    try {
-      body = await getRawBody(ctx.req, { limit: MAX_UPLOAD_BYTES, length: ctx.request.length });
-    } catch (err) {
-      const tooLarge = (err as { type?: string }).type === 'entity.too.large';
-      throw new AppError(tooLarge ? 413 : 400, tooLarge ? 'payload-too-large' : 'malformed-body', 'upload refused');
-    }
-    send(ctx, await phone.upload(who, body));
+    const read = async () => {
+      try {
+        return await getRawBody(ctx.req, { limit: MAX_UPLOAD_BYTES, length: ctx.request.length });
+      } catch (err) {
+        const tooLarge = (err as { type?: string }).type === 'entity.too.large';
+        throw new AppError(tooLarge ? 413 : 400, tooLarge ? 'payload-too-large' : 'malformed-body', 'upload refused');
+      }
+    };
+    const answer = await phone.upload(who, { length: ctx.request.length, maxBytes: MAX_UPLOAD_BYTES, read });
+    // A body nobody will read is not waited for.
+    if (answer.status !== 204) ctx.set('Connection', 'close');
+    send(ctx, answer);
   });
 
   return router;

@@ -97,6 +97,7 @@ export const updateDevice = z.strictObject({
   lines: lines.optional(),
 });
 
+export const rotateCredentials = z.strictObject({ immediate: z.boolean().optional() });
 export const createToken = z.strictObject({ name: text(64), role: z.enum(ROLES) });
 
 export const deviceQuery = z.object({

@@ -1,5 +1,13 @@
 // Device use cases: map phones (by MAC) onto extensions, line by line.
-import { deviceStatus, provPasswordContext, publicDevice, type DeviceLine, type DeviceRecord, type DeviceStatus } from '../domain/device.ts';
+import {
+  deviceStatus,
+  previousPasswordAlive,
+  provPasswordContext,
+  publicDevice,
+  type DeviceLine,
+  type DeviceRecord,
+  type DeviceStatus,
+} from '../domain/device.ts';
 import { Conflict, InvalidInput, NotFound } from '../domain/errors.ts';
 import type { Mac } from '../domain/mac.ts';
 import type { Actor } from '../domain/token.ts';
@@ -58,6 +66,27 @@ export function createDevices({ store, catalog, clock, runChange, box, claimMinu
     const device = await store.getDevice(mac);
     if (!device) throw new NotFound(`device ${mac} does not exist`, 'device-not-found');
     return device;
+  }
+
+  /**
+   * The device with a new provisioning password. The one the phone holds
+   * keeps working until the phone fetched a file carrying the new one: that
+   * is the previous password while it is still alive (the phone has not
+   * fetched since the last rotation either), else the current one. Immediate,
+   * or a phone that has no files to carry it, keeps nothing.
+   */
+  function rotated(device: DeviceRecord, at: string, immediate: boolean): DeviceRecord {
+    const held = previousPasswordAlive(device) ? device.provPasswordPreviousSealed! : device.provPasswordSealed;
+    const keep = !immediate && device.lines.length > 0;
+    return {
+      ...device,
+      provPasswordSealed: box.seal(generateSecret(), provPasswordContext(device.mac)),
+      provPasswordPreviousSealed: keep ? held : null,
+      rotatedFromVersion: keep ? device.configVersion : null,
+      credentialsRotatedAt: at,
+      updatedAt: at,
+      rev: device.rev + 1,
+    };
   }
 
   function openClaim(actor: Actor, mac: Mac, now: Date): WriteOp[] {
@@ -209,11 +238,41 @@ export function createDevices({ store, catalog, clock, runChange, box, claimMinu
       });
     },
 
-    /** Re-opens the claim window, e.g. for a phone that was factory-reset. */
+    /**
+     * Re-opens the claim window, e.g. for a phone that was factory-reset,
+     * with a new provisioning password: a password taken through an earlier
+     * window dies once the phone has fetched the new one.
+     */
     async claim(actor: Actor, mac: Mac) {
       await runChange(async () => {
-        await load(mac);
-        return { ops: openClaim(actor, mac, clock()), result: undefined };
+        const device = await load(mac);
+        const now = clock();
+        const next = rotated(device, now.toISOString(), false);
+        return {
+          ops: [{ op: 'update-device', record: next, expectRev: device.rev }, ...openClaim(actor, mac, now)],
+          result: undefined,
+        };
+      });
+      return publicDevice(await load(mac));
+    },
+
+    /**
+     * A new provisioning password on demand. The old one works until the
+     * phone has fetched the file carrying the new one, unless `immediate`
+     * (a suspected leak): then it stops at once and the phone needs a claim.
+     */
+    async rotateCredentials(actor: Actor, mac: Mac, { immediate = false }: { immediate?: boolean } = {}) {
+      await runChange(async () => {
+        const device = await load(mac);
+        const at = clock().toISOString();
+        const next = rotated(device, at, immediate);
+        return {
+          ops: [
+            { op: 'update-device', record: next, expectRev: device.rev },
+            auditOp(actor, at, 'device.credentials-rotated', target(mac), { immediate, previousKept: !!next.provPasswordPreviousSealed }),
+          ],
+          result: undefined,
+        };
       });
       return publicDevice(await load(mac));
     },

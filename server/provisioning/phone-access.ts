@@ -1,16 +1,23 @@
 // Who may fetch what from /prov. A device's files that hold a secret need its
-// own credentials (HTTP Digest, or Basic where allowed), except inside its
-// claim window, where a phone whose User-Agent names the device's vendor (and
-// its MAC, where the vendor sends it) is served without: that is zero-touch.
-// Files without secrets need nothing. Failures and unknown MACs are struck
-// against the client's address; valid credentials are never refused.
+// own credentials (HTTP Digest, or Basic where allowed): its current password,
+// or the one before the last rotation until the phone has fetched the new one.
+// The one exception is the claim window, which is zero-touch: a GET of the
+// credential-bearing file from a claim network, with a User-Agent that names
+// the device's vendor (and its MAC, where the vendor always sends it), is
+// served without credentials, once; the delivery closes the window (the
+// caller uses it up atomically). Uploads and uploaded files are never served
+// through a claim. Files without secrets need nothing. Failures, unknown MACs
+// and credential-bearing fetches without credentials are struck against the
+// client's address; valid credentials are never refused.
 import {
   challenges,
   parseAuthorization,
   verify,
   type NonceBook,
+  type Verdict,
 } from '../domain/digest.ts';
-import { claimOpen, provPasswordContext, type DeviceRecord } from '../domain/device.ts';
+import { claimOpen, previousPasswordAlive, provPasswordContext, type DeviceRecord } from '../domain/device.ts';
+import { inAny, type Network } from '../domain/ip.ts';
 import { tryParseMac } from '../domain/mac.ts';
 import type { SecretBox } from '../domain/secret-box.ts';
 import type { CatalogHolder } from '../render/catalog.ts';
@@ -30,7 +37,14 @@ export interface PhoneClient {
 }
 
 export type Refusal = { status: 401; challenges: string[] } | { status: 404 } | { status: 429 };
-export type Gate = { granted: true; via: 'credentials' | 'claim' | 'open' } | { granted: false; refusal: Refusal };
+export type Credential = 'current' | 'previous';
+export type Gate =
+  | { granted: true; via: 'credentials'; credential: Credential }
+  | { granted: true; via: 'claim' | 'open' }
+  | { granted: false; refusal: Refusal };
+
+/** What a device's file asks of a request: nothing, credentials, or credentials unless its claim window serves it. */
+export type Need = 'open' | 'credentials' | 'claimable';
 
 export interface PhoneAccessDeps {
   store: Store;
@@ -40,40 +54,52 @@ export interface PhoneAccessDeps {
   guard: ScanGuard;
   clock: () => Date;
   allowBasicOverHttp: boolean;
+  /** Where claim-window fetches may come from. */
+  claimNetworks: readonly Network[];
 }
 
 const TOO_MANY: Gate = { granted: false, refusal: { status: 429 } };
 const GONE: Gate = { granted: false, refusal: { status: 404 } };
 
-export function createPhoneAccess({ store, box, catalog, nonces, guard, clock, allowBasicOverHttp }: PhoneAccessDeps) {
+export function createPhoneAccess({ store, box, catalog, nonces, guard, clock, allowBasicOverHttp, claimNetworks }: PhoneAccessDeps) {
   const basicAllowed = (c: PhoneClient) => c.secure || allowBasicOverHttp;
 
   function challenge(client: PhoneClient, stale = false): Gate {
     return { granted: false, refusal: { status: 401, challenges: challenges(nonces.issue(), stale, basicAllowed(client)) } };
   }
 
-  function verdictFor(device: DeviceRecord, client: PhoneClient) {
+  function verdictFor(device: DeviceRecord, client: PhoneClient): { verdict: Verdict; credential: Credential } {
     const presented = parseAuthorization(client.authorization);
     // Most fetches bring no credentials (a challenge, a claim): no key work for those.
-    if (presented.scheme === 'none') return 'none';
-    const password = box.open(device.provPasswordSealed, provPasswordContext(device.mac));
+    if (presented.scheme === 'none') return { verdict: 'none', credential: 'current' };
     const request = { method: client.method, uri: client.uri, basicAllowed: basicAllowed(client) };
-    return verify(presented, { user: device.mac, password }, request, nonces);
+    const check = (sealed: string) =>
+      verify(presented, { user: device.mac, password: box.open(sealed, provPasswordContext(device.mac)) }, request, nonces);
+    const current = check(device.provPasswordSealed);
+    // A wrong answer consumes no nonce-count, so the same header can be tried against the previous password.
+    if (current !== 'invalid' || !previousPasswordAlive(device)) return { verdict: current, credential: 'current' };
+    return { verdict: check(device.provPasswordPreviousSealed!), credential: 'previous' };
   }
 
   function claimedByItsPhone(device: DeviceRecord, client: PhoneClient): boolean {
-    if (!claimOpen(device, clock())) return false;
+    // A HEAD would deliver nothing yet could not be told from the delivery.
+    if (client.method !== 'GET' || !claimOpen(device, clock())) return false;
+    if (!inAny(client.ip, claimNetworks)) return false;
     const profile = catalog.current().profiles.get(device.vendor);
     const agent = profile && parseUserAgent(profile, client.userAgent);
-    return !!agent && (agent.mac === null || agent.mac === device.mac);
+    if (!agent) return false;
+    if (agent.mac === null) return !profile.claimNeedsMac;
+    return agent.mac === device.mac;
   }
 
-  async function gate(device: DeviceRecord, needsCredentials: boolean, client: PhoneClient): Promise<Gate> {
-    switch (verdictFor(device, client)) {
+  async function gate(device: DeviceRecord, need: Need, client: PhoneClient): Promise<Gate> {
+    const needsCredentials = need !== 'open';
+    const { verdict, credential } = verdictFor(device, client);
+    switch (verdict) {
       case 'valid':
         // The phone has its credentials: no more fetches without them.
         if (device.claimUntil !== null) await store.commit([{ op: 'close-claim', mac: device.mac }]);
-        return { granted: true, via: 'credentials' };
+        return { granted: true, via: 'credentials', credential };
       case 'stale':
         return challenge(client, true);
       case 'invalid':
@@ -84,9 +110,13 @@ export function createPhoneAccess({ store, box, catalog, nonces, guard, clock, a
         // file: its phones that hold credentials authenticate and are served,
         // and nothing reaches anyone else, not even through a claim window.
         if (guard.cooling(client.ip)) return challenge(client);
-        if (needsCredentials && claimedByItsPhone(device, client)) return { granted: true, via: 'claim' };
-        if (needsCredentials) return challenge(client);
-        return { granted: true, via: 'open' };
+        if (!needsCredentials) return { granted: true, via: 'open' };
+        // Harvesting known MACs costs strikes like scanning unknown ones: a
+        // phone's own bare first request does too, but it then authenticates,
+        // and valid credentials are never refused.
+        guard.strike(client.ip, 'no-credentials');
+        if (need === 'claimable' && claimedByItsPhone(device, client)) return { granted: true, via: 'claim' };
+        return challenge(client);
     }
   }
 
@@ -94,12 +124,15 @@ export function createPhoneAccess({ store, box, catalog, nonces, guard, clock, a
     /** For a file of a known device. */
     device: gate,
 
+    /** The challenge for a request whose claim was taken by another one first. */
+    challenge: (client: PhoneClient): Gate => challenge(client),
+
     /** For a file every phone shares: open, unless the client is cooling down without valid credentials. */
     async shared(client: PhoneClient): Promise<Gate> {
       const presented = parseAuthorization(client.authorization);
       const mac = presented.scheme === 'basic' || presented.scheme === 'digest' ? tryParseMac(presented.user) : null;
       const device = mac ? await store.getDevice(mac) : null;
-      if (device) return gate(device, false, client);
+      if (device) return gate(device, 'open', client);
       if (presented.scheme !== 'none') {
         guard.strike(client.ip, 'bad-credentials');
         return guard.refuses(client.ip, 'prov') ? TOO_MANY : challenge(client);

@@ -1,10 +1,12 @@
 // What a desk phone gets when it asks for a file or uploads one: the device
 // by the MAC in the file name, its vendor by the device record, the stored
 // bytes (a fetch never renders), and a record of each fetch of the
-// credential-bearing file so the admin sees pending → synced.
+// credential-bearing file so the admin sees pending → synced. A claim-window
+// delivery uses the window up in the same commit that audits it; an upload is
+// authenticated (and its size checked) before its body is read, and audited.
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
-import { provPasswordContext, type DeviceRecord } from '../domain/device.ts';
+import { provPasswordContext, storedUserAgent, type DeviceRecord } from '../domain/device.ts';
 import { generateSecret } from '../domain/secret.ts';
 import type { Mac } from '../domain/mac.ts';
 import type { SecretBox } from '../domain/secret-box.ts';
@@ -14,7 +16,7 @@ import { encodeBody } from '../render/body-encoding.ts';
 import { findModel, type VendorProfile } from '../render/profiles.ts';
 import { vendorOwner } from '../render/renderer.ts';
 import { parseUserAgent } from '../render/user-agent.ts';
-import type { Store, WriteOp } from '../storage/store.ts';
+import { ClaimUnavailable, type Store, type WriteOp } from '../storage/store.ts';
 import type { RunChange } from './change-runner.ts';
 import type { EventBus } from './events.ts';
 import type { PhoneAccess, PhoneClient, Refusal } from './phone-access.ts';
@@ -43,6 +45,15 @@ export interface PhoneDeps {
 }
 
 const NOT_FOUND: PhoneAnswer = { status: 404 };
+export type UploadAnswer = PhoneAnswer | { status: 204 } | { status: 413 };
+
+/** The upload as the route has it: its declared length, and a reader called only once the upload is allowed. */
+export interface UploadBody {
+  /** Content-Length, when the client sent one. */
+  length: number | undefined;
+  maxBytes: number;
+  read: () => Promise<Buffer>;
+}
 export const uploadContext = (mac: string, file: string) => `upload:${mac}:${file}`;
 
 export function etagOf(body: Buffer): string {
@@ -85,7 +96,7 @@ export function createPhoneRequests({ store, box, catalog, clock, runChange, log
         configVersion: 0,
         // Seen, but served nothing: once lines are assigned it is `never`, not `pending`.
         fetchedVersion: null,
-        lastFetch: { at, ip: req.ip, userAgent: req.userAgent, file: req.file },
+        lastFetch: { at, ip: req.ip, userAgent: storedUserAgent(req.userAgent), file: req.file, credential: null },
         provPasswordSealed: box.seal(generateSecret(), provPasswordContext(mac)),
         // Opens when an admin gives it lines.
         claimUntil: null,
@@ -110,27 +121,33 @@ export function createPhoneRequests({ store, box, catalog, clock, runChange, log
     }
   }
 
-  /** The one moment a secret leaves without proof of who asked: always on record. */
-  async function auditClaim(device: DeviceRecord, req: PhoneRequest, version: number | null) {
+  /**
+   * The one moment a secret leaves without proof of who asked: it uses the
+   * window up and is on record, in one commit. False when another request
+   * took the window first.
+   */
+  async function useClaim(device: DeviceRecord, req: PhoneRequest, version: number | null): Promise<boolean> {
     const at = clock().toISOString();
-    const details = { file: req.file, ip: req.ip, userAgent: req.userAgent, version };
-    await runChange(async () => ({
-      ops: [{ op: 'audit', event: { at, actor: `phone:${device.mac}`, actorTokenId: null, action: 'device.claimed', target: `device:${device.mac}`, details } }],
-      result: undefined,
-    }));
+    const details = { file: req.file, ip: req.ip, userAgent: storedUserAgent(req.userAgent), version };
+    const event = { at, actor: `phone:${device.mac}`, actorTokenId: null, action: 'device.claimed', target: `device:${device.mac}`, details };
+    try {
+      await runChange(async () => ({ ops: [{ op: 'use-claim', mac: device.mac, at }, { op: 'audit', event }], result: undefined }));
+      return true;
+    } catch (err) {
+      if (err instanceof ClaimUnavailable) return false;
+      throw err;
+    }
   }
 
   async function fetchDeviceFile(m: FileMatch, device: DeviceRecord, req: PhoneRequest): Promise<PhoneAnswer> {
-    const needsCredentials = m.kind === 'upload' || m.spec.credentials;
-    const gate = await access.device(device, needsCredentials, req);
+    const need = m.kind === 'upload' ? 'credentials' : m.spec.credentials ? 'claimable' : 'open';
+    const gate = await access.device(device, need, req);
     if (!gate.granted) return gate.refusal;
     if (m.kind === 'upload') {
       if (!m.spec.override) return NOT_FOUND;
       const upload = await store.getUpload(device.mac, req.file);
       if (!upload) return NOT_FOUND;
       const body = Buffer.from(box.open(upload.sealedBody, uploadContext(device.mac, req.file)), 'base64');
-      // A handset override can hold a typed password.
-      if (gate.via === 'claim' && !req.head) await auditClaim(device, req, null);
       return answer(body, m.profile.contentType, req.ifNoneMatch);
     }
     // The version is read before the bytes: if a change lands in between, the
@@ -139,10 +156,14 @@ export function createPhoneRequests({ store, box, catalog, clock, runChange, log
     const render = await store.getRender(device.mac, req.file);
     if (!render) return NOT_FOUND;
     const text = box.open(render.sealedBody, renderContext(device.mac, req.file));
+    if (gate.via === 'claim' && !(await useClaim(device, req, version))) {
+      const refused = access.challenge(req);
+      return refused.granted ? NOT_FOUND : refused.refusal;
+    }
     if (m.spec.credentials && !req.head) {
       const at = clock().toISOString();
-      if (gate.via === 'claim') await auditClaim(device, req, version);
-      await store.recordFetch(device.mac, { version, at, ip: req.ip, userAgent: req.userAgent, file: req.file });
+      const credential = gate.via === 'credentials' ? gate.credential : null;
+      await store.recordFetch(device.mac, { version, at, ip: req.ip, userAgent: storedUserAgent(req.userAgent), file: req.file, credential });
       events.publish({ type: 'fetched', mac: device.mac, version, at });
     }
     return answerText(m.profile, text, req.ifNoneMatch);
@@ -187,20 +208,31 @@ export function createPhoneRequests({ store, box, catalog, clock, runChange, log
       return NOT_FOUND;
     },
 
-    /** Stores an override or log a known device uploads, on the same terms as fetching its secrets. */
-    async upload(req: PhoneClient & { file: string }, body: Buffer): Promise<PhoneAnswer | { status: 204 }> {
+    /**
+     * Stores an override or log a known device uploads. Only with the
+     * device's credentials (never through a claim window), checked with the
+     * declared size before a byte of the body is read.
+     */
+    async upload(req: PhoneClient & { file: string }, body: UploadBody): Promise<UploadAnswer> {
       const { mac, device, match } = await resolve(req.file);
       if (!mac || !device) {
         const gate = access.unknown(req, mac ? 'unknown-mac' : 'unknown-file');
         return gate.granted ? NOT_FOUND : gate.refusal;
       }
       if (match?.kind !== 'upload') return NOT_FOUND;
-      const gate = await access.device(device, true, req);
+      const gate = await access.device(device, 'credentials', req);
       if (!gate.granted) return gate.refusal;
-      const sealedBody = box.seal(body.toString('base64'), uploadContext(device.mac, req.file));
-      await store.commit([
-        { op: 'put-upload', upload: { mac: device.mac, file: req.file, receivedAt: clock().toISOString(), sealedBody } },
-      ]);
+      if (body.length !== undefined && body.length > body.maxBytes) return { status: 413 };
+      const bytes = await body.read();
+      const sealedBody = box.seal(bytes.toString('base64'), uploadContext(device.mac, req.file));
+      const at = clock().toISOString();
+      const details = { file: req.file, size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex'), ip: req.ip };
+      const action = match.spec.override ? 'device.override-uploaded' : 'device.log-uploaded';
+      const event = { at, actor: `phone:${device.mac}`, actorTokenId: null, action, target: `device:${device.mac}`, details };
+      await runChange(async () => ({
+        ops: [{ op: 'put-upload', upload: { mac: device.mac, file: req.file, receivedAt: at, sealedBody } }, { op: 'audit', event }],
+        result: undefined,
+      }));
       return { status: 204 };
     },
   };

@@ -3,8 +3,10 @@
 // failed authentications are counted in a sliding window; past the threshold
 // the IP is refused (429) for a cool-down. Callers never ask the guard about
 // a request that carries valid credentials, so a known phone is never slowed,
-// however many of them share one office NAT address.
+// however many of them share one office NAT address. IPv6 clients are
+// counted per /64, the block one subscriber is given.
 import type { Logger } from 'pino';
+import { clientKey } from '../domain/ip.ts';
 
 export interface ScanGuardSettings {
   /** Strikes within the window that start a cool-down. */
@@ -15,7 +17,7 @@ export interface ScanGuardSettings {
   maxTracked?: number;
 }
 
-export type StrikeReason = 'unknown-mac' | 'unknown-file' | 'bad-credentials' | 'bad-token';
+export type StrikeReason = 'unknown-mac' | 'unknown-file' | 'bad-credentials' | 'bad-token' | 'no-credentials';
 
 /** The fixed prefix of every refusal log line, for fail2ban (docs/fail2ban.md). */
 export const REFUSAL_MESSAGE = 'prov-refused';
@@ -34,10 +36,11 @@ export function createScanGuard(settings: ScanGuardSettings, clock: () => Date, 
   const maxTracked = settings.maxTracked ?? 50_000;
 
   function cooling(ip: string): boolean {
-    const until = blockedUntil.get(ip);
+    const key = clientKey(ip);
+    const until = blockedUntil.get(key);
     if (until === undefined) return false;
     if (until > clock().getTime()) return true;
-    blockedUntil.delete(ip);
+    blockedUntil.delete(key);
     return false;
   }
 
@@ -53,18 +56,19 @@ export function createScanGuard(settings: ScanGuardSettings, clock: () => Date, 
     strike(ip, reason) {
       // An expired cool-down is cleared first, so this strike can start the next one.
       cooling(ip);
+      const key = clientKey(ip);
       const now = clock().getTime();
       const since = now - settings.windowSeconds * 1000;
-      const recent = (strikes.get(ip) ?? []).filter((t) => t > since);
+      const recent = (strikes.get(key) ?? []).filter((t) => t > since);
       recent.push(now);
-      strikes.delete(ip);
-      strikes.set(ip, recent);
+      strikes.delete(key);
+      strikes.set(key, recent);
       if (strikes.size > maxTracked) strikes.delete(strikes.keys().next().value!);
-      if (recent.length >= settings.threshold && !blockedUntil.has(ip)) {
-        blockedUntil.set(ip, now + settings.cooldownSeconds * 1000);
+      if (recent.length >= settings.threshold && !blockedUntil.has(key)) {
+        blockedUntil.set(key, now + settings.cooldownSeconds * 1000);
         if (blockedUntil.size > maxTracked) blockedUntil.delete(blockedUntil.keys().next().value!);
-        strikes.delete(ip);
-        log.warn({ ip, reason, strikes: recent.length, cooldownSeconds: settings.cooldownSeconds }, 'client blocked');
+        strikes.delete(key);
+        log.warn({ ip, block: key, reason, strikes: recent.length, cooldownSeconds: settings.cooldownSeconds }, 'client blocked');
       }
     },
   };

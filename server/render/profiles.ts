@@ -38,6 +38,8 @@ const profileSchema = z.strictObject({
   maxLines: z.number().int().min(1).max(256),
   /** Regular expression with named groups model, firmware and (where sent) mac. */
   userAgent: z.string().optional(),
+  /** The vendor's phones always send their MAC in the User-Agent: a claim without it is not one of them. */
+  claimNeedsMac: z.boolean().default(false),
   transports: z.record(z.enum(TRANSPORTS), z.string()).optional(),
   models: z.record(z.string(), model).default({}),
   files: z.array(fileSpec).default([]),

@@ -3,7 +3,7 @@
 import type { ClientSession } from 'mongodb';
 import type { DeviceRecord } from '../domain/device.ts';
 import { isDuplicate, renderId, targetKey, uploadId, type Collections } from './mongo-collections.ts';
-import { BrokenReference, DuplicateKey, LinkUnavailable, RevisionMismatch, type WriteOp } from './store.ts';
+import { BrokenReference, ClaimUnavailable, DuplicateKey, LinkUnavailable, RevisionMismatch, type WriteOp } from './store.ts';
 
 /** An insert whose unique key (_id or an index) is taken becomes the store's DuplicateKey. */
 async function unique(insert: () => Promise<unknown>, entity: DuplicateKey['entity'], key: string): Promise<void> {
@@ -83,6 +83,12 @@ export async function applyOp(c: Collections, op: WriteOp, session: ClientSessio
     case 'close-claim':
       await c.devices.updateOne({ _id: op.mac }, { $set: { claimUntil: null } }, s);
       return;
+    case 'use-claim': {
+      // ISO-8601 UTC times compare correctly as strings.
+      const r = await c.devices.updateOne({ _id: op.mac, claimUntil: { $gt: op.at } }, { $set: { claimUntil: null } }, s);
+      if (r.matchedCount !== 1) throw new ClaimUnavailable(op.mac);
+      return;
+    }
     case 'put-render': {
       const r = op.render;
       await c.renders.replaceOne({ _id: renderId(r.owner, r.file) }, r, { ...s, upsert: true });

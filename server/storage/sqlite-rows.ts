@@ -15,17 +15,27 @@ export type DeviceRow = Row & {
   f_ip: string;
   f_ua: string;
   f_file: string;
+  f_credential: string | null;
   claim_until: string | null;
 };
 export const DEVICE_SELECT = `SELECT d.doc, f.version AS f_version, f.at AS f_at, f.ip AS f_ip, f.user_agent AS f_ua,
-    f.file AS f_file, c.until AS claim_until
+    f.file AS f_file, f.credential AS f_credential, c.until AS claim_until
   FROM devices d LEFT JOIN fetches f ON f.mac = d.mac LEFT JOIN claims c ON c.mac = d.mac`;
 
 export function toDevice(row: DeviceRow): DeviceRecord {
   return {
     ...(JSON.parse(row.doc) as DeviceRecord),
     fetchedVersion: row.f_version,
-    lastFetch: row.f_at === null ? null : { at: row.f_at, ip: row.f_ip, userAgent: row.f_ua, file: row.f_file },
+    lastFetch:
+      row.f_at === null
+        ? null
+        : {
+            at: row.f_at,
+            ip: row.f_ip,
+            userAgent: row.f_ua,
+            file: row.f_file,
+            credential: (row.f_credential as 'current' | 'previous' | null) ?? null,
+          },
     claimUntil: row.claim_until,
   };
 }
@@ -66,6 +76,7 @@ export type LinkRow = {
   last_used_at: string | null;
   last_secret_version: number | null;
   created_by: string;
+  parent_id: string | null;
 };
 
 export const toLink = (r: LinkRow): LinkRecord => ({
@@ -81,6 +92,7 @@ export const toLink = (r: LinkRow): LinkRecord => ({
   lastUsedAt: r.last_used_at,
   lastSecretVersion: r.last_secret_version,
   createdBy: r.created_by,
+  parentId: r.parent_id,
 });
 
 /**

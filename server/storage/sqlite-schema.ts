@@ -101,6 +101,12 @@ const MIGRATIONS: string[] = [
   ) STRICT;
   CREATE TABLE leases (name TEXT PRIMARY KEY, holder TEXT NOT NULL, until TEXT NOT NULL) STRICT;
   `,
+  `
+  -- Which of the device's passwords the last fetch brought ('current', 'previous', NULL for none).
+  ALTER TABLE fetches ADD COLUMN credential TEXT;
+  -- A one-use app address issued from a link's landing page points at the link it came from.
+  ALTER TABLE links ADD COLUMN parent_id TEXT;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

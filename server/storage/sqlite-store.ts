@@ -30,6 +30,7 @@ import { assertKnownSchema, migrate } from './sqlite-schema.ts';
 import {
   BrokenReference,
   DuplicateKey,
+  ClaimUnavailable,
   LinkUnavailable,
   RevisionMismatch,
   type DeviceQuery,
@@ -98,16 +99,17 @@ class SqliteStore implements Store {
       fetchSync: db.prepare('PRAGMA synchronous = NORMAL'),
       adminSync: db.prepare('PRAGMA synchronous = FULL'),
       recordFetch: db.prepare(
-        `INSERT INTO fetches (mac, version, at, ip, user_agent, file)
-         SELECT @mac, @version, @at, @ip, @userAgent, @file WHERE EXISTS (SELECT 1 FROM devices WHERE mac = @mac)
+        `INSERT INTO fetches (mac, version, at, ip, user_agent, file, credential)
+         SELECT @mac, @version, @at, @ip, @userAgent, @file, @credential WHERE EXISTS (SELECT 1 FROM devices WHERE mac = @mac)
          ON CONFLICT (mac) DO UPDATE SET version = excluded.version, at = excluded.at, ip = excluded.ip,
-           user_agent = excluded.user_agent, file = excluded.file`,
+           user_agent = excluded.user_agent, file = excluded.file, credential = excluded.credential`,
       ),
       openClaim: db.prepare(
         `INSERT INTO claims (mac, until) SELECT @mac, @until WHERE EXISTS (SELECT 1 FROM devices WHERE mac = @mac)
          ON CONFLICT (mac) DO UPDATE SET until = excluded.until`,
       ),
       closeClaim: db.prepare('DELETE FROM claims WHERE mac = ?'),
+      useClaim: db.prepare('DELETE FROM claims WHERE mac = ? AND until > ?'),
       getRender: db.prepare<[string, string], RenderRow>('SELECT * FROM renders WHERE owner = ? AND file = ?'),
       listRenders: db.prepare<[string], RenderRow>('SELECT * FROM renders WHERE owner = ? ORDER BY file'),
       putRender: db.prepare(
@@ -138,9 +140,9 @@ class SqliteStore implements Store {
       ),
       insertLink: db.prepare(
         `INSERT INTO links (id, token_hash, extension, app, created_at, expires_at, max_uses, uses, revoked_at,
-           last_used_at, last_secret_version, created_by)
+           last_used_at, last_secret_version, created_by, parent_id)
          VALUES (@id, @tokenHash, @extension, @app, @createdAt, @expiresAt, @maxUses, @uses, @revokedAt,
-           @lastUsedAt, @lastSecretVersion, @createdBy)`,
+           @lastUsedAt, @lastSecretVersion, @createdBy, @parentId)`,
       ),
       useLink: db.prepare(
         `UPDATE links SET uses = uses + 1, last_used_at = @at, last_secret_version = @secretVersion
@@ -217,7 +219,15 @@ class SqliteStore implements Store {
       // crash-safe if not power-safe. The next admin commit syncs it anyway.
       this.q.fetchSync.run();
       try {
-        this.q.recordFetch.run({ mac, version: f.version, at: f.at, ip: f.ip, userAgent: f.userAgent, file: f.file });
+        this.q.recordFetch.run({
+          mac,
+          version: f.version,
+          at: f.at,
+          ip: f.ip,
+          userAgent: f.userAgent,
+          file: f.file,
+          credential: f.credential ?? null,
+        });
       } finally {
         this.q.adminSync.run();
       }
@@ -358,6 +368,10 @@ class SqliteStore implements Store {
       case 'close-claim':
         q.closeClaim.run(op.mac);
         return;
+      case 'use-claim':
+        // ISO-8601 UTC times compare correctly as text.
+        if (q.useClaim.run(op.mac, op.at).changes !== 1) throw new ClaimUnavailable(op.mac);
+        return;
       case 'put-render': {
         const r = op.render;
         q.putRender.run(r.owner, r.file, r.version, r.renderedAt, r.sealedBody);
@@ -389,7 +403,7 @@ class SqliteStore implements Store {
           throw new DuplicateKey('link', op.record.id);
         }
         if (!q.extensionExists.get(op.record.extension)) throw new BrokenReference(op.record.extension, 'missing');
-        q.insertLink.run(op.record);
+        q.insertLink.run({ ...op.record, parentId: op.record.parentId ?? null });
         return;
       case 'use-link':
         // ISO-8601 UTC times compare correctly as text.

@@ -42,6 +42,8 @@ export interface FetchRecord {
   ip: string;
   userAgent: string;
   file: string;
+  /** Which of the device's passwords the request brought; null for none (a claim). */
+  credential?: 'current' | 'previous' | null;
 }
 
 export type WriteOp =
@@ -61,6 +63,8 @@ export type WriteOp =
   | { op: 'delete-upload'; mac: string; file: string }
   | { op: 'open-claim'; mac: string; until: string }
   | { op: 'close-claim'; mac: string }
+  /** Closes the claim window for the one delivery it allows; refused with ClaimUnavailable unless it is open at `at`. */
+  | { op: 'use-claim'; mac: string; at: string }
   | { op: 'insert-link'; record: LinkRecord }
   /** Counts one download; refused with LinkUnavailable unless the link is active at `at`. */
   | { op: 'use-link'; id: string; at: string; secretVersion: number }
@@ -148,6 +152,14 @@ export class BrokenReference extends Error {
   constructor(readonly extension: string, readonly kind: 'missing' | 'in-use') {
     super(kind === 'missing' ? `extension ${extension} does not exist` : `extension ${extension} is used by a device`);
     this.name = 'BrokenReference';
+  }
+}
+
+/** A claim window that is closed (or its device gone) when a delivery tries to use it. */
+export class ClaimUnavailable extends Error {
+  constructor(readonly mac: string) {
+    super(`device ${mac} has no open claim window`);
+    this.name = 'ClaimUnavailable';
   }
 }
 

@@ -1,0 +1,48 @@
+// Who the client is. Without trusted proxies, the peer of the connection.
+// Behind proxies, X-Forwarded-For is read from the right: each trusted proxy
+// appends the address it received from, so the rightmost hop that is not one
+// of ours is the first one nobody we trust could have made up; everything to
+// its left was written by the client. Koa's own proxy mode takes the leftmost
+// hop, which is the client's choice.
+import type { Context, Next } from 'koa';
+import { formatAddress, inAny, parseAddress, type Network } from '../domain/ip.ts';
+
+/** The client address of a request that reached us from `peer` with this X-Forwarded-For. */
+export function clientAddress(peer: string, forwardedFor: string | undefined, trusted: readonly Network[]): string {
+  const normal = (s: string) => {
+    const a = parseAddress(s);
+    return a ? formatAddress(a) : null;
+  };
+  let client = normal(peer) ?? peer;
+  if (!trusted.length || !inAny(client, trusted) || !forwardedFor) return client;
+  const hops = forwardedFor.split(',').map((h) => h.trim()).filter(Boolean);
+  for (let i = hops.length - 1; i >= 0; i--) {
+    const hop = normal(hops[i]!);
+    // Garbage where a trusted proxy should have written an address: the
+    // client stays the last proxy we can name.
+    if (!hop) return client;
+    client = hop;
+    if (!inAny(hop, trusted)) return hop;
+  }
+  return client;
+}
+
+/** Whether the client reached the first proxy (or us) over TLS. */
+function forwardedSecure(ctx: Context, trusted: readonly Network[]): boolean {
+  if (ctx.req.socket && (ctx.req.socket as { encrypted?: boolean }).encrypted) return true;
+  if (!trusted.length || !inAny(ctx.req.socket.remoteAddress ?? '', trusted)) return false;
+  const proto = ctx.get('x-forwarded-proto').split(',')[0]?.trim().toLowerCase();
+  return proto === 'https';
+}
+
+/** Sets ctx.request.ip once, for every later middleware, and records whether the client came over TLS. */
+export function clientAddressMiddleware(trusted: readonly Network[]) {
+  return async (ctx: Context, next: Next) => {
+    ctx.request.ip = clientAddress(ctx.req.socket.remoteAddress ?? '', ctx.get('x-forwarded-for') || undefined, trusted);
+    ctx.state.secure = forwardedSecure(ctx, trusted);
+    await next();
+  };
+}
+
+/** TLS between the client and us or our first proxy; plain `ctx.secure` never reads X-Forwarded-Proto. */
+export const clientSecure = (ctx: Context): boolean => ctx.state.secure === true || ctx.secure;
