@@ -75,9 +75,26 @@ test('inside the window a Yealink is served its file by a matching User-Agent on
   t.true(r.text.includes(`static.auto_provision.server.password = ${creds.password}`), 'the phone gets its credentials');
   const [claimed, ...more] = await audit(s, 'device.claimed');
   t.is(more.length, 0);
-  t.like(claimed, { target: `device:${YEA}`, details: { file: `${YEA}.cfg`, userAgent: yealinkUa(YEA) } });
+  t.like(claimed, { target: `device:${YEA}`, details: { file: `${YEA}.cfg`, ip: '127.0.0.1', userAgent: yealinkUa(YEA) } });
   t.is((await device(s, YEA)).status, 'synced');
-  t.not((await device(s, YEA)).claimUntil, null, 'a fetch without credentials does not close the window');
+  t.is((await device(s, YEA)).claimUntil, null, 'one delivery closes the window');
+  refused(t, await prov(s, `${YEA}.cfg`, yealinkUa(YEA)), 'the same request again');
+  t.is((await audit(s, 'device.claimed')).length, 1);
+});
+
+test('a claim is refused without the MAC in a Yealink User-Agent, from outside PROV_CLAIM_NETWORKS, and for HEAD', async (t) => {
+  const { s } = await setup(t);
+  refused(t, await prov(s, `${YEA}.cfg`, 'Yealink SIP-T46S 66.86.0.15'), 'a Yealink User-Agent without the MAC');
+  const head = await prov(s, `${YEA}.cfg`, yealinkUa(YEA), { method: 'HEAD' });
+  t.is(head.status, 401, 'HEAD');
+  t.deepEqual(await audit(s, 'device.claimed'), []);
+  t.not((await device(s, YEA)).claimUntil, null, 'still open for the real phone');
+
+  const { s: far } = await setup(t, { PROV_CLAIM_NETWORKS: '10.0.0.0/8, fd00::/8' });
+  refused(t, await prov(far, `${YEA}.cfg`, yealinkUa(YEA)), 'Yealink from 127.0.0.1, outside the claim networks');
+  refused(t, await prov(far, `${POLY}-sip.cfg`, POLY_UA), 'Polycom from 127.0.0.1, outside the claim networks');
+  t.deepEqual(await audit(far, 'device.claimed'), []);
+  t.true(far.logs.some((l) => l.includes('"claimNetworks":["10.0.0.0/8","fd00::/8"]')), 'the rule in force is logged at start');
 });
 
 test('inside the window a Polycom is served its -sip.cfg by a Polycom User-Agent only', async (t) => {
@@ -108,13 +125,14 @@ test('the first authenticated fetch closes the window; POST /claim re-opens it f
   const until = new Date(now() + 15 * MINUTE).toISOString();
   t.is(opened.json.claimUntil, until);
   t.like((await audit(s, 'device.claim-opened'))[0], { target: `device:${YEA}`, details: { until } });
-  t.is((await prov(s, `${YEA}.cfg`, yealinkUa(YEA))).status, 200, 're-opened');
   refused(t, await prov(s, `${YEA}.cfg`, POLY_UA), 're-opened, but still only for its own vendor');
-  t.is((await audit(s, 'device.claimed')).length, 2);
-
   advance(15 * MINUTE - 1000);
   t.is((await prov(s, `${YEA}.cfg`, yealinkUa(YEA))).status, 200, 'one second before the end');
-  advance(2000);
+  t.is((await audit(s, 'device.claimed')).length, 2);
+  refused(t, await prov(s, `${YEA}.cfg`, yealinkUa(YEA)), 'delivered once');
+
+  t.is((await s.api('POST', `/api/devices/${YEA}/claim`)).status, 200);
+  advance(15 * MINUTE + 1000);
   refused(t, await prov(s, `${YEA}.cfg`, yealinkUa(YEA)), 'one second after the end');
   t.is((await s.api('POST', '/api/devices/805ec0999999/claim')).status, 404, 'no such device');
 });
@@ -129,40 +147,30 @@ test('the window ends PROV_CLAIM_MINUTES after the device was created', async (t
   refused(t, await prov(s, `${YEA}.cfg`, yealinkUa(YEA)), 'past the end, never claimed');
 });
 
-test('a PUT upload follows the same rule as a fetch', async (t) => {
+test('a PUT upload is never accepted through a claim window, nor an override read through one', async (t) => {
   const { s, advance } = await setup(t, { PROV_CLAIM_MINUTES: '10' });
   const body = '<?xml version="1.0"?><PHONE_CONFIG><ALL up.backlight.idleIntensity="1"/></PHONE_CONFIG>';
   const file = `${POLY}-phone.cfg`;
-  refused(t, await prov(s, file, yealinkUa(POLY), { method: 'PUT', body }), 'inside, wrong vendor');
-  refused(t, await prov(s, file, CURL_UA, { method: 'PUT', body }), 'inside, curl');
-  t.is((await prov(s, file, POLY_UA, { method: 'PUT', body })).status, 204, 'inside, its own vendor');
-  t.is((await prov(s, file, POLY_UA)).text, body);
-
-  advance(10 * MINUTE);
-  refused(t, await prov(s, file, POLY_UA, { method: 'PUT', body: body.replace('"1"', '"2"') }), 'outside');
-  refused(t, await prov(s, file, POLY_UA), 'reading it back outside');
+  for (const [why, ua] of [['wrong vendor', yealinkUa(POLY)], ['curl', CURL_UA], ['its own vendor', POLY_UA]] as const) {
+    refused(t, await prov(s, file, ua, { method: 'PUT', body }), `inside, ${why}`);
+  }
+  t.deepEqual(await audit(s, 'device.override-uploaded'), []);
   const creds = await phoneCredentials(s, POLY);
-  const put = await fetchWithDigest(`${s.url}/prov/${file}`, creds, { method: 'PUT', body: body.replace('"1"', '"3"'), algorithm: 'MD5' });
-  t.is(put.status, 204, 'outside, with credentials');
+  const put = await fetchWithDigest(`${s.url}/prov/${file}`, creds, { method: 'PUT', body, algorithm: 'MD5' });
+  t.is(put.status, 204, 'with credentials');
+  refused(t, await prov(s, file, POLY_UA), 'reading it back without credentials inside the window');
   // The clock is frozen, and the server derives a nonce from the time alone:
   // without this step the GET would be handed the PUT's nonce again and its
   // nc=1 refused as a replay (see phone-auth-curl.test.ts, "unique nonces").
   advance(1);
   const back = await fetchWithDigest(`${s.url}/prov/${file}`, creds);
   t.is(back.status, 200);
-  t.true(back.text.includes('idleIntensity="3"'), 'only the authenticated upload was stored');
-});
-
-test('an override read without credentials inside the window is audited as a claim', async (t) => {
-  const { s } = await setup(t);
-  const file = `${POLY}-phone.cfg`;
-  const body = '<?xml version="1.0"?><PHONE_CONFIG><ALL reg.1.auth.password="typed-on-handset"/></PHONE_CONFIG>';
-  t.is((await prov(s, file, POLY_UA, { method: 'PUT', body })).status, 204);
-  const r = await prov(s, file, POLY_UA);
-  t.is(r.status, 200);
-  t.true(r.text.includes('typed-on-handset'));
-  const claims = await audit(s, 'device.claimed');
-  t.true(claims.some((e) => e.target === `device:${POLY}` && e.details?.file === file), JSON.stringify(claims));
+  t.is(back.text, body, 'only the authenticated upload was stored');
+  const [uploaded, ...more] = await audit(s, 'device.override-uploaded');
+  t.is(more.length, 0);
+  t.like(uploaded, { target: `device:${POLY}`, details: { file, size: Buffer.byteLength(body) } });
+  t.regex(uploaded!.details.sha256, /^[0-9a-f]{64}$/);
+  t.deepEqual(await audit(s, 'device.claimed'), [], 'nothing went through the window');
 });
 
 test('files without secrets need no credentials; outside the window the others are a bare 401', async (t) => {

@@ -4,6 +4,7 @@
 // VENDORS.md Yealink and Polycom).
 import http from 'node:http';
 import test, { type ExecutionContext } from 'ava';
+import { basic, phoneCredentials } from '../helpers/phone.ts';
 import { extensionBody, startServer, type TestServer } from '../helpers/server.ts';
 
 const colons = (mac: string) => mac.match(/../g)!.join(':');
@@ -93,6 +94,7 @@ test('an unknown phone asking for <mac>.cfg is recorded as unassigned, and lines
   }
   t.is((await devices(s, '?status=never')).length, 0);
 
+  const served = new Map<string, string>();
   for (const p of phones) {
     const r = await s.api('PATCH', `/api/devices/${p.mac}`, { body: { lines: [{ extension: '1001' }] } });
     t.is(r.status, 200, r.text);
@@ -100,9 +102,9 @@ test('an unknown phone asking for <mac>.cfg is recorded as unassigned, and lines
     const got = await prov(s, `${p.mac}.cfg`, { ua: p.ua });
     t.is(got.status, 200, `${p.mac}.cfg after assignment`);
     t.regex(got.headers.get('content-type') ?? '', p.type);
+    served.set(p.mac, got.text);
   }
-  const y = await prov(s, `${YEA}.cfg`, { ua: yealinkUa(YEA) });
-  t.true(y.text.split('\n').includes('account.1.password = Handset-Secret-1'));
+  t.true(served.get(YEA)!.split('\n').includes('account.1.password = Handset-Secret-1'));
   t.is((await prov(s, `${POLY}-sip.cfg`, { ua: POLY_UA })).status, 200);
   t.deepEqual(await devices(s, '?status=unassigned'), []);
   // Yealinks fetched their credential file above; of the Polycoms only POLY fetched its -sip.cfg.
@@ -190,15 +192,16 @@ test('bad file names are 404, never 500', async (t) => {
 });
 
 test('Polycom uploads: an override from a known device is stored and served back; others are refused', async (t) => {
-  const s = await server(t);
+  const s = await server(t, { env: { PROV_ALLOW_BASIC_OVER_HTTP: 'true' } });
   await withExtension(s);
   await addDevice(s, POLY, 'polycom');
   await addDevice(s, YEA, 'yealink');
+  const headers = { authorization: basic(await phoneCredentials(s, POLY)) };
   const small = '<?xml version="1.0"?><PHONE_CONFIG><ALL up.backlight.idleIntensity="1"/></PHONE_CONFIG>';
-  const put = (file: string, body: BodyInit) => prov(s, file, { ua: POLY_UA, method: 'PUT', body });
+  const put = (file: string, body: BodyInit) => prov(s, file, { ua: POLY_UA, method: 'PUT', body, headers });
   const up = await put(`${POLY}-phone.cfg`, small);
-  t.true(up.status >= 200 && up.status < 300, `${up.status}`);
-  const back = await prov(s, `${POLY}-phone.cfg`, { ua: POLY_UA });
+  t.is(up.status, 204);
+  const back = await prov(s, `${POLY}-phone.cfg`, { ua: POLY_UA, headers });
   t.is(back.status, 200);
   t.is(back.text, small);
   t.truthy(back.headers.get('etag'));
@@ -207,7 +210,7 @@ test('Polycom uploads: an override from a known device is stored and served back
   t.is((await prov(s, '0004f2aaaaaa-phone.cfg', { ua: POLY_UA })).status, 404);
   t.is((await put(`${YEA}-phone.cfg`, small)).status, 404, 'a Yealink has no Polycom override');
   t.is((await put(`${POLY}-sip.cfg`, small)).status, 404, 'a rendered file cannot be overwritten');
-  t.not((await prov(s, `${POLY}-sip.cfg`, { ua: POLY_UA })).text, small);
+  t.not((await prov(s, `${POLY}-sip.cfg`, { ua: POLY_UA, headers })).text, small);
 
   // Over 256 KiB, with and without a Content-Length: refused, the earlier upload kept.
   const huge = `<PHONE_CONFIG a="${'x'.repeat(256 * 1024)}"/>`;
@@ -220,14 +223,16 @@ test('Polycom uploads: an override from a known device is stored and served back
   });
   t.is((await put(`${POLY}-phone.cfg`, chunked)).status, 413);
   t.is((await put(`${POLY}-web.cfg`, huge)).status, 413);
-  t.is((await prov(s, `${POLY}-phone.cfg`, { ua: POLY_UA })).text, small, 'nothing stored');
-  t.is((await prov(s, `${POLY}-web.cfg`, { ua: POLY_UA })).status, 404, 'nothing stored');
+  t.is((await prov(s, `${POLY}-phone.cfg`, { ua: POLY_UA, headers })).text, small, 'nothing stored');
+  t.is((await prov(s, `${POLY}-web.cfg`, { ua: POLY_UA, headers })).status, 404, 'nothing stored');
+  t.is((await s.api('GET', '/api/audit?action=device.override-uploaded')).json.length, 1, 'one accepted upload, one audit event');
 });
 
 test('a secret change takes every reg.N.auth.* out of the handset overrides and keeps the rest', async (t) => {
-  const s = await server(t);
+  const s = await server(t, { env: { PROV_ALLOW_BASIC_OVER_HTTP: 'true' } });
   await withExtension(s);
   await addDevice(s, POLY, 'polycom');
+  const headers = { authorization: basic(await phoneCredentials(s, POLY)) };
   const override = (extra: string) =>
     '<?xml version="1.0" encoding="UTF-8"?><PHONE_CONFIG><ALL reg.1.auth.password="typed-on-handset" ' +
     `reg.1.auth.userId="1001" reg.1.displayName="Desk" up.backlight.idleIntensity="1"/>${extra}</PHONE_CONFIG>`;
@@ -236,13 +241,13 @@ test('a secret change takes every reg.N.auth.* out of the handset overrides and 
     [`${POLY}-web.cfg`]: override(''),
   };
   for (const [file, body] of Object.entries(files)) {
-    t.true(((await prov(s, file, { ua: POLY_UA, method: 'PUT', body })).status / 100 | 0) === 2, file);
-    t.is((await prov(s, file, { ua: POLY_UA })).text, body, 'served as uploaded before the change');
+    t.is((await prov(s, file, { ua: POLY_UA, method: 'PUT', body, headers })).status, 204, file);
+    t.is((await prov(s, file, { ua: POLY_UA, headers })).text, body, 'served as uploaded before the change');
   }
   const r = await s.api('PUT', '/api/extensions/1001/secret', { body: { secret: 'Brand-New-Secret-2' } });
   t.is(r.status, 200, r.text);
   for (const file of Object.keys(files)) {
-    const got = await prov(s, file, { ua: POLY_UA });
+    const got = await prov(s, file, { ua: POLY_UA, headers });
     t.is(got.status, 200, file);
     t.notRegex(got.text, /\breg\.\d+\.auth\./, `${file}: no reg.N.auth.* left`);
     t.false(got.text.includes('typed-on-handset'));
@@ -250,8 +255,8 @@ test('a secret change takes every reg.N.auth.* out of the handset overrides and 
     t.regex(got.text, /\sup\.backlight\.idleIntensity="1"/);
     t.regex(got.text, /<PHONE_CONFIG\b/);
   }
-  t.regex((await prov(s, `${POLY}-phone.cfg`, { ua: POLY_UA })).text, /\sreg\.2\.label="Second"/);
-  const sip = await prov(s, `${POLY}-sip.cfg`, { ua: POLY_UA });
+  t.regex((await prov(s, `${POLY}-phone.cfg`, { ua: POLY_UA, headers })).text, /\sreg\.2\.label="Second"/);
+  const sip = await prov(s, `${POLY}-sip.cfg`, { ua: POLY_UA, headers });
   t.regex(sip.text, /\sreg\.1\.auth\.password="Brand-New-Secret-2"/);
 });
 
