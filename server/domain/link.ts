@@ -22,6 +22,9 @@ export interface LinkRecord {
 
 export type LinkState = 'active' | 'expired' | 'used-up' | 'revoked';
 
+/** How long the one-use app address a landing page hands out stays valid. */
+export const APP_URL_MINUTES = 10;
+
 /** 192 bits from the CSPRNG, URL-safe. */
 export function newLinkToken(): string {
   return randomBytes(24).toString('base64url');

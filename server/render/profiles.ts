@@ -56,6 +56,12 @@ const profileSchema = z.strictObject({
     .default({ lineEnding: 'lf', charset: 'utf-8' }),
   /** Softphones: the file name a download is saved under. */
   download: z.string().regex(/^[A-Za-z0-9._-]+$/).optional(),
+  /**
+   * Softphones: what the landing page's button does. download: the file
+   * itself; app-url: a one-use address (and its QR code) for the app to fetch
+   * the file from, valid for a few minutes.
+   */
+  linkAction: z.enum(['download', 'app-url']).default('download'),
   /** Softphones: what the landing page tells the user, one paragraph each. */
   instructions: z.array(z.string()).default([]),
   /** Free settings handed to the templates as `settings`. */

@@ -8,6 +8,7 @@ declare -A wanted=(
   [sipp]="sip-tester"
   [kamailio]="kamailio kamailio-utils-modules"
   [chromium]="chromium"
+  [curl]="curl"
 )
 missing=()
 for cmd in "${!wanted[@]}"; do
@@ -18,6 +19,8 @@ if command -v kamailio >/dev/null 2>&1 && ! ls /usr/lib/x86_64-linux-gnu/kamaili
   && ! ls /usr/lib/*/kamailio/modules/http_client.so >/dev/null 2>&1; then
   missing+=(kamailio-utils-modules)
 fi
+# nginx (a reverse proxy in front of the server) lives in /usr/sbin, often not on PATH.
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx)
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
   echo "the tests need these Debian packages: ${missing[*]} (install them with apt-get as root)" >&2
