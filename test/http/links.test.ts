@@ -2,12 +2,14 @@
 // "Softphone links (/sp)"): every link that cannot be used is the same bare
 // 404, defaults and validation, the token never leaves the URL (not in the API,
 // the log or the database files), audit events, cascade on extension delete,
-// concurrent downloads, and the headers of /sp answers.
+// concurrent downloads, and the headers of /sp answers. GET and HEAD only
+// ever show the landing page; its button (a POST) is what uses a link.
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import test, { type ExecutionContext } from 'ava';
+import { decodeQrSvg } from '../helpers/qr.ts';
 import { extensionBody, startServer, type TestServer } from '../helpers/server.ts';
 
 const EXT = '1001';
@@ -37,20 +39,26 @@ interface Answer {
   body: string;
 }
 
-/** A GET whose path reaches the server exactly as written. */
-function raw(s: TestServer, p: string, headers: Record<string, string> = {}): Promise<Answer> {
+/** A request whose path reaches the server exactly as written. */
+function raw(s: TestServer, p: string, headers: Record<string, string> = {}, method = 'GET'): Promise<Answer> {
   const { hostname, port } = new URL(s.url);
   return new Promise((resolve, reject) => {
-    http.get({ host: hostname, port, path: p, headers }, (res) => {
+    const req = http.request({ host: hostname, port, path: p, headers, method }, (res) => {
       let body = '';
       res.on('data', (c) => (body += c));
       res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers as Answer['headers'], body }));
-    }).on('error', reject);
+    });
+    req.on('error', reject);
+    req.end();
   });
 }
 const page = (s: TestServer, token: string) => raw(s, `/sp/${token}`, { accept: BROWSER });
-const download = (s: TestServer, token: string) => raw(s, `/sp/${token}?download=1`, { accept: BROWSER });
+/** The landing page's button: a form POST to the page's own URL. */
+const download = (s: TestServer, token: string) =>
+  raw(s, `/sp/${token}`, { accept: BROWSER, 'content-type': 'application/x-www-form-urlencoded', 'content-length': '0' }, 'POST');
 const plain = (s: TestServer, token: string) => raw(s, `/sp/${token}`, { accept: '*/*' });
+const appAddress = (a: Answer) => /value="([^"]+\/sp\/app\/[^"]+)"/.exec(a.body)?.[1];
+const appPath = (a: Answer) => new URL(appAddress(a)!).pathname;
 
 const HEADERS = ['content-type', 'content-length', 'content-disposition', 'content-security-policy', 'cache-control',
   'referrer-policy', 'x-robots-tag', 'etag', 'last-modified', 'set-cookie', 'www-authenticate', 'location'];
@@ -176,17 +184,21 @@ test('the token reaches neither the log nor the database files; only its SHA-256
   const s = await server(t);
   const l = await link(s, { maxUses: 2 });
   await page(s, l.token);
-  await download(s, l.token);
+  const handed = await download(s, l.token);
+  const appToken = appPath(handed).split('/').pop()!;
+  t.is((await raw(s, appPath(handed))).status, 200);
   await raw(s, `/sp/${l.token}?download=1&x=${l.token}`, { referer: `https://mail.example/${l.token}` });
   t.is((await s.api('DELETE', `/api/links/${l.id}`)).status, 204);
   await download(s, l.token);
   t.true(s.logs.length > 0);
   t.deepEqual(s.logs.filter((line) => leaks(line, l.token).length > 0), [], 'no log line holds the token');
+  t.deepEqual(s.logs.filter((line) => leaks(line, appToken).length > 0), [], 'nor the app address token');
 
   const files = fs.readdirSync(s.dataDir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile());
   const bytes = Buffer.concat(files.map((e) => fs.readFileSync(path.join(e.parentPath, e.name))));
   t.true(files.some((e) => e.name.endsWith('.db')), files.map((e) => e.name).join());
   t.false(bytes.includes(l.token), 'the token is in no file');
+  t.false(bytes.includes(appToken), 'nor the app address token');
   t.false(bytes.includes(Buffer.from(l.token, 'utf16le')), 'not even as UTF-16');
   t.false(bytes.includes(Buffer.from(l.token, 'base64url')), 'nor its raw bytes');
   t.true(bytes.includes(createHash('sha256').update(l.token).digest('hex')), 'its SHA-256 is stored');
@@ -198,6 +210,7 @@ test('audit: link.created, one link.used per download and none for page views, l
   for (let i = 0; i < 4; i++) t.is((await page(s, l.token)).status, 200);
   t.is((await download(s, l.token)).status, 200);
   t.is((await plain(s, l.token)).status, 200);
+  t.is((await download(s, l.token)).status, 200);
   for (let i = 0; i < 2; i++) t.is((await page(s, l.token)).status, 200);
   t.is((await s.api('DELETE', `/api/links/${l.id}`)).status, 204);
   t.is((await download(s, l.token)).status, 404);
@@ -208,7 +221,7 @@ test('audit: link.created, one link.used per download and none for page views, l
   t.like(created[0], { details: { extension: EXT, app: 'zoiper', maxUses: 3 } });
   const used = await actions(s, 'link.used', l.id);
   t.is(used.length, 2, 'one per download; page views and refusals are not uses');
-  for (const e of used) t.like(e, { details: { extension: EXT, app: 'zoiper', secretVersion: 1 } });
+  for (const e of used) t.like(e, { details: { extension: EXT, app: 'zoiper', secretVersion: 1, handoff: 'app-url', ip: '127.0.0.1' } });
   t.is((await actions(s, 'link.revoked', l.id)).length, 1, 'one revocation');
 });
 
@@ -240,8 +253,15 @@ test('downloads fired at once: exactly as many succeed as the link has uses', as
     const answers = await Promise.all(Array.from({ length: fired }, () => download(s, l.token)));
     const ok = answers.filter((a) => a.status === 200);
     t.is(ok.length, maxUses, `${fired} at once on ${maxUses} use(s)`);
-    t.true(ok.every((a) => a.body.includes('<password>Secret-of-1001</password>')));
+    t.true(ok.every((a) => !a.body.includes('Secret-of-1001') && appAddress(a) !== undefined), 'each gives an app address, not the secret');
     t.true(answers.every((a) => a.status === 200 || (a.status === 404 && a.body === '')));
+    // Each app address, fetched three times at once, serves the file exactly once.
+    for (const a of ok) {
+      const fetched = await Promise.all(Array.from({ length: 3 }, () => raw(s, appPath(a))));
+      const served = fetched.filter((f) => f.status === 200);
+      t.is(served.length, 1);
+      t.true(served[0]!.body.includes('<password>Secret-of-1001</password>'));
+    }
     t.like(((await s.api('GET', '/api/links')).json as any[]).find((x) => x.id === l.id), { uses: maxUses });
     t.is((await actions(s, 'link.used', l.id)).length, maxUses);
   }
@@ -254,6 +274,7 @@ test('/sp answers carry no-referrer and no-store; the landing page has a Content
     page: await page(s, l.token),
     download: await download(s, l.token),
     plain: await plain(s, l.token),
+    head: await raw(s, `/sp/${l.token}`, {}, 'HEAD'),
     'used up': await download(s, l.token),
     unknown: await page(s, randomBytes(24).toString('base64url')),
     malformed: await download(s, '%ZZ'),
@@ -262,9 +283,93 @@ test('/sp answers carry no-referrer and no-store; the landing page has a Content
     t.is(a.headers['referrer-policy'], 'no-referrer', name);
     t.is(a.headers['cache-control'], 'no-store', name);
   }
-  t.deepEqual([answers.page.status, answers.download.status, answers.plain.status, answers['used up'].status], [200, 200, 200, 404]);
-  const csp = answers.page.headers['content-security-policy'] ?? '';
-  t.regex(csp, /default-src 'none'/, csp);
-  t.notRegex(csp, /script-src|unsafe-eval/, 'no script may run on the page');
-  t.false(/<script\b/i.test(answers.page.body), 'the page needs no script');
+  const app = await raw(s, appPath(answers.download));
+  t.is(app.status, 200);
+  for (const [name, a] of [['app address', app], ['app address again', await raw(s, appPath(answers.download))]] as const) {
+    t.is(a.headers['referrer-policy'], 'no-referrer', name);
+    t.is(a.headers['cache-control'], 'no-store', name);
+  }
+  t.deepEqual(
+    [answers.page.status, answers.download.status, answers.plain.status, answers.head.status, answers['used up'].status],
+    [200, 200, 200, 200, 200],
+    'two uses: the page, HEAD and */* use nothing',
+  );
+  t.is((await download(s, l.token)).status, 404, 'a third use of two');
+  for (const a of [answers.page, answers.download, answers.plain, answers.head]) {
+    const csp = a.headers['content-security-policy'] ?? '';
+    t.regex(csp, /default-src 'none'/, csp);
+    t.regex(csp, /form-action 'self'/, csp);
+    t.regex(csp, /frame-ancestors 'none'/, csp);
+    t.notRegex(csp, /script-src|unsafe-eval|unsafe-inline/, 'no script may run on the page, no inline style but its own');
+  }
+  for (const a of [answers.page, answers.download]) t.false(/<script\b|\son[a-z]+=/i.test(a.body), 'the pages need no script');
+  t.regex(answers.page.body, /<form method="post">/, 'the button posts back to the page URL');
+});
+
+test('HEAD, Accept: */*, an empty Accept, ?download=1 and any other GET leave a link unused and serve no file', async (t) => {
+  const s = await server(t);
+  for (const app of ['zoiper', 'microsip']) {
+    const l = await link(s, { app });
+    const tries: [string, Promise<Answer>][] = [
+      ['HEAD', raw(s, `/sp/${l.token}`, { accept: BROWSER }, 'HEAD')],
+      ['Accept: */*', plain(s, l.token)],
+      ['empty Accept', raw(s, `/sp/${l.token}`, { accept: '' })],
+      ['no Accept', raw(s, `/sp/${l.token}`)],
+      ['?download=1', raw(s, `/sp/${l.token}?download=1`, { accept: '*/*' })],
+      ['a preview bot', raw(s, `/sp/${l.token}`, { 'user-agent': 'Slackbot-LinkExpanding 1.0', accept: 'application/xml' })],
+    ];
+    for (const [why, p] of tries) {
+      const r = await p;
+      t.is(r.status, 200, `${app}, ${why}`);
+      t.regex(r.headers['content-type'] ?? '', /^text\/html/, `${app}, ${why}: the landing page`);
+      t.false(r.body.includes('Secret-of-1001'), `${app}, ${why}: no secret`);
+      t.is(r.headers['content-disposition'], undefined, `${app}, ${why}: no file`);
+    }
+    const listed = ((await s.api('GET', '/api/links')).json as any[]).find((x) => x.id === l.id);
+    t.like(listed, { uses: 0, state: 'active', status: 'never' }, `${app}: unused`);
+    t.deepEqual(await actions(s, 'link.used', l.id), []);
+  }
+});
+
+test('MicroSIP: the POST answers the file and uses the link; Zoiper: a one-use app address and QR code valid for 10 minutes', async (t) => {
+  let now = T0;
+  const s = await server(t, { clock: () => new Date(now) });
+  const micro = await link(s, { app: 'microsip' });
+  const file = await download(s, micro.token);
+  t.is(file.status, 200);
+  t.is(file.headers['content-disposition'], 'attachment; filename="MicroSIP.ini"');
+  t.true(file.body.includes('password=Secret-of-1001'));
+  t.is((await download(s, micro.token)).status, 404, 'one use');
+
+  const zoiper = await link(s, { app: 'zoiper', maxUses: 2 });
+  const first = await download(s, zoiper.token);
+  t.is(first.status, 200);
+  t.false(first.body.includes('Secret-of-1001'), 'the page shows an address, not the secret');
+  const address = appAddress(first)!;
+  t.regex(address, /^http:\/\/127\.0\.0\.1:\d+\/sp\/app\/[A-Za-z0-9_-]{32}$/);
+  const svg = /<div class="qr">([^]*?)<\/div>/.exec(first.body)?.[1] ?? '';
+  t.is(decodeQrSvg(svg), address, 'the QR code holds the app address');
+  t.deepEqual(leaks(first.body, zoiper.token), [], 'the page does not repeat the link token');
+  t.is((await raw(s, appPath(first), {}, 'HEAD')).status, 204, 'HEAD does not use the address');
+  const got = await raw(s, appPath(first), { 'user-agent': 'Zoiper5' });
+  t.is(got.status, 200);
+  t.true(got.body.includes('<password>Secret-of-1001</password>'));
+  t.is((await raw(s, appPath(first))).status, 404, 'one use');
+  t.is((await raw(s, `/sp/${new URL(address).pathname.split('/').pop()}`)).status, 404, 'an app address is not a link');
+  const fetched = await actions(s, 'link.app-fetched', zoiper.id);
+  t.like(fetched, [{ details: { extension: EXT, app: 'zoiper', userAgent: 'Zoiper5' } }]);
+
+  const second = await download(s, zoiper.token);
+  now += 10 * 60_000 - 1;
+  t.is((await raw(s, appPath(second), {}, 'HEAD')).status, 204, 'just before 10 minutes');
+  now += 1;
+  t.is((await raw(s, appPath(second))).status, 404, 'after 10 minutes');
+  t.like(((await s.api('GET', '/api/links')).json as any[]).find((x) => x.id === zoiper.id), { uses: 2, state: 'used-up' });
+  t.is(((await s.api('GET', '/api/links')).json as any[]).length, 2, 'app addresses are not listed as links');
+
+  // Revoking the link closes the addresses it handed out.
+  const third = await link(s, { app: 'zoiper' });
+  const handed = await download(s, third.token);
+  t.is((await s.api('DELETE', `/api/links/${third.id}`)).status, 204);
+  t.is((await raw(s, appPath(handed))).status, 404, 'revoked with its link');
 });
