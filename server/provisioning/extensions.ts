@@ -100,7 +100,8 @@ export function createExtensions({ store, box, clock, runChange }: ExtensionsDep
             .filter((l) => l.extension === number)
             .map((l) => ({ mac: d.mac, vendor: d.vendor, line: l.line, status: deviceStatus(d) })),
         ),
-        links: (await store.listLinks({ extension: number })).map((l) => publicLink(l, ext.secretVersion, now)),
+        // One-use app addresses belong to the link that handed them out.
+        links: (await store.listLinks({ extension: number })).filter((l) => !l.parentId).map((l) => publicLink(l, ext.secretVersion, now)),
       };
     },
 

@@ -1,8 +1,10 @@
 // Softphone links end to end over real HTTP (API.md "Softphone links",
 // VENDORS.md Zoiper and MicroSIP): an admin makes a link, a person opens it in
-// a browser (the landing page costs nothing), downloads the app's file with
-// the extension's current secret, and the link runs out, follows secret
-// rotation, can be revoked, and travels as a QR code that holds only the URL.
+// a browser (the landing page costs nothing, whatever asks for it), presses
+// its button (a POST: MicroSIP gets its file, Zoiper a one-use app address it
+// fetches the file from) with the extension's current secret, and the link
+// runs out, follows secret rotation, can be revoked, and travels as a QR code
+// that holds only the URL.
 import http from 'node:http';
 import test, { type ExecutionContext } from 'ava';
 import { decodeQrSvg } from '../helpers/qr.ts';
@@ -47,7 +49,27 @@ async function get(s: TestServer, url: string, headers: Record<string, string> =
   return { status: res.status, headers: res.headers, body, text: body.toString('utf8') };
 }
 const browse = (s: TestServer, url: string) => get(s, url, { accept: BROWSER });
-const download = (s: TestServer, url: string) => get(s, `${url}?download=1`, { accept: BROWSER });
+
+/** The landing page's button: its form POSTs to the page's own URL. */
+async function press(s: TestServer, url: string): Promise<Got> {
+  const res = await fetch(local(s, url), {
+    method: 'POST',
+    headers: { accept: BROWSER, 'content-type': 'application/x-www-form-urlencoded' },
+    body: '',
+  });
+  const body = Buffer.from(await res.arrayBuffer());
+  return { status: res.status, headers: res.headers, body, text: body.toString('utf8') };
+}
+const appAddress = (page: Got) => /value="([^"]+)"/.exec(page.text)?.[1]?.replace(/&amp;/g, '&');
+
+/** What a person ends up with: the file the POST answers, or the one the app fetches from the address it shows. */
+async function download(s: TestServer, url: string): Promise<Got> {
+  const r = await press(s, url);
+  if (r.status !== 200 || !/^text\/html\b/.test(r.headers.get('content-type') ?? '')) return r;
+  const address = appAddress(r);
+  if (!address) throw new Error('the page after the button shows no app address');
+  return get(s, address, { 'user-agent': 'Zoiper5' });
+}
 
 /** A GET with no Accept header at all (fetch would add `Accept: *\/*`). */
 function bareGet(s: TestServer, url: string): Promise<Got> {
@@ -132,14 +154,24 @@ test('a Zoiper link: the page names the app and costs nothing; the download carr
   }
   t.like(await linkRow(s, link.id), { uses: 0, state: 'active', status: 'never', lastUsedAt: null });
 
-  // The page's own download link, resolved as a browser would.
+  for (const r of [await get(s, link.url, { accept: '*/*' }), await bareGet(s, link.url)]) {
+    t.is(r.status, 200, 'an app or a preview asking for the link gets the page too');
+    t.false(r.text.includes('<options>'));
+  }
+  // The page's own form, as a browser would submit it: no action, so it posts back to the page.
   const page = await browse(s, link.url);
-  const href = /<a\b[^>]*\bhref="([^"]+)"[^>]*>/.exec(page.text)?.[1];
-  t.truthy(href, 'the page has a download link');
-  const target = new URL((href ?? '').replace(/&amp;/g, '&'), link.url).toString();
-  t.true(target.startsWith(link.url), target);
-  isZoiperWith(t, await get(s, target, { accept: BROWSER }), SECRET, 'download');
+  t.regex(page.text, /<form method="post">/);
+  const after = await press(s, link.url);
+  t.is(after.status, 200);
+  t.regex(after.headers.get('content-type') ?? '', /^text\/html\b/);
+  t.false(after.text.includes('Sp&') || after.text.includes('Sp&amp;'), 'the address page holds no secret');
+  const address = appAddress(after)!;
+  t.true(address.startsWith(`${PUBLIC}/sp/app/`), address);
+  const svg = /<svg\b[^]*<\/svg>/.exec(after.text)?.[0] ?? '';
+  t.is(decodeQrSvg(svg), address, 'the QR code on the page holds the app address');
   t.like(await linkRow(s, link.id), { uses: 1, state: 'used-up', status: 'synced' });
+  isZoiperWith(t, await get(s, address, { 'user-agent': 'Zoiper5' }), SECRET, 'the app fetching the address');
+  t.is((await get(s, address)).status, 404, 'the address works once');
 
   t.is((await download(s, link.url)).status, 404, 'a second download of a one-use link');
   t.is((await get(s, link.url, { accept: '*/*' })).status, 404);
@@ -156,19 +188,22 @@ test('a MicroSIP link: the page says where MicroSIP.ini goes; every kind of down
   t.true(page.text.includes('MicroSIP'), 'names the app');
   t.true(page.text.includes('%APPDATA%\\MicroSIP'), 'installed: %APPDATA%\\MicroSIP\\');
   t.regex(page.text, /portable[^<]*next to microsip\.exe/i, 'portable: next to the exe');
-  t.regex(page.text, /href="\?download=1"/, 'a download link');
+  t.regex(page.text, /<form method="post">/, 'a download button');
   t.is((await browse(s, link.url)).status, 200);
+  for (const r of [await get(s, link.url, { accept: '*/*' }), await bareGet(s, link.url), await get(s, `${link.url}?download=1`)]) {
+    t.is(r.status, 200);
+    t.regex(r.headers.get('content-type') ?? '', /^text\/html\b/, 'GET is always the page');
+  }
   t.like(await linkRow(s, link.id), { uses: 0 });
 
-  isMicrosipWith(t, await get(s, link.url, { accept: '*/*' }), SECRET, 'Accept: */*');
-  isMicrosipWith(t, await bareGet(s, link.url), SECRET, 'no Accept');
-  isMicrosipWith(t, await download(s, link.url), SECRET, '?download=1');
+  for (let i = 1; i <= 3; i++) isMicrosipWith(t, await press(s, link.url), SECRET, `button, time ${i}`);
   t.like(await linkRow(s, link.id), { uses: 3, state: 'used-up' });
 
   const fourth = await download(s, link.url);
   t.is(fourth.status, 404, 'the fourth download');
   t.is(fourth.body.length, 0);
   t.is((await bareGet(s, link.url)).status, 404);
+  t.is((await browse(s, link.url)).status, 404, 'the page of a used-up link');
 });
 
 test('after a secret rotation a fresh link carries the new secret; links[] shows the old one pending', async (t) => {
