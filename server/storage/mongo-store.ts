@@ -144,7 +144,7 @@ class MongoStore implements Store {
   }
 
   recordFetch(mac: string, f: FetchRecord): Promise<void> {
-    const lastFetch = { at: f.at, ip: f.ip, userAgent: f.userAgent, file: f.file, credential: f.credential ?? null };
+    const lastFetch = { at: f.at, ip: f.ip, userAgent: f.userAgent, file: f.file, ...(f.credential ? { credential: f.credential } : {}) };
     return this.engine(async () => {
       await this.c.devices.updateOne({ _id: mac }, { $set: { fetchedVersion: f.version, lastFetch } });
     });

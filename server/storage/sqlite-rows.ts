@@ -34,7 +34,8 @@ export function toDevice(row: DeviceRow): DeviceRecord {
             ip: row.f_ip,
             userAgent: row.f_ua,
             file: row.f_file,
-            credential: (row.f_credential as 'current' | 'previous' | null) ?? null,
+            // Absent rather than null, as a record without it went in.
+            ...(row.f_credential ? { credential: row.f_credential as 'current' | 'previous' } : {}),
           },
     claimUntil: row.claim_until,
   };
@@ -92,7 +93,7 @@ export const toLink = (r: LinkRow): LinkRecord => ({
   lastUsedAt: r.last_used_at,
   lastSecretVersion: r.last_secret_version,
   createdBy: r.created_by,
-  parentId: r.parent_id,
+  ...(r.parent_id !== null ? { parentId: r.parent_id } : {}),
 });
 
 /**

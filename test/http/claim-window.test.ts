@@ -220,3 +220,15 @@ test('an auto-detected phone gets 404 until an admin gives it lines, which opens
   t.like((await audit(s, 'device.claimed'))[0], { target: `device:${mac}` });
   t.is((await device(s, mac)).status, 'synced');
 });
+
+test('a User-Agent is stored cut to 200 characters, in the audit and in the fetch record', async (t) => {
+  const { s } = await setup(t);
+  const long = `${yealinkUa(YEA)} ${'x'.repeat(15_000)}`;
+  t.is((await prov(s, `${YEA}.cfg`, long)).status, 200);
+  const [claimed] = await audit(s, 'device.claimed');
+  t.is(claimed!.details.userAgent, long.slice(0, 200));
+  t.is((await device(s, YEA)).lastFetch.userAgent, long.slice(0, 200));
+  const mac = '805ec0777777';
+  t.is((await prov(s, `${mac}.cfg`, `${yealinkUa(mac)} ${'y'.repeat(15_000)}`)).status, 404);
+  t.is((await device(s, mac)).lastFetch.userAgent.length, 200, 'an unknown phone recorded as unassigned too');
+});

@@ -280,3 +280,20 @@ test('the documented failregex reads IPv6 and IPv4-mapped addresses as the serve
   checkLines(t, g.s.logs);
   t.deepEqual(logged(g.s, 'prov-refused').map((l) => banned(failregex(), JSON.stringify(l))), ['::1', '127.0.0.1']);
 });
+
+test('IPv6 clients are counted per /64: walking the addresses of one /64 does not reset the count', async (t) => {
+  const g = await setup(t, { PROV_TRUST_PROXY: '127.0.0.1' });
+  const from = async (ip: string, n: number) => {
+    const out: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const res = await fetch(`${g.s.url}/prov/805ec0ee${String(i).padStart(4, '0')}.cfg`, { headers: { 'x-forwarded-for': ip.replace('N', (i + 1).toString(16)) } });
+      await res.arrayBuffer();
+      out.push(res.status);
+    }
+    return out;
+  };
+  t.deepEqual(await from('2001:db8:1:2::N', THRESHOLD + 1), [...times(THRESHOLD, 404), 429], 'one address per request, one /64');
+  t.deepEqual(await from('2001:db8:1:2:ffff:N::1', 1), [429], 'anywhere in that /64');
+  t.deepEqual(await from('2001:db8:1:3::N', 1), [404], 'the next /64 is someone else');
+  t.like(logged(g.s, 'client blocked')[0], { ip: '2001:db8:1:2::5', block: '2001:db8:1:2::/64' });
+});

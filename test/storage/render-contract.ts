@@ -2,7 +2,7 @@
 // records and the unassigned-device query. Written against the port only, so
 // every adapter runs it unchanged.
 import type { TestFn } from 'ava';
-import { RevisionMismatch, type RenderRecord, type Store, type UploadRecord } from '../../server/storage/store.ts';
+import { ClaimUnavailable, RevisionMismatch, type RenderRecord, type Store, type UploadRecord } from '../../server/storage/store.ts';
 import { contractTests, dev, ext, type Open } from './store-contract.ts';
 const A = '805ec0000001';
 const B = '805ec0000002';
@@ -92,6 +92,31 @@ export function renderContract(test: TestFn, name: string, open: Open): void {
     // A fetch for a device that is gone records nothing and does not fail.
     await s.recordFetch('0004f2000009', fetchOf(1));
     t.is(await s.getDevice('0004f2000009'), null);
+  });
+
+  it('recordFetch keeps which password the fetch brought', async (t, s) => {
+    await seed(s);
+    await s.recordFetch(A, { ...fetchOf(1), credential: 'previous' });
+    t.is((await s.getDevice(A))?.lastFetch?.credential, 'previous');
+    await s.recordFetch(A, { ...fetchOf(2), credential: 'current' });
+    t.is((await s.getDevice(A))?.lastFetch?.credential, 'current');
+    await s.recordFetch(A, fetchOf(3));
+    t.is((await s.getDevice(A))?.lastFetch?.credential ?? null, null);
+  });
+
+  it('use-claim closes an open window once; a closed, expired or missing one refuses the whole batch', async (t, s) => {
+    await seed(s);
+    const until = '2024-05-01T11:00:00.000Z';
+    await s.commit([{ op: 'open-claim', mac: A, until }]);
+    const audit = { op: 'audit' as const, event: { at: '2024-05-01T10:30:00.000Z', actor: 'phone', actorTokenId: null, action: 'device.claimed', target: `device:${A}`, details: {} } };
+    await s.commit([{ op: 'use-claim', mac: A, at: '2024-05-01T10:30:00.000Z' }, audit]);
+    t.is((await s.getDevice(A))?.claimUntil, null);
+    await t.throwsAsync(s.commit([{ op: 'use-claim', mac: A, at: '2024-05-01T10:31:00.000Z' }, audit]), { instanceOf: ClaimUnavailable });
+    t.is((await s.listAudit({ limit: 10 })).length, 1, 'the refused batch wrote nothing');
+    await s.commit([{ op: 'open-claim', mac: B, until }]);
+    await t.throwsAsync(s.commit([{ op: 'use-claim', mac: B, at: until }]), { instanceOf: ClaimUnavailable }, 'at its end it is over');
+    t.is((await s.getDevice(B))?.claimUntil, until);
+    await t.throwsAsync(s.commit([{ op: 'use-claim', mac: '0004f2000009', at: '2024-05-01T10:30:00.000Z' }]), { instanceOf: ClaimUnavailable });
   });
 
   it('listDevices({unassigned}) gives devices without lines, oldest first', async (t, s) => {
