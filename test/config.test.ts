@@ -14,6 +14,8 @@ const refusals: [string, Record<string, string>, string, RegExp][] = [
   ['a PROV_SECRET_KEY of 16 bytes', { PROV_SECRET_KEY: randomBytes(16).toString('base64') }, 'PROV_SECRET_KEY', /32 bytes/],
   ['a short PROV_ADMIN_TOKEN', { PROV_ADMIN_TOKEN: 'abc123' }, 'PROV_ADMIN_TOKEN', /at least 20/],
   ['a PROV_PUBLIC_URL that is not a URL', { PROV_PUBLIC_URL: 'pbx.example.com' }, 'PROV_PUBLIC_URL', /url/i],
+  ['PROV_TRUST_PROXY=true', { PROV_TRUST_PROXY: 'true' }, 'PROV_TRUST_PROXY', /no longer accepts true: list the addresses/],
+  ['a PROV_CLAIM_NETWORKS entry that is no network', { PROV_CLAIM_NETWORKS: '10.0.0.0/8, office' }, 'PROV_CLAIM_NETWORKS', /"office"/],
 ];
 
 for (const [what, env, variable, problem] of refusals) {
@@ -50,4 +52,14 @@ test('defaults and values are read into a typed config', (t) => {
   t.is(loadConfig({ PROV_PUBLIC_URL: 'https://prov.example.com/' }).publicUrl, 'https://prov.example.com');
   t.is(loadConfig({ PORT: '' }).port, 8080, 'an empty variable counts as unset');
   t.throws(() => loadConfig({ LOG_LEVEL: 'loud' }), { instanceOf: ConfigError, message: /^LOG_LEVEL / });
+});
+
+test('PROV_CLAIM_NETWORKS defaults to loopback and the private ranges', (t) => {
+  t.deepEqual(loadConfig({}).claimNetworks.map((n) => n.text), [
+    '127.0.0.0/8', '::1/128', '10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', 'fc00::/7',
+  ]);
+  t.deepEqual(loadConfig({ PROV_CLAIM_NETWORKS: '192.0.2.0/24 2001:db8::/48' }).claimNetworks.map((n) => n.text), [
+    '192.0.2.0/24', '2001:db8::/48',
+  ]);
+  t.throws(() => loadConfig({ PROV_CLAIM_NETWORKS: ',' }), { instanceOf: ConfigError, message: /^PROV_CLAIM_NETWORKS / });
 });
