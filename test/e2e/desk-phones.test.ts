@@ -3,6 +3,7 @@
 // User-Agents (VENDORS.md), get the secret, and follow every secret change
 // through never → synced → pending → synced (API.md "Device status").
 import test, { type ExecutionContext } from 'ava';
+import { digestAuthorization, digestChallenge } from '../helpers/digest-client.ts';
 import { extensionBody, startServer, type TestServer } from '../helpers/server.ts';
 
 const EXT = '1001';
@@ -21,10 +22,30 @@ interface Fetched {
   text: string;
 }
 
+/** The provisioning password each phone (by data directory and MAC) last received in its credential-bearing file. */
+const learned = new Map<string, string>();
+
+/**
+ * A fetch the way a phone makes it: without credentials first; on a 401,
+ * Digest with the provisioning password its last credential-bearing file gave
+ * it (the first one comes through the claim window, which serves it once).
+ */
 async function prov(s: TestServer, file: string, ua: string, headers: Record<string, string> = {}): Promise<Fetched> {
-  const res = await fetch(`${s.url}/prov/${file}`, { headers: { 'user-agent': ua, ...headers } });
+  const mac = file.slice(0, 12);
+  const key = `${s.dataDir}:${mac}`;
+  let res = await fetch(`${s.url}/prov/${file}`, { headers: { 'user-agent': ua, ...headers } });
+  const password = learned.get(key);
+  if (res.status === 401 && password) {
+    await res.arrayBuffer();
+    const challenge = digestChallenge(res.headers.get('www-authenticate'), 'SHA-256')!;
+    const authorization = digestAuthorization({ credentials: { user: mac, password }, method: 'GET', uri: `/prov/${file}`, challenge });
+    res = await fetch(`${s.url}/prov/${file}`, { headers: { 'user-agent': ua, ...headers, authorization } });
+  }
   const body = Buffer.from(await res.arrayBuffer());
-  return { status: res.status, headers: res.headers, body, text: body.toString('utf8') };
+  const text = body.toString('utf8');
+  const given = /static\.auto_provision\.server\.password = (.+)/.exec(text)?.[1] ?? /device\.prov\.password="([^"]+)"/.exec(text)?.[1];
+  if (res.status === 200 && given) learned.set(key, given.trim());
+  return { status: res.status, headers: res.headers, body, text };
 }
 
 /** Single pass, so `&amp;amp;` reads back as the literal `&amp;`. */
