@@ -66,7 +66,8 @@ const target = (mac: string) => `device:${mac}`;
 export type Devices = ReturnType<typeof createDevices>;
 
 export function createDevices({ store, catalog, clock, runChange, box, claimMinutes }: DevicesDeps) {
-  const claimEnd = (now: Date) => new Date(now.getTime() + claimMinutes * 60_000).toISOString();
+  // PROV_CLAIM_MINUTES=0 turns claims off: no window is ever open, and none is shown.
+  const claimEnd = (now: Date) => (claimMinutes > 0 ? new Date(now.getTime() + claimMinutes * 60_000).toISOString() : null);
 
   async function load(mac: Mac): Promise<DeviceRecord> {
     const device = await store.getDevice(mac);
@@ -76,6 +77,7 @@ export function createDevices({ store, catalog, clock, runChange, box, claimMinu
 
   function openClaim(actor: Actor, mac: Mac, now: Date): WriteOp[] {
     const until = claimEnd(now);
+    if (until === null) return [{ op: 'close-claim', mac }];
     return [
       { op: 'open-claim', mac, until },
       auditOp(actor, now.toISOString(), 'device.claim-opened', target(mac), { until }),
