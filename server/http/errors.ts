@@ -8,7 +8,11 @@ import { AppError } from '../domain/errors.ts';
 
 const INTERNAL = new AppError(500, 'internal', 'internal error');
 
-/** The methods some route serves; anything else is 501 on every surface before any routing. */
+/**
+ * The methods some route serves. Any other is 405 on every surface before any
+ * routing (and before authentication), so its Allow names these and nothing
+ * about the path.
+ */
 export const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
 
 /** Routers match paths case-insensitively, so everything that asks "is this the API?" does too. */
@@ -19,7 +23,8 @@ export function isApiPath(path: string): boolean {
 
 export async function knownMethods(ctx: Context, next: Next): Promise<void> {
   if (!KNOWN_METHODS.has(ctx.method)) {
-    throw new AppError(501, 'not-implemented', `the method ${ctx.method} is not implemented here`);
+    ctx.set('Allow', [...KNOWN_METHODS].join(', '));
+    throw new AppError(405, 'method-not-allowed', 'this method is not served here');
   }
   await next();
 }
