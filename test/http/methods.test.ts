@@ -124,7 +124,7 @@ test('an unexpected failure is a bare 500, logged once without the request', asy
     throw new TypeError(`cannot read ${ctx.path.length}`);
   });
   const server = app.listen(0, '127.0.0.1');
-  t.teardown(() => new Promise((resolve) => server.close(resolve)));
+  t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())));
   await new Promise((resolve) => server.once('listening', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const r = await fetch(`${url}/api/extensions?token=Known-Secret-77`, { headers: { authorization: 'Bearer Known-Secret-77' } });
