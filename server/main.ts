@@ -50,6 +50,9 @@ export async function assemble(config: Config, { log, clock = () => new Date() }
   }
   const load = () => loadCatalog({ root: ROOT, overrideDir: config.templatesDir, publicUrl: config.publicUrl });
   const catalog = holdCatalog(load());
+  for (const file of catalog.current().unmatchedOverrides) {
+    log.warn({ file, dir: config.templatesDir }, 'a template override matches no vendor, template or model and is never used');
+  }
   const key = loadSecretKey(config.secretKey, config.dataDir);
   const box = createSecretBox(key);
   const guard = createScanGuard(config.scan, clock, log);

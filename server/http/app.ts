@@ -25,7 +25,7 @@ export interface Services {
   extensions: Extensions;
   devices: Devices;
   deviceFiles: DeviceFiles;
-  reloadTemplates: (actor: Actor) => Promise<{ changedFiles: number; changedDevices: number }>;
+  reloadTemplates: (actor: Actor) => Promise<{ changedFiles: number; changedDevices: number; unmatchedFiles: string[] }>;
   phone: PhoneRequests;
   links: Links;
   tokens: Tokens;
