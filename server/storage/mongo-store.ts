@@ -50,7 +50,7 @@ const contains = (text: string) => ({ $regex: text.replace(/[.*+?^${}()|[\]\\]/g
 
 function toDevice(doc: DeviceDoc): DeviceRecord {
   const { _id: _i, lineCount: _l, ...record } = doc;
-  return record;
+  return { ...record, fetchCount: doc.fetchCount ?? 0 };
 }
 
 export interface MongoStoreOptions {
@@ -180,7 +180,7 @@ class MongoStore implements Store {
   recordFetch(mac: string, f: FetchRecord): Promise<void> {
     const lastFetch = { at: f.at, ip: f.ip, userAgent: f.userAgent, file: f.file };
     return this.engine(async () => {
-      await this.c.devices.updateOne({ _id: mac }, { $set: { fetchedVersion: f.version, lastFetch } });
+      await this.c.devices.updateOne({ _id: mac }, { $set: { fetchedVersion: f.version, lastFetch }, $inc: { fetchCount: 1 } });
     });
   }
 

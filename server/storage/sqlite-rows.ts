@@ -15,10 +15,11 @@ export type DeviceRow = Row & {
   f_ip: string;
   f_ua: string;
   f_file: string;
+  f_count: number | null;
   claim_until: string | null;
 };
 export const DEVICE_SELECT = `SELECT d.doc, f.version AS f_version, f.at AS f_at, f.ip AS f_ip, f.user_agent AS f_ua,
-    f.file AS f_file, c.until AS claim_until
+    f.file AS f_file, f.count AS f_count, c.until AS claim_until
   FROM devices d LEFT JOIN fetches f ON f.mac = d.mac LEFT JOIN claims c ON c.mac = d.mac`;
 
 export function toDevice(row: DeviceRow): DeviceRecord {
@@ -26,13 +27,14 @@ export function toDevice(row: DeviceRow): DeviceRecord {
     ...(JSON.parse(row.doc) as DeviceRecord),
     fetchedVersion: row.f_version,
     lastFetch: row.f_at === null ? null : { at: row.f_at, ip: row.f_ip, userAgent: row.f_ua, file: row.f_file },
+    fetchCount: row.f_count ?? 0,
     claimUntil: row.claim_until,
   };
 }
 
 /** The device document without the fetch and claim state, which live in their own tables. */
 export function deviceDoc(d: DeviceRecord): string {
-  const { fetchedVersion: _v, lastFetch: _f, claimUntil: _c, ...doc } = d;
+  const { fetchedVersion: _v, lastFetch: _f, claimUntil: _c, fetchCount: _n, ...doc } = d;
   return JSON.stringify(doc);
 }
 

@@ -101,6 +101,11 @@ const MIGRATIONS: string[] = [
   ) STRICT;
   CREATE TABLE leases (name TEXT PRIMARY KEY, holder TEXT NOT NULL, until TEXT NOT NULL) STRICT;
   `,
+  `
+  -- How often each device has fetched, so that the capped list of unassigned
+  -- phones keeps those seen often over one-off requests.
+  ALTER TABLE fetches ADD COLUMN count INTEGER NOT NULL DEFAULT 1;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -110,7 +110,7 @@ class SqliteStore implements Store {
         `INSERT INTO fetches (mac, version, at, ip, user_agent, file)
          SELECT @mac, @version, @at, @ip, @userAgent, @file WHERE EXISTS (SELECT 1 FROM devices WHERE mac = @mac)
          ON CONFLICT (mac) DO UPDATE SET version = excluded.version, at = excluded.at, ip = excluded.ip,
-           user_agent = excluded.user_agent, file = excluded.file`,
+           user_agent = excluded.user_agent, file = excluded.file, count = fetches.count + 1`,
       ),
       openClaim: db.prepare(
         `INSERT INTO claims (mac, until) SELECT @mac, @until WHERE EXISTS (SELECT 1 FROM devices WHERE mac = @mac)

@@ -72,4 +72,17 @@ export function pagingContract(test: TestFn, name: string, open: Open): void {
     t.deepEqual(await macs({ status: 'pending' }), ['0004f2000003']);
     t.deepEqual(await macs({ status: 'synced' }), []);
   });
+
+  it('fetches are counted, and an admin update leaves the count alone', async (t, s: Store) => {
+    const first = { at: '2024-05-01T10:00:00.000Z', ip: '10.0.0.9', userAgent: 'ua', file: 'a.cfg' };
+    await s.commit([{ op: 'insert-device', record: dev('805ec0000009', [], { lastFetch: first }) }]);
+    t.is((await s.getDevice('805ec0000009'))!.fetchCount, 1);
+    await s.recordFetch('805ec0000009', { ...first, version: null, at: '2024-05-01T11:00:00.000Z', ip: '10.0.0.10' });
+    await s.recordFetch('805ec0000009', { ...first, version: null, at: '2024-05-01T12:00:00.000Z' });
+    await s.commit([{ op: 'update-device', record: dev('805ec0000009', [], { label: 'x', rev: 2 }), expectRev: 1 }]);
+    const d = (await s.getDevice('805ec0000009'))!;
+    t.is(d.fetchCount, 3);
+    t.is(d.lastFetch!.at, '2024-05-01T12:00:00.000Z');
+    t.is(d.label, 'x');
+  });
 }
