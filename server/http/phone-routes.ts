@@ -59,14 +59,18 @@ export function phoneRouter(phone: PhoneRequests): Router {
 
   router.put('/:file', async (ctx) => {
     const who = client(ctx);
-    let body: Buffer;
-    try {
-      body = await getRawBody(ctx.req, { limit: MAX_UPLOAD_BYTES, length: ctx.request.length });
-    } catch (err) {
-      const tooLarge = (err as { type?: string }).type === 'entity.too.large';
-      throw new AppError(tooLarge ? 413 : 400, tooLarge ? 'payload-too-large' : 'malformed-body', 'upload refused');
-    }
-    send(ctx, await phone.upload(who, body));
+    const read = async () => {
+      try {
+        return await getRawBody(ctx.req, { limit: MAX_UPLOAD_BYTES, length: ctx.request.length });
+      } catch (err) {
+        const tooLarge = (err as { type?: string }).type === 'entity.too.large';
+        throw new AppError(tooLarge ? 413 : 400, tooLarge ? 'payload-too-large' : 'malformed-body', 'upload refused');
+      }
+    };
+    // A refused upload is answered without reading its body, and the connection goes with it.
+    const answer = await phone.upload(who, read);
+    if (answer.status !== 204 && !ctx.req.complete) ctx.set('Connection', 'close');
+    send(ctx, answer);
   });
 
   return router;

@@ -261,7 +261,8 @@ export function createPhoneRequests({ store, box, catalog, clock, runChange, log
     },
 
     /** Stores an override or log a known device uploads, on the same terms as fetching its secrets. */
-    async upload(req: PhoneClient & { file: string }, body: Buffer): Promise<PhoneAnswer | { status: 204 }> {
+    /** `body` is read only once the device has let the request in, so a refused upload is never read. */
+    async upload(req: PhoneClient & { file: string }, body: Buffer | (() => Promise<Buffer>)): Promise<PhoneAnswer | { status: 204 }> {
       const { mac, device, match } = await resolve(req.file);
       if (!mac || !device) {
         const gate = access.unknown(req, mac ? 'unknown-mac' : 'unknown-file');
@@ -270,7 +271,8 @@ export function createPhoneRequests({ store, box, catalog, clock, runChange, log
       if (match?.kind !== 'upload') return NOT_FOUND;
       const gate = await access.device(device, true, req);
       if (!gate.granted) return gate.refusal;
-      const sealedBody = box.seal(body.toString('base64'), uploadContext(device.mac, req.file));
+      const bytes = typeof body === 'function' ? await body() : body;
+      const sealedBody = box.seal(bytes.toString('base64'), uploadContext(device.mac, req.file));
       await store.commit([
         { op: 'put-upload', upload: { mac: device.mac, file: req.file, receivedAt: clock().toISOString(), sealedBody } },
       ]);

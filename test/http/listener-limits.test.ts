@@ -87,3 +87,30 @@ test('too many or too large headers are refused with 431, and the server keeps s
   t.regex(big, /^HTTP\/1\.1 431 /);
   t.is((await phone(s)).status, 200);
 });
+
+/** Sends headers that promise a large body, then a few bytes of it; resolves with what comes back once the server closes. */
+function unfinishedBody(s: TestServer, head: string): Promise<string> {
+  const { hostname, port } = new URL(s.url);
+  return new Promise((resolve) => {
+    const socket = net.connect(Number(port), hostname, () => socket.write(head + '<PHONE_CONFIG'));
+    let got = '';
+    socket.on('data', (d) => (got += d));
+    socket.on('error', () => {});
+    socket.on('close', () => resolve(got));
+  });
+}
+
+test('an upload without credentials is refused before its body is read, and the connection closed', async (t) => {
+  // No claim window: the upload has nothing but its (missing) credentials.
+  const s = await startServer({ env: { PROV_CLAIM_MINUTES: '0' } });
+  t.teardown(s.close);
+  await s.api('POST', '/api/extensions', { body: extensionBody('1001') });
+  await s.api('POST', '/api/devices', { body: { mac: '0004f2e765da', vendor: 'polycom', lines: [{ extension: '1001' }] } });
+  const got = await unfinishedBody(
+    s,
+    'PUT /prov/0004f2e765da-phone.cfg HTTP/1.1\r\nHost: t\r\nUser-Agent: FileTransport PolycomVVX-VVX_450-UA/6.4.0.1\r\nContent-Length: 200000\r\n\r\n',
+  );
+  t.regex(got, /^HTTP\/1\.1 401 /);
+  t.regex(got, /\r\nConnection: close\r\n/i);
+  t.regex(got, /\r\nWWW-Authenticate: Digest /i);
+});
