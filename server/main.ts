@@ -11,6 +11,7 @@ import { ConfigError, loadConfig, prepareDataDir, type Config } from './config.t
 import { createNonceBook } from './domain/digest.ts';
 import { createSecretBox, deriveKey } from './domain/secret-box.ts';
 import { createApp } from './http/app.ts';
+import { guardConnections } from './http/connection-guard.ts';
 import { loadLandingPage } from './http/landing-page.ts';
 import { createSweepJob } from './jobs/sweep-job.ts';
 import { createAuditReader } from './provisioning/audit.ts';
@@ -49,6 +50,9 @@ export async function assemble(config: Config, { log, clock = () => new Date() }
   }
   const load = () => loadCatalog({ root: ROOT, overrideDir: config.templatesDir, publicUrl: config.publicUrl });
   const catalog = holdCatalog(load());
+  for (const file of catalog.current().unmatchedOverrides) {
+    log.warn({ file, dir: config.templatesDir }, 'a template override matches no vendor, template or model and is never used');
+  }
   const key = loadSecretKey(config.secretKey, config.dataDir);
   const box = createSecretBox(key);
   const guard = createScanGuard(config.scan, clock, log);
@@ -131,27 +135,111 @@ async function writeFirstAdminToken(bootstrap: () => Promise<string | null>, dat
   log.warn({ file }, 'created the first admin token; read it from this file, then keep it somewhere safe');
 }
 
+/** A port that cannot be had: the boot stops with this one line, before anything is written. */
+export class ListenError extends Error {
+  constructor(readonly port: number, code: string | undefined) {
+    super(
+      code === 'EADDRINUSE'
+        ? `port ${port} is already in use`
+        : code === 'EACCES'
+          ? `port ${port} needs more privileges than this process has`
+          : `port ${port} cannot be listened on (${code ?? 'error'})`,
+    );
+    this.name = 'ListenError';
+  }
+}
+
+/**
+ * Limits on every listener. A phone's request is a few hundred bytes of
+ * headers and a small or empty body, so these only ever cut off clients that
+ * hold a connection without using it.
+ */
+export const LISTENER_LIMITS = {
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  keepAliveTimeoutMs: 5_000,
+  maxHeadersCount: 100,
+  maxHeaderSize: 16 * 1024,
+  maxUnproven: 1024,
+  /** The share of the unproven slots one address may hold. */
+  maxUnprovenPerAddress: 128,
+} as const;
+
+function limitedServer(tls: { cert: Buffer; key: Buffer } | null, trustProxy: boolean): Server {
+  const options = {
+    maxHeaderSize: LISTENER_LIMITS.maxHeaderSize,
+    requestTimeout: LISTENER_LIMITS.requestTimeoutMs,
+    headersTimeout: LISTENER_LIMITS.headersTimeoutMs,
+    keepAliveTimeout: LISTENER_LIMITS.keepAliveTimeoutMs,
+    // Node checks the two timeouts above on this interval (30 s by default).
+    connectionsCheckingInterval: 1_000,
+  };
+  const server = tls ? https.createServer({ ...options, ...tls, handshakeTimeout: LISTENER_LIMITS.headersTimeoutMs }) : http.createServer(options);
+  server.maxHeadersCount = LISTENER_LIMITS.maxHeadersCount;
+  guardConnections(server, {
+    maxUnproven: LISTENER_LIMITS.maxUnproven,
+    // Behind a proxy every connection comes from the proxy's address.
+    maxUnprovenPerAddress: trustProxy ? 0 : LISTENER_LIMITS.maxUnprovenPerAddress,
+  });
+  return server;
+}
+
 function listenOn(server: Server, port: number, host: string): Promise<Server> {
   return new Promise((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (err: NodeJS.ErrnoException) => reject(new ListenError(port, err.code)));
     server.listen(port, host, () => resolve(server));
   });
 }
 
-/** Listens on HTTP and, when configured, HTTPS too; both serve the same app. */
-export async function listen(app: ReturnType<typeof createApp>, config: Config): Promise<Server[]> {
-  const servers = [await listenOn(http.createServer(app.callback()), config.port, config.host)];
+export interface Bound {
+  servers: Server[];
+  /** Hands requests to the app; until then each is answered 503. */
+  serve: (app: ReturnType<typeof createApp>) => void;
+  close: () => Promise<void>;
+}
+
+/**
+ * Takes the ports (HTTP and, when configured, HTTPS) before anything else
+ * happens, so that a port in use stops the boot before a file is written.
+ */
+export async function bind(config: Config): Promise<Bound> {
+  let tls: { cert: Buffer; key: Buffer } | null = null;
   if (config.tls) {
-    let options: { cert: Buffer; key: Buffer };
     try {
-      options = { cert: fs.readFileSync(config.tls.cert), key: fs.readFileSync(config.tls.key) };
+      tls = { cert: fs.readFileSync(config.tls.cert), key: fs.readFileSync(config.tls.key) };
     } catch (err) {
-      servers[0]!.close();
       throw new ConfigError('PROV_TLS_CERT', `or PROV_TLS_KEY cannot be read (${(err as NodeJS.ErrnoException).code})`);
     }
-    servers.push(await listenOn(https.createServer(options, app.callback()), config.tls.port, config.host));
   }
-  return servers;
+  let handle: http.RequestListener = (_req, res) => {
+    res.writeHead(503, { 'Retry-After': '1', Connection: 'close' }).end();
+  };
+  const servers: Server[] = [];
+  const close = async () => {
+    await Promise.all(servers.map((server) => new Promise((resolve) => {
+      server.closeAllConnections();
+      server.close(resolve);
+    })));
+  };
+  try {
+    const wanted: [Server, number][] = [[limitedServer(null, config.trustedProxies.length > 0), config.port]];
+    if (config.tls) wanted.push([limitedServer(tls, config.trustedProxies.length > 0), config.tls.port]);
+    for (const [server, port] of wanted) {
+      server.on('request', (req, res) => handle(req, res));
+      servers.push(await listenOn(server, port, config.host));
+    }
+  } catch (err) {
+    await close();
+    throw err;
+  }
+  return { servers, serve: (app) => void (handle = app.callback()), close };
+}
+
+/** Listens on HTTP and, when configured, HTTPS too; both serve the same app. */
+export async function listen(app: ReturnType<typeof createApp>, config: Config): Promise<Server[]> {
+  const bound = await bind(config);
+  bound.serve(app);
+  return bound.servers;
 }
 
 async function start(): Promise<void> {
@@ -164,11 +252,19 @@ async function start(): Promise<void> {
   const log = pino({ level: config.logLevel, redact: ['req.headers.authorization', '*.secret', '*.token'] });
   let servers: Server[];
   let close: () => Promise<void>;
+  let bound: Bound;
+  try {
+    bound = await bind(config);
+  } catch (err) {
+    return fail(err, log);
+  }
   try {
     const built = await assemble(config, { log });
     close = built.close;
-    servers = await listen(built.app, config);
+    bound.serve(built.app);
+    servers = bound.servers;
   } catch (err) {
+    await bound.close();
     return fail(err, log);
   }
   for (const server of servers) {
@@ -195,6 +291,8 @@ async function start(): Promise<void> {
 function fail(err: unknown, log?: Logger): void {
   if (err instanceof ConfigError) {
     process.stderr.write(`config error: ${err.message}\n`);
+  } else if (err instanceof ListenError) {
+    process.stderr.write(`error: ${err.message}\n`);
   } else if (log) {
     log.fatal({ err }, 'could not start');
   } else {

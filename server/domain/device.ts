@@ -33,6 +33,11 @@ export interface DeviceRecord {
   /** The configVersion served by the last fetch of the credential-bearing file. */
   fetchedVersion: number | null;
   lastFetch: LastFetch | null;
+  /**
+   * How many fetches recordFetch() has counted, kept by the store with the
+   * fetch state (insert-device seeds it from lastFetch, update-device leaves it).
+   */
+  fetchCount?: number;
   /** The password this phone authenticates to us with (its user is its MAC), sealed. */
   provPasswordSealed: string;
   /**

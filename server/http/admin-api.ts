@@ -2,16 +2,40 @@
 // calls one use case and shapes the answer. No rule lives here.
 import Router from '@koa/router';
 import type { Context } from 'koa';
+import type { z } from 'zod';
 import { parseMac } from '../domain/mac.ts';
 import { AppError, NotFound } from '../domain/errors.ts';
 import type { Actor, Role } from '../domain/token.ts';
 import type { Services } from './app.ts';
 import { requireRole } from './auth.ts';
 import { readJson } from './body.ts';
+import { openApiDocument } from './openapi.ts';
+import { answerPage, decodeCursor } from './paging.ts';
 import * as s from './schemas.ts';
 
 type Handler = (ctx: Context, actor: Actor) => Promise<void>;
-type Route = [method: 'get' | 'post' | 'put' | 'patch' | 'delete', path: string, role: Role, handler: Handler];
+/**
+ * What a route takes, for the OpenAPI document and for the router: `query`
+ * validates the query string before the handler runs (its result is
+ * ctx.state.query; a route without one takes no parameter), `body` is the
+ * schema its handler reads the JSON body with.
+ */
+export interface RouteDoc {
+  summary?: string;
+  query?: z.ZodType;
+  body?: z.ZodType;
+  /** The success status, when not 200. */
+  status?: number;
+}
+export type Route = [
+  method: 'get' | 'post' | 'put' | 'patch' | 'delete',
+  path: string,
+  role: Role,
+  handler: Handler,
+  doc?: RouteDoc,
+];
+
+const query = <S extends z.ZodType>(ctx: Context, _schema: S) => ctx.state.query as z.output<S>;
 
 const number = (ctx: Context): string => {
   const n = ctx.params.number as string;
@@ -29,83 +53,111 @@ export function adminRoutes(services: Services): Route[] {
   const { extensions, devices, deviceFiles, reloadTemplates, links, tokens, audit } = services;
   return [
     ['post', '/extensions', 'admin', async (ctx, actor) =>
-      answer(ctx, 201, await extensions.create(actor, await readJson(ctx, s.createExtension)))],
-    ['get', '/extensions', 'viewer', async (ctx) => answer(ctx, 200, await extensions.list())],
-    ['get', '/extensions/:number', 'viewer', async (ctx) => answer(ctx, 200, await extensions.get(number(ctx)))],
+      answer(ctx, 201, await extensions.create(actor, await readJson(ctx, s.createExtension))),
+      { summary: 'create an extension', body: s.createExtension, status: 201 }],
+    ['get', '/extensions', 'viewer', async (ctx) => {
+      const { cursor, ...q } = query(ctx, s.extensionQuery);
+      answerPage(ctx, await extensions.page({ q: q.q, limit: q.limit, after: decodeCursor(cursor) }));
+    }, { summary: 'list extensions, paged', query: s.extensionQuery }],
+    ['get', '/extensions/:number', 'viewer', async (ctx) => answer(ctx, 200, await extensions.get(number(ctx))),
+      { summary: 'one extension with its devices and links' }],
     ['patch', '/extensions/:number', 'admin', async (ctx, actor) =>
-      answer(ctx, 200, await extensions.update(actor, number(ctx), await readJson(ctx, s.updateExtension)))],
+      answer(ctx, 200, await extensions.update(actor, number(ctx), await readJson(ctx, s.updateExtension))),
+      { summary: 'change non-secret fields', body: s.updateExtension }],
     ['delete', '/extensions/:number', 'admin', async (ctx, actor) => {
       await extensions.remove(actor, number(ctx));
       answer(ctx, 204);
-    }],
+    }, { summary: 'delete an extension no device uses', status: 204 }],
     ['get', '/extensions/:number/secret', 'admin', async (ctx, actor) => {
       ctx.set('Cache-Control', 'no-store');
       answer(ctx, 200, await extensions.revealSecret(actor, number(ctx)));
-    }],
+    }, { summary: 'reveal the SIP secret (audited)' }],
     ['put', '/extensions/:number/secret', 'admin', async (ctx, actor) =>
-      answer(ctx, 200, await extensions.setSecret(actor, number(ctx), (await readJson(ctx, s.setSecret)).secret))],
+      answer(ctx, 200, await extensions.setSecret(actor, number(ctx), (await readJson(ctx, s.setSecret)).secret)),
+      { summary: 'set a chosen secret', body: s.setSecret }],
     ['post', '/extensions/:number/secret/generate', 'admin', async (ctx, actor) =>
-      answer(ctx, 200, await extensions.generateSecret(actor, number(ctx)))],
+      answer(ctx, 200, await extensions.generateSecret(actor, number(ctx))), { summary: 'generate a new secret' }],
 
     ['post', '/devices', 'admin', async (ctx, actor) =>
-      answer(ctx, 201, await devices.create(actor, await readJson(ctx, s.createDevice)))],
-    ['get', '/devices', 'viewer', async (ctx) =>
-      answer(ctx, 200, await devices.list(s.validate(s.deviceQuery, ctx.query)))],
-    ['get', '/devices/:mac', 'viewer', async (ctx) => answer(ctx, 200, await devices.get(mac(ctx)))],
+      answer(ctx, 201, await devices.create(actor, await readJson(ctx, s.createDevice))),
+      { summary: 'create a device', body: s.createDevice, status: 201 }],
+    ['get', '/devices', 'viewer', async (ctx) => {
+      // Filters pass through by name, so a parameter added to deviceQuery reaches the use case as it is.
+      const { cursor, limit, ...filter } = query(ctx, s.deviceQuery);
+      answerPage(ctx, await devices.page(filter, { limit, after: decodeCursor(cursor) }));
+    }, { summary: 'list devices, paged', query: s.deviceQuery }],
+    ['get', '/devices/:mac', 'viewer', async (ctx) => answer(ctx, 200, await devices.get(mac(ctx))), { summary: 'one device' }],
     ['patch', '/devices/:mac', 'admin', async (ctx, actor) =>
-      answer(ctx, 200, await devices.update(actor, mac(ctx), await readJson(ctx, s.updateDevice)))],
+      answer(ctx, 200, await devices.update(actor, mac(ctx), await readJson(ctx, s.updateDevice))),
+      { summary: 'change vendor, model, label or lines', body: s.updateDevice }],
     ['delete', '/devices/:mac', 'admin', async (ctx, actor) => {
       await devices.remove(actor, mac(ctx));
       answer(ctx, 204);
-    }],
+    }, { summary: 'delete a device', status: 204 }],
 
     ['get', '/devices/:mac/credentials', 'admin', async (ctx, actor) => {
       ctx.set('Cache-Control', 'no-store');
       answer(ctx, 200, await devices.revealCredentials(actor, mac(ctx)));
-    }],
-    ['post', '/devices/:mac/claim', 'admin', async (ctx, actor) => answer(ctx, 200, await devices.claim(actor, mac(ctx)))],
+    }, { summary: "reveal the device's provisioning credentials (audited)" }],
+    ['post', '/devices/:mac/claim', 'admin', async (ctx, actor) => answer(ctx, 200, await devices.claim(actor, mac(ctx))),
+      { summary: 're-open the claim window (issues a new provisioning password)' }],
     ['post', '/devices/:mac/credentials/rotate', 'admin', async (ctx, actor) => {
       // The body is optional: no body is a rotation that keeps the old password until the phone fetched.
       const empty = ctx.request.length === 0 || (ctx.request.length === undefined && !ctx.get('transfer-encoding'));
       const input = empty ? {} : await readJson(ctx, s.rotateCredentials);
       answer(ctx, 200, await devices.rotateCredentials(actor, mac(ctx), input));
-    }],
-    ['get', '/devices/:mac/files', 'viewer', async (ctx) => answer(ctx, 200, await deviceFiles.list(mac(ctx)))],
+    }, { summary: 'issue a new provisioning password', body: s.rotateCredentials }],
+    ['get', '/devices/:mac/files', 'viewer', async (ctx) => answer(ctx, 200, await deviceFiles.list(mac(ctx))),
+      { summary: 'the files this device fetches' }],
     ['get', '/devices/:mac/files/:file', 'admin', async (ctx, actor) => {
       const file = await deviceFiles.preview(actor, mac(ctx), ctx.params.file as string);
       ctx.set('Cache-Control', 'no-store');
       ctx.type = file.contentType;
       answer(ctx, 200, file.body);
-    }],
+    }, { summary: 'a rendered file (audited)' }],
 
     ['post', '/links', 'admin', async (ctx, actor) => {
       ctx.set('Cache-Control', 'no-store');
       answer(ctx, 201, await links.create(actor, await readJson(ctx, s.createLink)));
-    }],
-    ['get', '/links', 'viewer', async (ctx) => answer(ctx, 200, await links.list(s.validate(s.linkQuery, ctx.query)))],
+    }, { summary: 'create a softphone link', body: s.createLink, status: 201 }],
+    ['get', '/links', 'viewer', async (ctx) => answer(ctx, 200, await links.list(query(ctx, s.linkQuery))),
+      { summary: 'softphone links, never their tokens', query: s.linkQuery }],
     ['delete', '/links/:id', 'admin', async (ctx, actor) => {
       await links.revoke(actor, ctx.params.id as string);
       answer(ctx, 204);
-    }],
+    }, { summary: 'revoke a link', status: 204 }],
 
-    ['post', '/templates/reload', 'admin', async (ctx, actor) => answer(ctx, 200, await reloadTemplates(actor))],
+    ['post', '/templates/reload', 'admin', async (ctx, actor) => answer(ctx, 200, await reloadTemplates(actor)),
+      { summary: 're-read templates and vendor profiles' }],
 
     ['post', '/tokens', 'admin', async (ctx, actor) => {
       ctx.set('Cache-Control', 'no-store');
       const input = await readJson(ctx, s.createToken);
       answer(ctx, 201, await tokens.issue(actor, input.name, input.role));
-    }],
-    ['get', '/tokens', 'admin', async (ctx) => answer(ctx, 200, await tokens.list())],
+    }, { summary: 'issue an API token (shown once)', body: s.createToken, status: 201 }],
+    ['get', '/tokens', 'admin', async (ctx) => answer(ctx, 200, await tokens.list()), { summary: 'tokens without their values' }],
     ['delete', '/tokens/:id', 'admin', async (ctx, actor) => {
       await tokens.remove(actor, ctx.params.id as string);
       answer(ctx, 204);
-    }],
+    }, { summary: 'revoke a token', status: 204 }],
 
     ['get', '/audit', 'admin', async (ctx) => {
-      const q = s.validate(s.auditQuery, ctx.query);
+      const q = query(ctx, s.auditQuery);
       answer(ctx, 200, await audit.list({ action: q.action, target: q.target, limit: q.limit, beforeId: q.before }));
-    }],
+    }, { summary: 'audit events, newest first', query: s.auditQuery }],
   ];
+}
+
+/** The whole route table: the use cases' routes and the document that describes them all. */
+function allRoutes(services: Services): Route[] {
+  const routes = adminRoutes(services);
+  let document: unknown;
+  routes.push(['get', '/openapi.json', 'viewer', async (ctx) => {
+    // Built on first use, from the table as it is, so every route added to it is in the document.
+    document ??= openApiDocument(routes, '/api');
+    answer(ctx, 200, document);
+  }, { summary: 'this document' }]);
+  return routes;
 }
 
 export function adminRouter(services: Services): Router {
@@ -113,11 +165,20 @@ export function adminRouter(services: Services): Router {
   // The router answers HEAD with GET routes, and some GETs reveal and audit:
   // a reveal nobody reads must not happen, so the API has no HEAD at all.
   router.use(async (ctx, next) => {
-    if (ctx.method === 'HEAD') throw new AppError(405, 'method-not-allowed', 'the admin API has no HEAD; use GET');
+    if (ctx.method === 'HEAD') {
+      const allowed = new Set(router.match(ctx.path, 'GET').path.flatMap((layer) => layer.methods));
+      allowed.delete('HEAD');
+      if (allowed.size) ctx.set('Allow', [...allowed].join(', '));
+      throw new AppError(405, 'method-not-allowed', 'the admin API has no HEAD; use GET');
+    }
     await next();
   });
-  for (const [method, path, role, handler] of adminRoutes(services)) {
-    router[method](path, requireRole(role), (ctx: Context) => handler(ctx, ctx.state.actor as Actor));
+  for (const [method, path, role, handler, doc] of allRoutes(services)) {
+    const schema = doc?.query ?? s.noQuery;
+    router[method](path, requireRole(role), (ctx: Context) => {
+      ctx.state.query = s.validate(schema, ctx.query);
+      return handler(ctx, ctx.state.actor as Actor);
+    });
   }
   return router;
 }

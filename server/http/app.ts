@@ -17,7 +17,7 @@ import type { Store } from '../storage/store.ts';
 import { adminRouter } from './admin-api.ts';
 import { bearerAuth } from './auth.ts';
 import { clientAddressMiddleware } from './client-address.ts';
-import { errorMiddleware } from './errors.ts';
+import { errorMiddleware, isApiPath, knownMethods } from './errors.ts';
 import type { LandingView } from './landing-page.ts';
 import { phoneRouter } from './phone-routes.ts';
 import { softphoneRouter } from './softphone-routes.ts';
@@ -27,7 +27,7 @@ export interface Services {
   extensions: Extensions;
   devices: Devices;
   deviceFiles: DeviceFiles;
-  reloadTemplates: (actor: Actor) => Promise<{ changedFiles: number; changedDevices: number }>;
+  reloadTemplates: (actor: Actor) => Promise<{ changedFiles: number; changedDevices: number; unmatchedFiles: string[] }>;
   phone: PhoneRequests;
   links: Links;
   tokens: Tokens;
@@ -53,6 +53,7 @@ export function createApp({ services, landingPage, store, log, guard, trustedPro
   app.use(clientAddressMiddleware(trustedProxies));
   app.use(requestLog(log));
   app.use(errorMiddleware);
+  app.use(knownMethods);
 
   const health = new Router();
   health.get('/healthz', (ctx) => {
@@ -72,11 +73,15 @@ export function createApp({ services, landingPage, store, log, guard, trustedPro
   // Authentication comes before routing, so that without a valid token no
   // path, method or OPTIONS answer tells what the API has.
   const auth = bearerAuth(services.tokens.authenticate, guard);
-  app.use((ctx, next) => (ctx.path === '/api' || ctx.path.startsWith('/api/') ? auth(ctx, next) : next()));
+  // Routers match paths in any letter case, so the check does too: /API/… is
+  // the API and never reaches a route without an actor.
+  app.use((ctx, next) => (isApiPath(ctx.path) ? auth(ctx, next) : next()));
   app.use(phoneRouter(services.phone).routes());
   app.use(softphoneRouter(services.links, landingPage).routes());
   const api = adminRouter(services);
   app.use(api.routes());
-  app.use(api.allowedMethods({ throw: true }));
+  // One answer for a known method on a path that has no route for it, on
+  // every surface: 405 with Allow (the matched routes of all routers count).
+  app.use(api.allowedMethods());
   return app;
 }

@@ -7,6 +7,7 @@ import { MalformedRequest, PayloadTooLarge, UnsupportedMediaType } from '../doma
 import { validate } from './schemas.ts';
 
 export const MAX_JSON_BYTES = 64 * 1024;
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
 export async function readJson<S extends z.ZodType>(ctx: Context, schema: S): Promise<z.output<S>> {
   if (ctx.request.is('application/json') === false || !ctx.request.type) {
@@ -16,9 +17,9 @@ export async function readJson<S extends z.ZodType>(ctx: Context, schema: S): Pr
   if (charset && charset.toLowerCase() !== 'utf-8') {
     throw new UnsupportedMediaType('JSON bodies must be UTF-8');
   }
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = await getRawBody(ctx.req, { limit: MAX_JSON_BYTES, length: ctx.request.length, encoding: 'utf8' });
+    bytes = await getRawBody(ctx.req, { limit: MAX_JSON_BYTES, length: ctx.request.length });
   } catch (err) {
     if ((err as { type?: string }).type === 'entity.too.large') {
       throw new PayloadTooLarge(`the body may be at most ${MAX_JSON_BYTES} bytes`);
@@ -27,7 +28,8 @@ export async function readJson<S extends z.ZodType>(ctx: Context, schema: S): Pr
   }
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    // Fatal: a bad byte is a malformed body, not a U+FFFD that gets stored.
+    value = JSON.parse(UTF8.decode(bytes));
   } catch {
     throw new MalformedRequest('the body is not valid JSON', 'malformed-json');
   }

@@ -8,6 +8,27 @@ import { AppError } from '../domain/errors.ts';
 
 const INTERNAL = new AppError(500, 'internal', 'internal error');
 
+/**
+ * The methods some route serves. Any other is 405 on every surface before any
+ * routing (and before authentication), so its Allow names these and nothing
+ * about the path.
+ */
+export const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
+
+/** Routers match paths case-insensitively, so everything that asks "is this the API?" does too. */
+export function isApiPath(path: string): boolean {
+  const p = path.toLowerCase();
+  return p === '/api' || p.startsWith('/api/');
+}
+
+export async function knownMethods(ctx: Context, next: Next): Promise<void> {
+  if (!KNOWN_METHODS.has(ctx.method)) {
+    ctx.set('Allow', [...KNOWN_METHODS].join(', '));
+    throw new AppError(405, 'method-not-allowed', 'this method is not served here');
+  }
+  await next();
+}
+
 function toAppError(err: unknown): AppError {
   if (err instanceof AppError) return err;
   // Koa and its middleware throw http-errors; keep their 4xx as-is.
@@ -25,13 +46,21 @@ export async function errorMiddleware(ctx: Context, next: Next): Promise<void> {
     if (ctx.status === 404 && ctx.body === undefined) {
       throw new AppError(404, 'not-found', `no route for ${ctx.method} ${ctx.path}`);
     }
+    // The router's allowedMethods() leaves these without a body (Allow is already set).
+    if (ctx.status === 405 && !ctx.body) throw new AppError(405, 'method-not-allowed', `${ctx.method} is not allowed here`);
   } catch (err) {
     const appError = toAppError(err);
     // Only unexpected errors are worth a stack; the request log line carries it.
     if (appError === INTERNAL) ctx.state.error = err;
     ctx.status = appError.status;
-    if (appError.status === 401 && ctx.path.startsWith('/api')) ctx.set('WWW-Authenticate', 'Bearer');
-    if (ctx.path === '/api' || ctx.path.startsWith('/api/')) {
+    const api = isApiPath(ctx.path);
+    if (appError.status === 401 && api) {
+      ctx.set('WWW-Authenticate', 'Bearer');
+      // Refused before its body was read: the connection goes too, so an
+      // unauthenticated client cannot hold it open by sending slowly.
+      ctx.set('Connection', 'close');
+    }
+    if (api) {
       ctx.body = { error: { code: appError.code, message: appError.message } };
     } else {
       ctx.body = '';

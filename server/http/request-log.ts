@@ -12,7 +12,7 @@ export function requestLog(log: Logger) {
     } finally {
       const line = {
         method: ctx.method,
-        path: ctx.path.startsWith('/sp/') ? '/sp/[token]' : ctx.path,
+        path: ctx.path.toLowerCase().startsWith('/sp/') ? '/sp/[token]' : ctx.path,
         status: ctx.status,
         ms: Number((process.hrtime.bigint() - started) / 1000n) / 1000,
         actor: ctx.state.actor?.name,

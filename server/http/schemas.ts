@@ -100,13 +100,35 @@ export const updateDevice = z.strictObject({
 export const rotateCredentials = z.strictObject({ immediate: z.boolean().optional() });
 export const createToken = z.strictObject({ name: text(64), role: z.enum(ROLES) });
 
-export const deviceQuery = z.object({
+// Query strings: one value per parameter (a repeated one arrives as an array
+// and is refused), and an unknown parameter is a 422 like an unknown field.
+const pageLimit = z
+  .string()
+  .regex(/^\d{1,4}$/, 'must be a whole number from 1 to 1000')
+  .transform(Number)
+  .pipe(z.number().min(1, 'must be a whole number from 1 to 1000').max(1000, 'must be a whole number from 1 to 1000'))
+  .default(100);
+const paging = {
+  limit: pageLimit,
+  /** Opaque: the value a previous page's Link header carried. */
+  cursor: z.string().max(512).optional(),
+};
+const search = text(64).optional();
+
+export const extensionQuery = z.strictObject({ q: search, ...paging });
+
+export const deviceQuery = z.strictObject({
   status: z.enum(DEVICE_STATUSES).optional(),
   vendor: z.string().optional(),
   extension: z.string().optional(),
+  q: search,
+  ...paging,
 });
 
-export const auditQuery = z.object({
+/** Routes that take no query parameter at all. */
+export const noQuery = z.strictObject({});
+
+export const auditQuery = z.strictObject({
   action: z.string().optional(),
   target: z.string().optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
@@ -120,4 +142,4 @@ export const createLink = z.strictObject({
   maxUses: z.number().int().min(1).max(100).optional(),
 });
 
-export const linkQuery = z.object({ extension: z.string().optional() });
+export const linkQuery = z.strictObject({ extension: z.string().optional() });

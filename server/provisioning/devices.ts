@@ -53,6 +53,20 @@ export interface DeviceFilter {
   status?: DeviceStatus;
   vendor?: string;
   extension?: string;
+  /** Part of the MAC (any notation), label, model or a line's extension. */
+  q?: string;
+}
+
+export interface PageRequest {
+  /** The last key of the previous page. */
+  after?: string;
+  limit: number;
+}
+
+/** A MAC typed with separators (80:5E:C0…, 805E.C0…) searches as the bare lowercase hex the store keeps. */
+function macSearch(q: string): string {
+  const bare = q.replace(/[:.-]/g, '');
+  return /^[0-9a-f]+$/i.test(bare) && bare.length >= 2 ? bare.toLowerCase() : q;
 }
 
 const target = (mac: string) => `device:${mac}`;
@@ -60,7 +74,8 @@ const target = (mac: string) => `device:${mac}`;
 export type Devices = ReturnType<typeof createDevices>;
 
 export function createDevices({ store, catalog, clock, runChange, box, claimMinutes }: DevicesDeps) {
-  const claimEnd = (now: Date) => new Date(now.getTime() + claimMinutes * 60_000).toISOString();
+  // PROV_CLAIM_MINUTES=0 turns claims off: no window is ever open, and none is shown.
+  const claimEnd = (now: Date) => (claimMinutes > 0 ? new Date(now.getTime() + claimMinutes * 60_000).toISOString() : null);
 
   async function load(mac: Mac): Promise<DeviceRecord> {
     const device = await store.getDevice(mac);
@@ -91,6 +106,7 @@ export function createDevices({ store, catalog, clock, runChange, box, claimMinu
 
   function openClaim(actor: Actor, mac: Mac, now: Date): WriteOp[] {
     const until = claimEnd(now);
+    if (until === null) return [{ op: 'close-claim', mac }];
     return [
       { op: 'open-claim', mac, until },
       auditOp(actor, now.toISOString(), 'device.claim-opened', target(mac), { until }),
@@ -150,6 +166,19 @@ export function createDevices({ store, catalog, clock, runChange, box, claimMinu
     async list(filter: DeviceFilter = {}) {
       const devices = await store.listDevices({ vendor: filter.vendor, extension: filter.extension });
       return devices.filter((d) => !filter.status || deviceStatus(d) === filter.status).map(publicDevice);
+    },
+
+    /** One page in MAC order; `next` is the key to continue after, null on the last page. */
+    async page(filter: DeviceFilter, page: PageRequest) {
+      const { q, ...rest } = filter;
+      const found = await store.listDevices({
+        ...rest,
+        ...(q === undefined ? {} : { q: macSearch(q) }),
+        after: page.after,
+        limit: page.limit + 1,
+      });
+      const items = found.slice(0, page.limit);
+      return { items: items.map(publicDevice), next: found.length > page.limit ? items.at(-1)!.mac : null };
     },
 
     async get(mac: Mac) {

@@ -89,6 +89,13 @@ export function createExtensions({ store, box, clock, runChange }: ExtensionsDep
       return (await store.listExtensions()).map(publicExtension);
     },
 
+    /** One page in number order; `next` is the key to continue after, null on the last page. */
+    async page(query: { q?: string; after?: string; limit: number }) {
+      const found = await store.listExtensions({ q: query.q, after: query.after, limit: query.limit + 1 });
+      const items = found.slice(0, query.limit);
+      return { items: items.map(publicExtension), next: found.length > query.limit ? items.at(-1)!.number : null };
+    },
+
     async get(number: string) {
       const ext = await load(number);
       const devices = await store.listDevices({ extension: number });

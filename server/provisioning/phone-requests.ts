@@ -13,7 +13,7 @@ import type { SecretBox } from '../domain/secret-box.ts';
 import type { CatalogHolder } from '../render/catalog.ts';
 import type { FileMatch } from '../render/file-names.ts';
 import { encodeBody } from '../render/body-encoding.ts';
-import { findModel, type VendorProfile } from '../render/profiles.ts';
+import { findModel, linesFor, type VendorProfile } from '../render/profiles.ts';
 import { vendorOwner } from '../render/renderer.ts';
 import { parseUserAgent } from '../render/user-agent.ts';
 import { ClaimUnavailable, type Store, type WriteOp } from '../storage/store.ts';
@@ -40,8 +40,33 @@ export interface PhoneDeps {
   log: Logger;
   access: PhoneAccess;
   events: EventBus;
-  /** How many unassigned devices are kept; the oldest go first. */
+  /** How many unassigned devices are kept; those seen least often, then least recently, go first. */
   maxUnassigned: number;
+}
+
+/** The share of the unassigned list one source address may hold (never fewer than UNASSIGNED_PER_ADDRESS_FLOOR). */
+export const UNASSIGNED_SHARE_PER_ADDRESS = 0.1;
+/** A small site's phones often come from one address (a NAT); that many always fit. */
+export const UNASSIGNED_PER_ADDRESS_FLOOR = 10;
+
+/**
+ * The unassigned device to drop for a newcomer from `ip`, or null when there
+ * is room: an address at its share gives up its own weakest device, a full
+ * list its weakest overall. Weakest is seen least often, then least recently:
+ * a real phone keeps asking, a made-up MAC asks once.
+ */
+export function unassignedToDrop(waiting: DeviceRecord[], ip: string, max: number): DeviceRecord | null {
+  const weakest = (list: DeviceRecord[]) =>
+    list.reduce<DeviceRecord | null>((worst, d) => {
+      if (!worst) return d;
+      const [a, b] = [d.fetchCount ?? 0, worst.fetchCount ?? 0];
+      if (a !== b) return a < b ? d : worst;
+      return (d.lastFetch?.at ?? d.createdAt) < (worst.lastFetch?.at ?? worst.createdAt) ? d : worst;
+    }, null);
+  const share = Math.max(UNASSIGNED_PER_ADDRESS_FLOOR, Math.floor(max * UNASSIGNED_SHARE_PER_ADDRESS));
+  const mine = waiting.filter((d) => d.lastFetch?.ip === ip);
+  if (mine.length >= share) return weakest(mine);
+  return waiting.length >= max ? weakest(waiting) : null;
 }
 
 const NOT_FOUND: PhoneAnswer = { status: 404 };
@@ -107,9 +132,14 @@ export function createPhoneRequests({ store, box, catalog, clock, runChange, log
       try {
         await runChange(async () => {
           const waiting = await store.listDevices({ unassigned: true });
-          const drop: WriteOp[] = waiting
-            .slice(0, Math.max(0, waiting.length - maxUnassigned + 1))
-            .map((d) => ({ op: 'delete-device', mac: d.mac, expectRev: d.rev }));
+          const drop: WriteOp[] = [];
+          // More than one only when the cap was lowered since the list grew.
+          while (waiting.length >= maxUnassigned || drop.length === 0) {
+            const victim = unassignedToDrop(waiting, req.ip, maxUnassigned);
+            if (!victim) break;
+            waiting.splice(waiting.indexOf(victim), 1);
+            drop.push({ op: 'delete-device', mac: victim.mac, expectRev: victim.rev });
+          }
           return { ops: [...drop, { op: 'insert-device', record: device }], result: undefined };
         });
         log.info({ mac, vendor: device.vendor, model: agent.model, ip: req.ip }, 'unknown phone recorded as unassigned');
@@ -120,6 +150,47 @@ export function createPhoneRequests({ store, box, catalog, clock, runChange, log
       return;
     }
   }
+
+  /**
+   * What a fetch teaches about a known device: its firmware always, its model
+   * when the admin left it empty (and the model has room for its lines).
+   * Written through the change runner, so the device's files follow the
+   * model, and only when something changed. Returns the device as it now is.
+   */
+  async function learn(profile: VendorProfile, device: DeviceRecord, req: PhoneRequest): Promise<DeviceRecord> {
+    const agent = parseUserAgent(profile, req.userAgent);
+    if (!agent || (agent.mac && agent.mac !== device.mac)) return device;
+    const wants = (d: DeviceRecord) => {
+      const known = findModel(profile, agent.model) ?? null;
+      const fits = known !== null && d.lines.every((l) => l.line <= linesFor(profile, known));
+      return { model: d.model ?? (fits ? known : null), firmware: agent.firmware || d.firmware || null };
+    };
+    const first = wants(device);
+    if (first.model === device.model && first.firmware === (device.firmware ?? null)) return device;
+    await runChange(async () => {
+      const fresh = await store.getDevice(device.mac);
+      if (!fresh || fresh.vendor !== profile.id) return { ops: [], result: undefined };
+      const { model, firmware } = wants(fresh);
+      if (model === fresh.model && firmware === (fresh.firmware ?? null)) return { ops: [], result: undefined };
+      const at = clock().toISOString();
+      const details = { model, firmware, ip: req.ip };
+      return {
+        ops: [
+          { op: 'update-device', record: { ...fresh, model, firmware, updatedAt: at, rev: fresh.rev + 1 }, expectRev: fresh.rev },
+          { op: 'audit', event: { at, actor: `phone:${device.mac}`, actorTokenId: null, action: 'device.learnt', target: `device:${device.mac}`, details } },
+        ],
+        result: undefined,
+      };
+    });
+    return (await store.getDevice(device.mac)) ?? device;
+  }
+
+  /** An unassigned device that asks again: its latest fetch is what the admin sees, and what keeps it on the list. */
+  async function seenAgain(m: FileMatch, device: DeviceRecord, req: PhoneRequest): Promise<void> {
+    const learnt = await learn(m.profile, device, req);
+    await store.recordFetch(learnt.mac, { version: null, at: clock().toISOString(), ip: req.ip, userAgent: storedUserAgent(req.userAgent), file: req.file, credential: null });
+  }
+
 
   /**
    * The one moment a secret leaves without proof of who asked: it uses the
@@ -139,10 +210,12 @@ export function createPhoneRequests({ store, box, catalog, clock, runChange, log
     }
   }
 
-  async function fetchDeviceFile(m: FileMatch, device: DeviceRecord, req: PhoneRequest): Promise<PhoneAnswer> {
+  async function fetchDeviceFile(m: FileMatch, known: DeviceRecord, req: PhoneRequest): Promise<PhoneAnswer> {
     const need = m.kind === 'upload' ? 'credentials' : m.spec.credentials ? 'claimable' : 'open';
-    const gate = await access.device(device, need, req);
+    const gate = await access.device(known, need, req);
     if (!gate.granted) return gate.refusal;
+    // Only a phone that proved who it is (or was let in by its claim) may change its record.
+    const device = req.head || gate.via === 'open' ? known : await learn(m.profile, known, req);
     if (m.kind === 'upload') {
       if (!m.spec.override) return NOT_FOUND;
       const upload = await store.getUpload(device.mac, req.file);
@@ -191,6 +264,7 @@ export function createPhoneRequests({ store, box, catalog, clock, runChange, log
         return NOT_FOUND;
       }
       if (device) {
+        if (match && device.lines.length === 0 && !req.head) await seenAgain(match, device, req);
         if (!match || device.lines.length === 0) return NOT_FOUND;
         return fetchDeviceFile(match, device, req);
       }

@@ -37,7 +37,7 @@ export function createTemplatesReload({ catalog, load, rerenderer, runChange, cl
       }
       const files = ops.filter((o) => o.op === 'put-render' || o.op === 'delete-render').length;
       const devices = ops.filter((o) => o.op === 'update-device').length;
-      const result = { changedFiles: files, changedDevices: devices };
+      const result = { changedFiles: files, changedDevices: devices, unmatchedFiles: next.unmatchedOverrides };
       const audit = auditOp(actor, clock().toISOString(), 'templates.reloaded', 'templates', result);
       return { ops: [...ops, audit], result, rendered: true };
     });

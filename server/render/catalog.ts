@@ -20,6 +20,8 @@ export function loadCatalog({ root, overrideDir, publicUrl }: CatalogSources) {
     profiles,
     renderer: createRenderer(profiles, templates, { publicUrl }),
     matchFile: createFileMatcher(profiles),
+    /** Operator template files that nothing reads (a misspelt vendor, template or model). */
+    unmatchedOverrides: templates.unmatched,
   };
 }
 

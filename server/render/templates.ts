@@ -11,7 +11,7 @@ import path from 'node:path';
 import Handlebars from 'handlebars';
 import { EncodeError, type HelperSet, type Scalar } from './encoders/encoder.ts';
 import { FORMATS } from './encoders/index.ts';
-import type { Profiles, VendorProfile } from './profiles.ts';
+import { findModel, type Profiles, type VendorProfile } from './profiles.ts';
 
 /** A scalar that only an encoder helper may turn into text. */
 export class Value {
@@ -58,6 +58,8 @@ function refuseBare(): never {
 
 export interface TemplateSet {
   render(profile: VendorProfile, template: string, model: string | null, context: unknown): string;
+  /** Operator files (relative to PROV_TEMPLATES_DIR) that match no vendor, template or model, so are never used. */
+  unmatched: string[];
 }
 
 export class TemplateError extends Error {
@@ -92,6 +94,41 @@ function readFolder(root: string | null, vendor: string): Map<string, string> {
   return out;
 }
 
+/**
+ * The key a template file is looked up by: the vendor template's name, or
+ * `<model key>.<template>` with the model as the profile spells it, whatever
+ * letter case or separators the file name uses (t46s.device.cfg, VVX-450.sip.cfg).
+ * Null when the name is neither.
+ */
+function templateKey(profile: VendorProfile, name: string): string | null {
+  const templates = new Set(profile.files.map((f) => f.template));
+  if (templates.has(name)) return name;
+  for (const template of templates) {
+    const suffix = `.${template}`;
+    if (name.length <= suffix.length || name.slice(-suffix.length).toLowerCase() !== suffix.toLowerCase()) continue;
+    const model = findModel(profile, name.slice(0, -suffix.length));
+    if (model) return `${model}.${template}`;
+  }
+  return null;
+}
+
+/** Every file under the operator folder that no vendor, template or model would ever read. */
+function unmatchedFiles(root: string | null, profiles: Profiles): string[] {
+  if (!root || !fs.existsSync(root)) return [];
+  const out: string[] = [];
+  for (const entry of fs.readdirSync(root, { withFileTypes: true })) {
+    const profile = entry.isDirectory() ? profiles.get(entry.name) : undefined;
+    if (!profile) {
+      out.push(entry.isDirectory() ? `${entry.name}/` : entry.name);
+      continue;
+    }
+    for (const f of fs.readdirSync(path.join(root, entry.name))) {
+      if (!f.endsWith('.hbs') || templateKey(profile, f.slice(0, -'.hbs'.length)) === null) out.push(`${entry.name}/${f}`);
+    }
+  }
+  return out.sort();
+}
+
 /** Reads and compiles every template now, so a broken one is refused at load, not at a fetch. */
 export function loadTemplates(profiles: Profiles, builtinDir: string, overrideDir: string | null): TemplateSet {
   const compiled = new Map<string, { override: Map<string, Compiled>; builtin: Map<string, Compiled> }>();
@@ -101,14 +138,15 @@ export function loadTemplates(profiles: Profiles, builtinDir: string, overrideDi
     const env = environment(profile.format, helpers);
     const compileAll = (root: string | null, label: string) => {
       const out = new Map<string, Compiled>();
-      for (const [name, source] of readFolder(root, profile.id)) {
+      for (const [file, source] of readFolder(root, profile.id)) {
+        const name = templateKey(profile, file) ?? file;
         try {
           const fn = env.compile(source, { noEscape: true, strict: true });
           // Handlebars compiles lazily; a first call with no data surfaces syntax errors now.
           env.precompile(source, { noEscape: true, strict: true });
           out.set(name, fn as Compiled);
         } catch (err) {
-          throw new TemplateError(`${label}/${profile.id}/${name}.hbs: ${(err as Error).message}`);
+          throw new TemplateError(`${label}/${profile.id}/${file}.hbs: ${(err as Error).message}`);
         }
       }
       return out;
@@ -126,6 +164,7 @@ export function loadTemplates(profiles: Profiles, builtinDir: string, overrideDi
   }
 
   return {
+    unmatched: unmatchedFiles(overrideDir, profiles),
     render(profile, template, model, context) {
       const sets = compiled.get(profile.id);
       const candidates = [

@@ -16,7 +16,7 @@ import {
   type Sort,
 } from 'mongodb';
 import type { AuditEvent, AuditQuery } from '../domain/audit.ts';
-import type { DeviceRecord } from '../domain/device.ts';
+import type { DeviceRecord, DeviceStatus } from '../domain/device.ts';
 import { StoreUnavailable } from '../domain/errors.ts';
 import type { ExtensionRecord } from '../domain/extension.ts';
 import type { LinkRecord } from '../domain/link.ts';
@@ -31,14 +31,26 @@ import {
   type AuditDoc,
   type Collections,
   type DeviceDoc,
+  type ExtensionDoc,
   type LinkDoc,
 } from './mongo-collections.ts';
 import { applyOp } from './mongo-writes.ts';
-import type { DeviceQuery, FetchRecord, RenderRecord, Store, UploadRecord, WriteOp } from './store.ts';
+import type { DeviceQuery, ExtensionQuery, FetchRecord, RenderRecord, Store, UploadRecord, WriteOp } from './store.ts';
+
+/** deviceStatus() as a MongoDB filter over the device document. */
+const STATUS_FILTER: Record<DeviceStatus, Filter<DeviceDoc>> = {
+  unassigned: { lineCount: 0 },
+  never: { lineCount: { $gt: 0 }, fetchedVersion: null },
+  pending: { lineCount: { $gt: 0 }, fetchedVersion: { $ne: null }, $expr: { $lt: ['$fetchedVersion', '$configVersion'] } },
+  synced: { lineCount: { $gt: 0 }, fetchedVersion: { $ne: null }, $expr: { $gte: ['$fetchedVersion', '$configVersion'] } },
+};
+
+/** A case-insensitive "contains" that treats every character of the text literally. */
+const contains = (text: string) => ({ $regex: text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), $options: 'i' });
 
 function toDevice(doc: DeviceDoc): DeviceRecord {
   const { _id: _i, lineCount: _l, ...record } = doc;
-  return record;
+  return { ...record, fetchCount: doc.fetchCount ?? 0 };
 }
 
 export interface MongoStoreOptions {
@@ -123,8 +135,18 @@ class MongoStore implements Store {
     return this.engine(async () => strip(await this.c.extensions.findOne({ _id: number })));
   }
 
-  listExtensions(): Promise<ExtensionRecord[]> {
-    return this.engine(async () => (await this.c.extensions.find().sort({ _id: 1 }).toArray()).map((d) => strip(d)!));
+  listExtensions(query: ExtensionQuery = {}): Promise<ExtensionRecord[]> {
+    const filter: Filter<ExtensionDoc> = {};
+    if (query.q !== undefined) {
+      const part = contains(query.q);
+      filter.$or = [{ _id: part }, { displayName: part }, { authUsername: part }, { label: part }];
+    }
+    if (query.after !== undefined) filter._id = { $gt: query.after };
+    return this.engine(async () => {
+      const cursor = this.c.extensions.find(filter).sort({ _id: 1 });
+      if (query.limit !== undefined) cursor.limit(query.limit);
+      return (await cursor.toArray()).map((d) => strip(d)!);
+    });
   }
 
   getDevice(mac: string): Promise<DeviceRecord | null> {
@@ -139,14 +161,26 @@ class MongoStore implements Store {
     if (query.vendor !== undefined) filter.vendor = query.vendor;
     if (query.extension !== undefined) filter['lines.extension'] = query.extension;
     if (query.unassigned) filter.lineCount = 0;
+    const and: Filter<DeviceDoc>[] = [];
+    if (query.status !== undefined) and.push(STATUS_FILTER[query.status]);
+    if (query.q !== undefined) {
+      const part = contains(query.q);
+      and.push({ $or: [{ _id: part }, { label: part }, { model: part }, { 'lines.extension': part }] });
+    }
+    if (and.length) filter.$and = and;
+    if (query.after !== undefined) filter._id = { $gt: query.after };
     const sort: Sort = query.unassigned ? { createdAt: 1, _id: 1 } : { _id: 1 };
-    return this.engine(async () => (await this.c.devices.find(filter).sort(sort).toArray()).map(toDevice));
+    return this.engine(async () => {
+      const cursor = this.c.devices.find(filter).sort(sort);
+      if (query.limit !== undefined) cursor.limit(query.limit);
+      return (await cursor.toArray()).map(toDevice);
+    });
   }
 
   recordFetch(mac: string, f: FetchRecord): Promise<void> {
     const lastFetch = { at: f.at, ip: f.ip, userAgent: f.userAgent, file: f.file, ...(f.credential ? { credential: f.credential } : {}) };
     return this.engine(async () => {
-      await this.c.devices.updateOne({ _id: mac }, { $set: { fetchedVersion: f.version, lastFetch } });
+      await this.c.devices.updateOne({ _id: mac }, { $set: { fetchedVersion: f.version, lastFetch }, $inc: { fetchCount: 1 } });
     });
   }
 

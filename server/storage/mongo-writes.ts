@@ -57,11 +57,19 @@ export async function applyOp(c: Collections, op: WriteOp, session: ClientSessio
     }
     case 'insert-device':
       await checkLines(c, op.record, session);
-      await unique(() => c.devices.insertOne({ ...op.record, _id: op.record.mac, lineCount: op.record.lines.length }, s), 'device', op.record.mac);
+      await unique(
+        () =>
+          c.devices.insertOne(
+            { ...op.record, _id: op.record.mac, lineCount: op.record.lines.length, fetchCount: op.record.lastFetch ? 1 : 0 },
+            s,
+          ),
+        'device',
+        op.record.mac,
+      );
       return;
     case 'update-device': {
       await checkLines(c, op.record, session);
-      const { fetchedVersion: _v, lastFetch: _f, claimUntil: _c, ...fields } = op.record;
+      const { fetchedVersion: _v, lastFetch: _f, claimUntil: _c, fetchCount: _n, ...fields } = op.record;
       const r = await c.devices.updateOne(
         { _id: op.record.mac, rev: op.expectRev },
         { $set: { ...fields, lineCount: op.record.lines.length } },

@@ -16,10 +16,11 @@ export type DeviceRow = Row & {
   f_ua: string;
   f_file: string;
   f_credential: string | null;
+  f_count: number | null;
   claim_until: string | null;
 };
 export const DEVICE_SELECT = `SELECT d.doc, f.version AS f_version, f.at AS f_at, f.ip AS f_ip, f.user_agent AS f_ua,
-    f.file AS f_file, f.credential AS f_credential, c.until AS claim_until
+    f.file AS f_file, f.credential AS f_credential, f.count AS f_count, c.until AS claim_until
   FROM devices d LEFT JOIN fetches f ON f.mac = d.mac LEFT JOIN claims c ON c.mac = d.mac`;
 
 export function toDevice(row: DeviceRow): DeviceRecord {
@@ -37,13 +38,14 @@ export function toDevice(row: DeviceRow): DeviceRecord {
             // Absent rather than null, as a record without it went in.
             ...(row.f_credential ? { credential: row.f_credential as 'current' | 'previous' } : {}),
           },
+    fetchCount: row.f_count ?? 0,
     claimUntil: row.claim_until,
   };
 }
 
 /** The device document without the fetch and claim state, which live in their own tables. */
 export function deviceDoc(d: DeviceRecord): string {
-  const { fetchedVersion: _v, lastFetch: _f, claimUntil: _c, ...doc } = d;
+  const { fetchedVersion: _v, lastFetch: _f, claimUntil: _c, fetchCount: _n, ...doc } = d;
   return JSON.stringify(doc);
 }
 

@@ -106,6 +106,9 @@ const MIGRATIONS: string[] = [
   ALTER TABLE fetches ADD COLUMN credential TEXT;
   -- A one-use app address issued from a link's landing page points at the link it came from.
   ALTER TABLE links ADD COLUMN parent_id TEXT;
+  -- How often each device has fetched, so that the capped list of unassigned
+  -- phones keeps those seen often over one-off requests.
+  ALTER TABLE fetches ADD COLUMN count INTEGER NOT NULL DEFAULT 1;
   `,
 ];
 

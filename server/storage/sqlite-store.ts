@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { AuditEvent, AuditQuery } from '../domain/audit.ts';
-import type { DeviceRecord } from '../domain/device.ts';
+import type { DeviceRecord, DeviceStatus } from '../domain/device.ts';
 import type { ExtensionRecord } from '../domain/extension.ts';
 import type { LinkRecord } from '../domain/link.ts';
 import type { TokenRecord } from '../domain/token.ts';
@@ -34,6 +34,7 @@ import {
   LinkUnavailable,
   RevisionMismatch,
   type DeviceQuery,
+  type ExtensionQuery,
   type FetchRecord,
   type RenderRecord,
   type Store,
@@ -42,6 +43,14 @@ import {
 } from './store.ts';
 
 export const DB_FILE = 'provisioning.db';
+
+/** deviceStatus() as SQL over the device row and its fetch row. */
+const STATUS_WHERE: Record<DeviceStatus, string> = {
+  unassigned: 'd.line_count = 0',
+  never: 'd.line_count > 0 AND f.version IS NULL',
+  pending: "d.line_count > 0 AND f.version < json_extract(d.doc, '$.configVersion')",
+  synced: "d.line_count > 0 AND f.version >= json_extract(d.doc, '$.configVersion')",
+};
 
 export function openSqliteStore(dataDir: string): Store {
   const file = path.join(dataDir, DB_FILE);
@@ -102,7 +111,7 @@ class SqliteStore implements Store {
         `INSERT INTO fetches (mac, version, at, ip, user_agent, file, credential)
          SELECT @mac, @version, @at, @ip, @userAgent, @file, @credential WHERE EXISTS (SELECT 1 FROM devices WHERE mac = @mac)
          ON CONFLICT (mac) DO UPDATE SET version = excluded.version, at = excluded.at, ip = excluded.ip,
-           user_agent = excluded.user_agent, file = excluded.file, credential = excluded.credential`,
+           user_agent = excluded.user_agent, file = excluded.file, credential = excluded.credential, count = fetches.count + 1`,
       ),
       openClaim: db.prepare(
         `INSERT INTO claims (mac, until) SELECT @mac, @until WHERE EXISTS (SELECT 1 FROM devices WHERE mac = @mac)
@@ -186,8 +195,23 @@ class SqliteStore implements Store {
     return parse(this.q.getExtension.get(number));
   }
 
-  async listExtensions(): Promise<ExtensionRecord[]> {
-    return parseAll(this.q.listExtensions.all());
+  async listExtensions(query: ExtensionQuery = {}): Promise<ExtensionRecord[]> {
+    if (query.q === undefined && query.after === undefined && query.limit === undefined) {
+      return parseAll(this.q.listExtensions.all());
+    }
+    const where: string[] = [];
+    const args: (string | number)[] = [];
+    if (query.q !== undefined) {
+      const fields = ['number', "json_extract(doc, '$.displayName')", "json_extract(doc, '$.authUsername')", "json_extract(doc, '$.label')"];
+      where.push(`(${fields.map((f) => `instr(lower(${f}), ?) > 0`).join(' OR ')})`);
+      args.push(...fields.map(() => query.q!.toLowerCase()));
+    }
+    if (query.after !== undefined) {
+      where.push('number > ?');
+      args.push(query.after);
+    }
+    const sql = `SELECT doc FROM extensions ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY number LIMIT ?`;
+    return parseAll(this.db.prepare<(string | number)[], Row>(sql).all(...args, query.limit ?? -1));
   }
 
   async getDevice(mac: string): Promise<DeviceRecord | null> {
@@ -197,7 +221,7 @@ class SqliteStore implements Store {
 
   async listDevices(query: DeviceQuery = {}): Promise<DeviceRecord[]> {
     const where: string[] = [];
-    const args: string[] = [];
+    const args: (string | number)[] = [];
     if (query.vendor !== undefined) {
       where.push('d.vendor = ?');
       args.push(query.vendor);
@@ -207,9 +231,23 @@ class SqliteStore implements Store {
       args.push(query.extension);
     }
     if (query.unassigned) where.push('d.line_count = 0');
+    if (query.status !== undefined) where.push(STATUS_WHERE[query.status]);
+    if (query.q !== undefined) {
+      const q = query.q.toLowerCase();
+      where.push(
+        `(instr(d.mac, ?) > 0 OR instr(lower(json_extract(d.doc, '$.label')), ?) > 0
+          OR instr(lower(json_extract(d.doc, '$.model')), ?) > 0
+          OR d.mac IN (SELECT mac FROM device_lines WHERE instr(lower(extension), ?) > 0))`,
+      );
+      args.push(q, q, q, q);
+    }
+    if (query.after !== undefined) {
+      where.push('d.mac > ?');
+      args.push(query.after);
+    }
     const order = query.unassigned ? 'd.created_at, d.mac' : 'd.mac';
-    const sql = `${DEVICE_SELECT} ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY ${order}`;
-    return this.db.prepare<string[], DeviceRow>(sql).all(...args).map(toDevice);
+    const sql = `${DEVICE_SELECT} ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY ${order} LIMIT ?`;
+    return this.db.prepare<(string | number)[], DeviceRow>(sql).all(...args, query.limit ?? -1).map(toDevice);
   }
 
   async recordFetch(mac: string, f: FetchRecord): Promise<void> {

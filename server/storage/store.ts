@@ -8,7 +8,7 @@
 // RevisionMismatch so the use case can re-plan on fresh data. This is what
 // keeps read-modify-write correct across several server instances.
 import type { AuditEvent, AuditQuery } from '../domain/audit.ts';
-import type { DeviceRecord } from '../domain/device.ts';
+import type { DeviceRecord, DeviceStatus } from '../domain/device.ts';
 import type { ExtensionRecord } from '../domain/extension.ts';
 import type { LinkRecord } from '../domain/link.ts';
 import type { TokenRecord } from '../domain/token.ts';
@@ -71,12 +71,30 @@ export type WriteOp =
   | { op: 'revoke-link'; id: string; at: string }
   | { op: 'audit'; event: AuditEvent };
 
-export interface DeviceQuery {
+/**
+ * Keyset paging: items come in key order (number, MAC), those after `after`
+ * (the last key of the previous page), at most `limit` of them. A page stays
+ * right while items are added or removed: nothing is skipped or repeated.
+ */
+export interface PageQuery {
+  after?: string;
+  limit?: number;
+}
+
+export interface ExtensionQuery extends PageQuery {
+  /** Case-insensitive part of the number, display name, auth username or label. */
+  q?: string;
+}
+
+export interface DeviceQuery extends PageQuery {
   vendor?: string;
   /** Devices with at least one line on this extension. */
   extension?: string;
-  /** Only devices without lines, oldest first. */
+  /** Only devices without lines, oldest first (not paged). */
   unassigned?: boolean;
+  status?: DeviceStatus;
+  /** Case-insensitive part of the MAC (12 hex, separators removed by the caller), label, model or a line's extension. */
+  q?: string;
 }
 
 export interface Store {
@@ -89,7 +107,8 @@ export interface Store {
   initMeta(key: string, value: string): Promise<string>;
 
   getExtension(number: string): Promise<ExtensionRecord | null>;
-  listExtensions(): Promise<ExtensionRecord[]>;
+  /** In number order; every extension unless the query filters or pages. */
+  listExtensions(query?: ExtensionQuery): Promise<ExtensionRecord[]>;
 
   /**
    * fetchedVersion and lastFetch come from recordFetch(): insert-device may

@@ -39,8 +39,17 @@ export interface ApiResponse {
   json: any;
 }
 
+// Every folder a test makes goes when its worker process ends, however the
+// test ended; ava runs each test file in its own process.
+const made = new Set<string>();
+process.once('exit', () => {
+  for (const dir of made) fs.rmSync(dir, { recursive: true, force: true });
+});
+
 export function tempDir(prefix = 'prov-test-'): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  made.add(dir);
+  return dir;
 }
 
 export async function startServer(

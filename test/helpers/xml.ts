@@ -1,11 +1,11 @@
 // Reading XML files back with real parsers: fast-xml-parser (attributes and
-// entity processing on, nothing trimmed or converted) for values, and
-// libxml2's xmllint (Debian package libxml2-utils) for well-formedness and a
-// second, independent read of attribute values. fast-xml-parser's own
-// validator is lenient (it accepts a bare `&` or `<` in an attribute), which is
-// why every file also goes through xmllint.
-import { execFileSync, spawnSync } from 'node:child_process';
+// entity processing on, nothing trimmed or converted) for values, and libxml2
+// itself (the libxml2-wasm build from npm, so no system package is needed) for
+// well-formedness and a second, independent read of values by XPath.
+// fast-xml-parser's own validator is lenient (it accepts a bare `&` or `<` in
+// an attribute), which is why every file also goes through libxml2.
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { XmlDocument } from 'libxml2-wasm';
 
 const parser = new XMLParser({
   ignoreAttributes: false,
@@ -61,25 +61,34 @@ export interface LintResult {
   errors: string;
 }
 
-/** `xmllint --noout -` on the text: libxml2's verdict on well-formedness. */
-export function xmllint(text: string): LintResult {
-  const run = spawnSync('xmllint', ['--noout', '-'], { input: text, encoding: 'utf8' });
-  if (run.error) throw new Error(`xmllint could not run (install libxml2-utils): ${run.error.message}`);
-  return { ok: run.status === 0, errors: run.stderr };
+function parseWithLibxml(input: string | Buffer): XmlDocument {
+  return typeof input === 'string' ? XmlDocument.fromString(input) : XmlDocument.fromBuffer(input);
+}
+
+/** libxml2's verdict on well-formedness (what `xmllint --noout` says). */
+export function xmllint(input: string | Buffer): LintResult {
+  try {
+    parseWithLibxml(input).dispose();
+    return { ok: true, errors: '' };
+  } catch (err) {
+    return { ok: false, errors: (err as Error).message };
+  }
+}
+
+/** The string value libxml2 reads for the nodes an XPath selects: null when none, an error when several. */
+export function libxmlValue(input: string | Buffer, nodes: string, what: string): string | null {
+  const doc = parseWithLibxml(input);
+  try {
+    const count = doc.eval(`count(${nodes})`) as number;
+    if (count > 1) throw new Error(`${what} is set ${count} times`);
+    return count === 0 ? null : (doc.eval(`string(${nodes})`) as string);
+  } finally {
+    doc.dispose();
+  }
 }
 
 /** The value libxml2 reads for the attribute with that name (null when absent; an error when repeated). */
 export function xmllintAttribute(text: string, name: string): string | null {
   if (!/^[A-Za-z0-9_.]+$/.test(name)) throw new Error(`not an attribute name: ${name}`);
-  const nodes = `//@*[name()='${name}']`;
-  const out = execFileSync('xmllint', ['--xpath', `concat(count(${nodes}), ':', string(${nodes}))`, '-'], {
-    input: text,
-    encoding: 'utf8',
-  });
-  // xmllint ends a string result with one newline of its own.
-  const result = out.endsWith('\n') ? out.slice(0, -1) : out;
-  const colon = result.indexOf(':');
-  const count = Number(result.slice(0, colon));
-  if (count > 1) throw new Error(`${name} is set ${count} times`);
-  return count === 0 ? null : result.slice(colon + 1);
+  return libxmlValue(text, `//@*[name()='${name}']`, name);
 }

@@ -1,6 +1,5 @@
 // Shared inputs for the rendering tests: a catalog built from the repository's
 // own profiles and templates, and hand-built records (no store, no sealing).
-import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DeviceLine, DeviceRecord } from '../../server/domain/device.ts';
@@ -9,7 +8,7 @@ import type { Mac } from '../../server/domain/mac.ts';
 import { encodeBody, type EncodedBody } from '../../server/render/body-encoding.ts';
 import { loadCatalog, type Catalog } from '../../server/render/catalog.ts';
 import type { OpenExtension } from '../../server/render/renderer.ts';
-import { parseXml } from '../helpers/xml.ts';
+import { libxmlValue, parseXml } from '../helpers/xml.ts';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const PUBLIC_URL = 'https://prov.example.com';
@@ -200,12 +199,5 @@ export function zoiperAccount(bytes: Buffer): Map<string, string> {
 /** The text libxml2 reads for /options/accounts/account/<field> (null when absent; an error when repeated). */
 export function xmllintZoiperField(bytes: Buffer, field: string): string | null {
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(field)) throw new Error(`not an element name: ${field}`);
-  const nodes = `/options/accounts/account/${field}`;
-  const out = execFileSync('xmllint', ['--xpath', `concat(count(${nodes}), ':', string(${nodes}))`, '-'], { input: bytes, encoding: 'utf8' });
-  // xmllint ends a string result with one newline of its own.
-  const result = out.endsWith('\n') ? out.slice(0, -1) : out;
-  const colon = result.indexOf(':');
-  const count = Number(result.slice(0, colon));
-  if (count > 1) throw new Error(`<${field}> is there ${count} times`);
-  return count === 0 ? null : result.slice(colon + 1);
+  return libxmlValue(bytes, `/options/accounts/account/${field}`, `<${field}>`);
 }

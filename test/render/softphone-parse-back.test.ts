@@ -1,6 +1,6 @@
 // The softphone fixture read back by real parsers, from the bytes a download
 // serves: the Zoiper XML through fast-xml-parser and through libxml2
-// (`xmllint --noout` and an xpath read of every text value), the MicroSIP
+// (libxml2 well-formedness and an XPath read of every text value), the MicroSIP
 // file through the Windows profile-API reader. What comes back must be what
 // the store holds, under the keys VENDORS.md names.
 import test from 'ava';

@@ -13,6 +13,7 @@ import { startProcess } from '../helpers/process.ts';
 import { tempDir } from '../helpers/server.ts';
 import { leaseContract } from './lease-contract.ts';
 import { linkContract } from './link-contract.ts';
+import { pagingContract } from './paging-contract.ts';
 import { renderContract } from './render-contract.ts';
 import { storeContract } from './store-contract.ts';
 
@@ -55,6 +56,7 @@ if (!uri) {
   storeContract(test, 'mongodb', open);
   renderContract(test, 'mongodb', open);
   linkContract(test, 'mongodb', open);
+  pagingContract(test, 'mongodb', open);
   leaseContract(test, 'mongodb', open);
 
   test('read-your-write across two server processes on one MongoDB', async (t) => {

@@ -10,6 +10,7 @@ import { DB_FILE, openSqliteStore } from '../../server/storage/sqlite-store.ts';
 import { RevisionMismatch, type Store } from '../../server/storage/store.ts';
 import { leaseContract } from './lease-contract.ts';
 import { linkContract } from './link-contract.ts';
+import { pagingContract } from './paging-contract.ts';
 import { renderContract } from './render-contract.ts';
 import { dev, evt, ext, storeContract, tok } from './store-contract.ts';
 
@@ -38,6 +39,7 @@ async function openTemp() {
 storeContract(test, 'sqlite', openTemp);
 renderContract(test, 'sqlite', openTemp);
 linkContract(test, 'sqlite', openTemp);
+pagingContract(test, 'sqlite', openTemp);
 leaseContract(test, 'sqlite', openTemp);
 
 const mode = (file: string) => fs.statSync(file).mode & 0o777;
