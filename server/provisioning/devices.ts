@@ -2,6 +2,7 @@
 import { deviceStatus, provPasswordContext, publicDevice, type DeviceLine, type DeviceRecord, type DeviceStatus } from '../domain/device.ts';
 import { Conflict, InvalidInput, NotFound } from '../domain/errors.ts';
 import type { Mac } from '../domain/mac.ts';
+import type { NotifyStateName } from '../domain/notify.ts';
 import type { Actor } from '../domain/token.ts';
 import type { CatalogHolder } from '../render/catalog.ts';
 import { findModel, linesFor } from '../render/profiles.ts';
@@ -32,6 +33,7 @@ export interface CreateDevice {
   model?: string | null;
   label?: string | null;
   lines?: LineInput[];
+  sipContact?: string | null;
 }
 
 export interface UpdateDevice {
@@ -39,12 +41,14 @@ export interface UpdateDevice {
   model?: string | null;
   label?: string | null;
   lines?: LineInput[];
+  sipContact?: string | null;
 }
 
 export interface DeviceFilter {
   status?: DeviceStatus;
   vendor?: string;
   extension?: string;
+  notify?: NotifyStateName;
 }
 
 const target = (mac: string) => `device:${mac}`;
@@ -52,6 +56,7 @@ const target = (mac: string) => `device:${mac}`;
 export type Devices = ReturnType<typeof createDevices>;
 
 export function createDevices({ store, catalog, clock, runChange, box, claimMinutes }: DevicesDeps) {
+  const show = (d: DeviceRecord) => publicDevice(d, clock());
   const claimEnd = (now: Date) => new Date(now.getTime() + claimMinutes * 60_000).toISOString();
 
   async function load(mac: Mac): Promise<DeviceRecord> {
@@ -119,12 +124,23 @@ export function createDevices({ store, catalog, clock, runChange, box, claimMinu
 
   return {
     async list(filter: DeviceFilter = {}) {
-      const devices = await store.listDevices({ vendor: filter.vendor, extension: filter.extension });
-      return devices.filter((d) => !filter.status || deviceStatus(d) === filter.status).map(publicDevice);
+      const query = { vendor: filter.vendor, extension: filter.extension };
+      // no-fetch is also reached by time alone (an acknowledged NOTIFY whose fetch is overdue).
+      const devices =
+        filter.notify === 'no-fetch' || filter.notify === 'acknowledged'
+          ? [
+              ...(await store.listDevices({ ...query, notify: 'acknowledged' })),
+              ...(await store.listDevices({ ...query, notify: 'no-fetch' })),
+            ].sort((a, b) => (a.mac < b.mac ? -1 : 1))
+          : await store.listDevices({ ...query, notify: filter.notify });
+      return devices
+        .filter((d) => !filter.status || deviceStatus(d) === filter.status)
+        .map(show)
+        .filter((d) => !filter.notify || d.notify?.state === filter.notify);
     },
 
     async get(mac: Mac) {
-      return publicDevice(await load(mac));
+      return show(await load(mac));
     },
 
     async create(actor: Actor, input: CreateDevice) {
@@ -141,6 +157,7 @@ export function createDevices({ store, catalog, clock, runChange, box, claimMinu
           model,
           label: input.label ?? null,
           lines: await resolveLines(input.lines ?? [], maxLines),
+          ...(input.sipContact ? { sipContact: input.sipContact } : {}),
           configVersion: 0,
           fetchedVersion: null,
           lastFetch: null,
@@ -159,7 +176,7 @@ export function createDevices({ store, catalog, clock, runChange, box, claimMinu
         };
       });
       // Read back: re-rendering set the configVersion in the same commit.
-      return publicDevice(await load(input.mac));
+      return show(await load(input.mac));
     },
 
     async update(actor: Actor, mac: Mac, patch: UpdateDevice) {
@@ -175,11 +192,12 @@ export function createDevices({ store, catalog, clock, runChange, box, claimMinu
           label: patch.label === undefined ? device.label : patch.label,
           // Kept lines are checked again: a new vendor or model may have fewer.
           lines: await resolveLines(patch.lines ?? device.lines, maxLines),
+          sipContact: patch.sipContact === undefined ? (device.sipContact ?? null) : patch.sipContact,
           updatedAt: at,
           rev: device.rev + 1,
         };
-        const fields = (['vendor', 'model', 'label', 'lines'] as const).filter(
-          (k) => JSON.stringify(device[k]) !== JSON.stringify(next[k]),
+        const fields = (['vendor', 'model', 'label', 'lines', 'sipContact'] as const).filter(
+          (k) => JSON.stringify(device[k] ?? null) !== JSON.stringify(next[k] ?? null),
         );
         if (fields.length === 0) return { ops: [], result: undefined };
         const ops: WriteOp[] = [
@@ -191,7 +209,7 @@ export function createDevices({ store, catalog, clock, runChange, box, claimMinu
         if (device.lines.length === 0 && next.lines.length > 0) ops.push(...openClaim(actor, mac, clock()));
         return { ops, result: undefined };
       });
-      return publicDevice(await load(mac));
+      return show(await load(mac));
     },
 
     /**
@@ -215,7 +233,7 @@ export function createDevices({ store, catalog, clock, runChange, box, claimMinu
         await load(mac);
         return { ops: openClaim(actor, mac, clock()), result: undefined };
       });
-      return publicDevice(await load(mac));
+      return show(await load(mac));
     },
 
     async remove(actor: Actor, mac: Mac) {

@@ -20,6 +20,7 @@ import type { DeviceRecord } from '../domain/device.ts';
 import { StoreUnavailable } from '../domain/errors.ts';
 import type { ExtensionRecord } from '../domain/extension.ts';
 import type { LinkRecord } from '../domain/link.ts';
+import type { NotifyRecord } from '../domain/notify.ts';
 import type { TokenRecord } from '../domain/token.ts';
 import {
   collections,
@@ -139,6 +140,7 @@ class MongoStore implements Store {
     if (query.vendor !== undefined) filter.vendor = query.vendor;
     if (query.extension !== undefined) filter['lines.extension'] = query.extension;
     if (query.unassigned) filter.lineCount = 0;
+    if (query.notify !== undefined) filter['notify.state'] = query.notify;
     const sort: Sort = query.unassigned ? { createdAt: 1, _id: 1 } : { _id: 1 };
     return this.engine(async () => (await this.c.devices.find(filter).sort(sort).toArray()).map(toDevice));
   }
@@ -147,6 +149,12 @@ class MongoStore implements Store {
     const lastFetch = { at: f.at, ip: f.ip, userAgent: f.userAgent, file: f.file };
     return this.engine(async () => {
       await this.c.devices.updateOne({ _id: mac }, { $set: { fetchedVersion: f.version, lastFetch } });
+    });
+  }
+
+  recordNotify(mac: string, notify: NotifyRecord): Promise<void> {
+    return this.engine(async () => {
+      await this.c.devices.updateOne({ _id: mac }, { $set: { notify } });
     });
   }
 

@@ -101,6 +101,17 @@ const MIGRATIONS: string[] = [
   ) STRICT;
   CREATE TABLE leases (name TEXT PRIMARY KEY, holder TEXT NOT NULL, until TEXT NOT NULL) STRICT;
   `,
+  `
+  -- Each device's last check-sync NOTIFY outcome, apart from the device row
+  -- like the fetch state, so NOTIFY outcomes and admin edits never overwrite
+  -- each other. doc holds the whole outcome; state is there to filter on.
+  CREATE TABLE notify_state (
+    mac TEXT PRIMARY KEY REFERENCES devices (mac) ON DELETE CASCADE,
+    state TEXT NOT NULL,
+    doc TEXT NOT NULL
+  ) STRICT;
+  CREATE INDEX notify_state_state ON notify_state (state);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -8,6 +8,7 @@ import type { AuditEvent, AuditQuery } from '../domain/audit.ts';
 import type { DeviceRecord } from '../domain/device.ts';
 import type { ExtensionRecord } from '../domain/extension.ts';
 import type { LinkRecord } from '../domain/link.ts';
+import type { NotifyRecord } from '../domain/notify.ts';
 import type { TokenRecord } from '../domain/token.ts';
 import {
   DEVICE_SELECT,
@@ -108,6 +109,10 @@ class SqliteStore implements Store {
          ON CONFLICT (mac) DO UPDATE SET until = excluded.until`,
       ),
       closeClaim: db.prepare('DELETE FROM claims WHERE mac = ?'),
+      recordNotify: db.prepare(
+        `INSERT INTO notify_state (mac, state, doc) SELECT @mac, @state, @doc WHERE EXISTS (SELECT 1 FROM devices WHERE mac = @mac)
+         ON CONFLICT (mac) DO UPDATE SET state = excluded.state, doc = excluded.doc`,
+      ),
       getRender: db.prepare<[string, string], RenderRow>('SELECT * FROM renders WHERE owner = ? AND file = ?'),
       listRenders: db.prepare<[string], RenderRow>('SELECT * FROM renders WHERE owner = ? ORDER BY file'),
       putRender: db.prepare(
@@ -205,6 +210,10 @@ class SqliteStore implements Store {
       args.push(query.extension);
     }
     if (query.unassigned) where.push('d.line_count = 0');
+    if (query.notify !== undefined) {
+      where.push('n.state = ?');
+      args.push(query.notify);
+    }
     const order = query.unassigned ? 'd.created_at, d.mac' : 'd.mac';
     const sql = `${DEVICE_SELECT} ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY ${order}`;
     return this.db.prepare<string[], DeviceRow>(sql).all(...args).map(toDevice);
@@ -218,6 +227,20 @@ class SqliteStore implements Store {
       this.q.fetchSync.run();
       try {
         this.q.recordFetch.run({ mac, version: f.version, at: f.at, ip: f.ip, userAgent: f.userAgent, file: f.file });
+      } finally {
+        this.q.adminSync.run();
+      }
+    } catch (err) {
+      throw engineTrouble(err) ?? err;
+    }
+  }
+
+  async recordNotify(mac: string, notify: NotifyRecord): Promise<void> {
+    try {
+      // Like a fetch: a phone's outcome, not an acknowledged admin write.
+      this.q.fetchSync.run();
+      try {
+        this.q.recordNotify.run({ mac, state: notify.state, doc: JSON.stringify(notify) });
       } finally {
         this.q.adminSync.run();
       }
