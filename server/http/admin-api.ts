@@ -26,7 +26,7 @@ function answer(ctx: Context, status: number, body?: unknown): void {
 }
 
 export function adminRoutes(services: Services): Route[] {
-  const { extensions, devices, deviceFiles, reloadTemplates, links, tokens, audit } = services;
+  const { extensions, devices, deviceFiles, reloadTemplates, links, tokens, audit, sync } = services;
   return [
     ['post', '/extensions', 'admin', async (ctx, actor) =>
       answer(ctx, 201, await extensions.create(actor, await readJson(ctx, s.createExtension)))],
@@ -63,6 +63,9 @@ export function adminRoutes(services: Services): Route[] {
       ctx.set('Cache-Control', 'no-store');
       answer(ctx, 200, await devices.revealCredentials(actor, mac(ctx)));
     }],
+    ['post', '/devices/:mac/sync', 'admin', async (ctx, actor) => answer(ctx, 202, await sync.device(actor, mac(ctx)))],
+    ['post', '/extensions/:number/sync', 'admin', async (ctx, actor) =>
+      answer(ctx, 202, await sync.extension(actor, number(ctx)))],
     ['post', '/devices/:mac/claim', 'admin', async (ctx, actor) => answer(ctx, 200, await devices.claim(actor, mac(ctx)))],
     ['get', '/devices/:mac/files', 'viewer', async (ctx) => answer(ctx, 200, await deviceFiles.list(mac(ctx)))],
     ['get', '/devices/:mac/files/:file', 'admin', async (ctx, actor) => {

@@ -10,6 +10,7 @@ import type { Links } from '../provisioning/links.ts';
 import type { PhoneRequests } from '../provisioning/phone-requests.ts';
 import type { Extensions } from '../provisioning/extensions.ts';
 import type { Tokens } from '../provisioning/tokens.ts';
+import type { SyncRequests } from '../notify/sync-requests.ts';
 import type { Actor } from '../domain/token.ts';
 import type { ScanGuard } from '../provisioning/scan-guard.ts';
 import type { Store } from '../storage/store.ts';
@@ -30,6 +31,7 @@ export interface Services {
   links: Links;
   tokens: Tokens;
   audit: ReturnType<typeof createAuditReader>;
+  sync: SyncRequests;
 }
 
 export interface AppDeps {
