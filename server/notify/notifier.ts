@@ -100,11 +100,11 @@ export function createNotifier(d: NotifierDeps) {
   /**
    * A change reaches a phone only once it has fetched from us before: until
    * then it has not read our no-reboot setting, and a factory Yealink reboots
-   * on every check-sync. An admin may still ask explicitly.
+   * on every check-sync. An admin may still ask explicitly (a sipContact alone is not enough).
    */
   function wanted(device: DeviceRecord, explicit: boolean): boolean {
     if (device.lines.length === 0 || !eventFor(device)) return false;
-    return explicit || device.fetchedVersion !== null || Boolean(device.sipContact);
+    return explicit || device.fetchedVersion !== null;
   }
 
   async function runJob(job: Job, attempt: number): Promise<'done' | 'retry' | 'defer'> {
