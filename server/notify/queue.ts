@@ -41,7 +41,8 @@ export interface NotifyQueue<J> {
 export function createQueue<J>(o: QueueOptions<J>): NotifyQueue<J> {
   const waiting = new Map<string, Entry<J>>();
   const running = new Set<string>();
-  const spacing = 1000 / o.rate;
+  // Whole milliseconds, rounded up: never more than `rate` starts in any second.
+  const spacing = Math.ceil(1000 / o.rate);
   let lastStart = -Infinity;
   let timer: unknown = null;
   let timerAt = Infinity;
@@ -112,7 +113,7 @@ export function createQueue<J>(o: QueueOptions<J>): NotifyQueue<J> {
       if (stopped) return;
       // A newer change replaces the waiting one (and its retry count) in place.
       waiting.delete(id);
-      waiting.set(id, { job, due: o.timers.now() + o.random() * o.jitterMs, attempt: 1 });
+      waiting.set(id, { job, due: o.timers.now() + Math.floor(o.random() * o.jitterMs), attempt: 1 });
       if (running.size < o.concurrency) schedule(o.timers.now());
     },
     pending: () => waiting.size,
