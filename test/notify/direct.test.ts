@@ -49,13 +49,13 @@ const notifyIs = (s: TestServer, mac: string, states: string[]) =>
     return d.notify && states.includes(d.notify.state) ? d : null;
   });
 
-async function setUp(t: ExecutionContext, vendor: Vendor, sippPort: number) {
+async function setUp(t: ExecutionContext, vendor: Vendor, sippPort: number, ext = EXT) {
   const s = await startServer({ env: ENV });
   t.teardown(s.close);
   const p = PHONES[vendor];
-  await must(s.api('POST', '/api/extensions', { body: extensionBody(EXT, { secret: 'First-Secret-1' }) }), 201);
+  await must(s.api('POST', '/api/extensions', { body: extensionBody(ext, { secret: 'First-Secret-1' }) }), 201);
   await must(s.api('POST', '/api/devices', {
-    body: { mac: p.mac, vendor, model: p.model, lines: [{ extension: EXT }], sipContact: `sip:127.0.0.1:${sippPort};transport=udp` },
+    body: { mac: p.mac, vendor, model: p.model, lines: [{ extension: ext }], sipContact: `sip:127.0.0.1:${sippPort};transport=udp` },
   }), 201);
   const creds = await phoneCredentials(s, p.mac);
   const fetchConfig = async () => {
@@ -131,3 +131,19 @@ for (const code of [481, 489] as const) {
     t.deepEqual((await s.api('GET', '/api/devices?notify=acknowledged')).json, []);
   });
 }
+
+test('a phone that challenges the NOTIFY gets one Digest retry with its line\'s credentials', async (t) => {
+  const sipp = await startSipp(t, 'phone-digest.xml', { calls: 1 });
+  const { s, p } = await setUp(t, 'yealink', sipp.port, '3001');
+  await must(s.api('PUT', '/api/extensions/3001/secret', { body: { secret: 'Digest-Secret-1' } }), 200);
+  const done = await notifyIs(s, p.mac, ['acknowledged', 'failed']);
+  t.like(done.notify, { state: 'acknowledged', code: 200, attempts: 1 });
+  t.is(await sipp.exited, 0);
+  const [first, second, ...rest] = notifies(sipp.received());
+  t.deepEqual(rest, []);
+  t.is(first!.header('Authorization'), undefined);
+  t.is(second!.header('CSeq'), '2 NOTIFY');
+  t.is(second!.header('Call-ID'), first!.header('Call-ID'));
+  t.regex(second!.header('Authorization')!, /^Digest username="3001", realm="phone", nonce="5f2c0a9b7e41d3c8"/);
+  t.false(second!.text.includes('Digest-Secret-1'), 'the secret itself never travels');
+});
