@@ -12,6 +12,7 @@ import { openMongoStore } from '../../server/storage/mongo-store.ts';
 import { startProcess } from '../helpers/process.ts';
 import { tempDir } from '../helpers/server.ts';
 import { leaseContract } from './lease-contract.ts';
+import { notifyContract } from './notify-contract.ts';
 import { linkContract } from './link-contract.ts';
 import { renderContract } from './render-contract.ts';
 import { storeContract } from './store-contract.ts';
@@ -56,6 +57,7 @@ if (!uri) {
   renderContract(test, 'mongodb', open);
   linkContract(test, 'mongodb', open);
   leaseContract(test, 'mongodb', open);
+  notifyContract(test, 'mongodb', open);
 
   test('read-your-write across two server processes on one MongoDB', async (t) => {
     const token = randomBytes(24).toString('hex');
