@@ -23,7 +23,7 @@ const SIZE = { extensions: int('BENCH_EXTENSIONS', 5_000), devices: int('BENCH_D
 const CONCURRENCY = 8;
 const SECRET_CHANGES = 20;
 const STORM = { connections: 100, seconds: int('BENCH_STORM_SECONDS', 15), warmupSeconds: 3 };
-const DEADLINE_MS = 9 * 60_000;
+const DEADLINE_MS = 14 * 60_000;
 
 const say = (msg: string) => console.log(`· ${msg}`);
 
