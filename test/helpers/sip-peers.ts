@@ -19,12 +19,12 @@ export async function freeUdpPort(): Promise<number> {
   return port;
 }
 
-/** Waits until something listens on UDP 127.0.0.1:port (read from /proc, sending nothing). */
-async function udpBound(port: number, child: ChildProcess, what: string, output: () => string): Promise<void> {
+/** Waits until something listens on 127.0.0.1:port over UDP or TCP (read from /proc, sending nothing). */
+async function udpBound(port: number, child: ChildProcess, what: string, output: () => string, proto: 'udp' | 'tcp' = 'udp'): Promise<void> {
   const hex = port.toString(16).toUpperCase().padStart(4, '0');
   for (let i = 0; i < 200; i++) {
     if (child.exitCode !== null) throw new Error(`${what} exited with ${child.exitCode}: ${output()}`);
-    const table = fs.readFileSync('/proc/net/udp', 'utf8');
+    const table = fs.readFileSync(`/proc/net/${proto}`, 'utf8');
     if (table.split('\n').some((l) => l.trim().split(/\s+/)[1]?.endsWith(`:${hex}`))) return;
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -91,19 +91,20 @@ function track(t: ExecutionContext, child: ChildProcess, dir: string) {
 export async function startSipp(
   t: ExecutionContext,
   scenario: string,
-  o: { calls?: number; remote?: string; keys?: Record<string, string>; port?: number } = {},
+  o: { calls?: number; remote?: string; keys?: Record<string, string>; port?: number; tcp?: boolean } = {},
 ): Promise<Sipp> {
   const port = o.port ?? (await freeUdpPort());
   const dir = tempDir('prov-sipp-');
   const log = path.join(dir, 'messages.log');
   const args = ['-sf', path.join(SCENARIOS, scenario), '-i', '127.0.0.1', '-p', String(port), '-nostdin', '-trace_msg', '-message_file', log];
   if (o.calls) args.push('-m', String(o.calls));
+  if (o.tcp) args.push('-t', 't1');
   for (const [k, v] of Object.entries(o.keys ?? {})) args.push('-key', k, v);
   if (o.remote) args.push(o.remote);
   const child = spawn('sipp', args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   const { exited, output } = track(t, child, dir);
   // A UAC sends at once; a UAS must be listening before the test goes on.
-  if (!o.remote) await udpBound(port, child, 'sipp', output);
+  if (!o.remote) await udpBound(port, child, 'sipp', output, o.tcp ? 'tcp' : 'udp');
   return { port, received: () => parseLog(log), exited, output };
 }
 

@@ -49,13 +49,13 @@ const notifyIs = (s: TestServer, mac: string, states: string[]) =>
     return d.notify && states.includes(d.notify.state) ? d : null;
   });
 
-async function setUp(t: ExecutionContext, vendor: Vendor, sippPort: number, ext = EXT) {
+async function setUp(t: ExecutionContext, vendor: Vendor, sippPort: number, ext = EXT, transport = 'udp') {
   const s = await startServer({ env: ENV });
   t.teardown(s.close);
   const p = PHONES[vendor];
   await must(s.api('POST', '/api/extensions', { body: extensionBody(ext, { secret: 'First-Secret-1' }) }), 201);
   await must(s.api('POST', '/api/devices', {
-    body: { mac: p.mac, vendor, model: p.model, lines: [{ extension: ext }], sipContact: `sip:127.0.0.1:${sippPort};transport=udp` },
+    body: { mac: p.mac, vendor, model: p.model, lines: [{ extension: ext }], sipContact: `sip:127.0.0.1:${sippPort};transport=${transport}` },
   }), 201);
   const creds = await phoneCredentials(s, p.mac);
   const fetchConfig = async () => {
@@ -146,4 +146,16 @@ test('a phone that challenges the NOTIFY gets one Digest retry with its line\'s 
   t.is(second!.header('Call-ID'), first!.header('Call-ID'));
   t.regex(second!.header('Authorization')!, /^Digest username="3001", realm="phone", nonce="5f2c0a9b7e41d3c8"/);
   t.false(second!.text.includes('Digest-Secret-1'), 'the secret itself never travels');
+});
+
+test('over TCP: one connection, no retransmission, acknowledged', async (t) => {
+  const sipp = await startSipp(t, 'phone-polycom.xml', { calls: 1, tcp: true });
+  const { s, p } = await setUp(t, 'polycom', sipp.port, EXT, 'tcp');
+  await must(s.api('PUT', `/api/extensions/${EXT}/secret`, { body: { secret: 'Second-Secret-2' } }), 200);
+  const done = await notifyIs(s, p.mac, ['acknowledged', 'failed']);
+  t.like(done.notify, { state: 'acknowledged', target: `tcp:127.0.0.1:${sipp.port}`, code: 200 });
+  t.is(await sipp.exited, 0);
+  const [notify, ...more] = notifies(sipp.received());
+  t.deepEqual(more, []);
+  t.regex(notify!.header('Via')!, /^SIP\/2\.0\/TCP 127\.0\.0\.1:\d+;branch=z9hG4bK/);
 });
