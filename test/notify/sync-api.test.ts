@@ -7,7 +7,7 @@ import { basic, phoneCredentials } from '../helpers/phone.ts';
 import { extensionBody, startServer, type TestServer } from '../helpers/server.ts';
 import { startSipp } from '../helpers/sip-peers.ts';
 
-const ENV = { PROV_NOTIFY: 'direct', PROV_NOTIFY_JITTER_MS: '0', PROV_NOTIFY_T1_MS: '40', PROV_NOTIFY_TIMER_F_MS: '400', PROV_NOTIFY_BACKOFF_MS: 'none', PROV_SWEEP_MINUTES: '0', PROV_ALLOW_BASIC_OVER_HTTP: 'true' };
+const ENV = { PROV_NOTIFY: 'direct', PROV_NOTIFY_JITTER_MS: '0', PROV_NOTIFY_T1_MS: '40', PROV_NOTIFY_TIMER_F_MS: '2000', PROV_NOTIFY_BACKOFF_MS: 'none', PROV_SWEEP_MINUTES: '0', PROV_ALLOW_BASIC_OVER_HTTP: 'true' };
 const YEA = '805ec0a1b2c3';
 const YEA2 = '805ec0a1b2c4';
 
