@@ -25,6 +25,7 @@ export interface NotifyFigures {
   sharedSecretTo50thAckMs: number;
   /** (f) the reload that queued every device. */
   reloadMs: number;
+  /** Distinct NOTIFYs (one per device and try) sipp received after the reload. */
   notifiesReceived: number;
   drainS: number;
   meanPerSecond: number;
@@ -40,21 +41,37 @@ async function freeUdpPort(): Promise<number> {
   return port;
 }
 
-/** sipp's message log: [wall ms, start line] of each NOTIFY received and each 200 sent. */
-function sippEvents(file: string): { notifies: number[]; acks: number[] } {
+/** sipp's message log: when each NOTIFY arrived (with its Call-ID) and each 200 left, in wall-clock ms. */
+function sippEvents(file: string): { notifies: number[]; callIds: string[]; acks: number[] } {
   const notifies: number[] = [];
+  const callIds: string[] = [];
   const acks: number[] = [];
-  if (!fs.existsSync(file)) return { notifies, acks };
+  if (!fs.existsSync(file)) return { notifies, callIds, acks };
   const parts = fs.readFileSync(file, 'latin1').split(/^-{20,} (\S+ \S+)$/m);
   for (let i = 1; i + 1 < parts.length; i += 2) {
     // sipp writes local time: read back as local time.
     const at = new Date(parts[i]!.replace(' ', 'T').slice(0, 23)).getTime();
     const lines = parts[i + 1]!.split('\n');
     const first = lines.find((l, k) => k > 1 && l.trim() !== '') ?? '';
-    if (/message received/.test(lines[1] ?? '') && first.startsWith('NOTIFY ')) notifies.push(at);
+    if (/message received/.test(lines[1] ?? '') && first.startsWith('NOTIFY ')) {
+      notifies.push(at);
+      callIds.push(/^Call-ID:\s*(\S+)/im.exec(parts[i + 1]!)?.[1] ?? '');
+    }
     if (/message sent/.test(lines[1] ?? '') && first.startsWith('SIP/2.0 200')) acks.push(at);
   }
-  return { notifies, acks };
+  return { notifies, callIds, acks };
+}
+
+/** Arrival of each distinct NOTIFY (retransmissions and retries of a device after its first try left out). */
+function firstTries(e: { notifies: number[]; callIds: string[] }, from: number): number[] {
+  const seen = new Set<string>();
+  const out: number[] = [];
+  for (let i = from; i < e.notifies.length; i++) {
+    if (seen.has(e.callIds[i]!)) continue;
+    seen.add(e.callIds[i]!);
+    out.push(e.notifies[i]!);
+  }
+  return out;
 }
 
 function peakPerSecond(times: number[]): number {
@@ -145,11 +162,14 @@ export async function measureNotify(work: string, say: (msg: string) => void): P
         await new Promise((r) => setTimeout(r, 20));
       }
     })();
-    await waitFor('the reload round to drain', () => fs.readFileSync(server.logFile, 'utf8').split('queue drained').length > drainedBefore,
-      devices / config.rate * 1000 * 3 + 60_000, 500);
+    // Done when every device's first NOTIFY arrived (retries of lost ones wait out their backoff) or the queue drained.
+    await waitFor('every device notified once',
+      () => fs.readFileSync(server.logFile, 'utf8').split('queue drained').length > drainedBefore
+        || firstTries(sippEvents(log), notifiesBefore).length >= devices,
+      (devices / config.rate) * 1000 * 3 + 60_000, 2_000);
     draining = false;
     await sampler;
-    const arrivals = sippEvents(log).notifies.slice(notifiesBefore);
+    const arrivals = firstTries(sippEvents(log), notifiesBefore);
     latencies.sort((a, b) => a - b);
     const span = (Math.max(...arrivals) - Math.min(...arrivals)) / 1000;
     return {
