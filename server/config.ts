@@ -2,6 +2,7 @@
 // typed object. A bad value stops the boot with one line naming the variable;
 // secret-bearing variables are never echoed back.
 import fs from 'node:fs';
+import { isIP } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
@@ -40,6 +41,31 @@ export interface Config {
   trustedProxies: Network[];
   /** Where claim-window fetches may come from. */
   claimNetworks: Network[];
+  /** SIP NOTIFY check-sync after a change (server/notify). */
+  notify: NotifyConfig;
+}
+
+export interface NotifyConfig {
+  /** off: phones wait for their poll; direct: to the phone; proxy: via the line's registrar. */
+  mode: 'off' | 'direct' | 'proxy';
+  /** NOTIFY starts per second, and how many may wait for an answer at once. */
+  rate: number;
+  concurrency: number;
+  /** Each queued device waits a random time up to this before its turn. */
+  jitterMs: number;
+  /** RFC 3261 T1, T2 and timer F (64 × T1 unless set). */
+  t1Ms: number;
+  t2Ms: number;
+  timerFMs: number;
+  /** Waits before each retry of a NOTIFY that got no answer; then polling takes over. */
+  backoffMs: number[];
+  /** After an acknowledged NOTIFY, how long a fetch may take before the device shows no-fetch. */
+  fetchWaitMs: number;
+  /** The UDP socket's address and port (0: any free port). */
+  bindHost: string;
+  bindPort: number;
+  /** Check the certificate of a TLS peer. */
+  tlsVerify: boolean;
 }
 
 export class ConfigError extends Error {
@@ -91,6 +117,21 @@ const schema = z.object({
   PROV_MONGODB_DB: z.string().regex(/^[A-Za-z0-9_-]{1,63}$/, 'must be a database name (letters, digits, _ and -)').optional(),
   PROV_TRUST_PROXY: z.string().default('false'),
   PROV_CLAIM_NETWORKS: z.string().default(DEFAULT_CLAIM_NETWORKS),
+  PROV_NOTIFY: z.enum(['off', 'direct', 'proxy'], { error: 'must be off, direct or proxy' }).default('off'),
+  PROV_NOTIFY_RATE: wholeNumber(1, 10_000).default('20').pipe(z.coerce.number()),
+  PROV_NOTIFY_CONCURRENCY: wholeNumber(1, 1_000).default('10').pipe(z.coerce.number()),
+  PROV_NOTIFY_JITTER_MS: wholeNumber(0, 3_600_000).default('2000').pipe(z.coerce.number()),
+  PROV_NOTIFY_T1_MS: wholeNumber(1, 60_000).default('500').pipe(z.coerce.number()),
+  PROV_NOTIFY_T2_MS: wholeNumber(1, 600_000).default('4000').pipe(z.coerce.number()),
+  PROV_NOTIFY_TIMER_F_MS: wholeNumber(1, 3_600_000).optional().transform((v) => (v === undefined ? undefined : Number(v))),
+  PROV_NOTIFY_BACKOFF_MS: z
+    .string()
+    .regex(/^(none|\d{1,9}(,\d{1,9}){0,9})$/, 'must be up to 10 comma-separated milliseconds (e.g. 30000,120000,600000) or none')
+    .default('30000,120000,600000'),
+  PROV_NOTIFY_FETCH_WAIT_MS: wholeNumber(1, 86_400_000).default('120000').pipe(z.coerce.number()),
+  PROV_NOTIFY_BIND: z.string().refine((v) => isIP(v) !== 0, 'must be an IP address').default('0.0.0.0'),
+  PROV_NOTIFY_PORT: z.string().default('0').pipe(port),
+  PROV_NOTIFY_TLS_VERIFY: z.enum(['true', 'false'], { error: 'must be true or false' }).default('true'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -144,6 +185,27 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     mongo: v.MONGODB_URI ? { uri: v.MONGODB_URI, database: v.PROV_MONGODB_DB } : null,
     trustedProxies: trustedProxies(v.PROV_TRUST_PROXY),
     claimNetworks: networks('PROV_CLAIM_NETWORKS', v.PROV_CLAIM_NETWORKS),
+    notify: notifyConfig(v),
+  };
+}
+
+function notifyConfig(v: z.output<typeof schema>): NotifyConfig {
+  if (v.PROV_NOTIFY_T2_MS < v.PROV_NOTIFY_T1_MS) {
+    throw new ConfigError('PROV_NOTIFY_T2_MS', `must not be less than PROV_NOTIFY_T1_MS (got ${v.PROV_NOTIFY_T2_MS})`);
+  }
+  return {
+    mode: v.PROV_NOTIFY,
+    rate: v.PROV_NOTIFY_RATE,
+    concurrency: v.PROV_NOTIFY_CONCURRENCY,
+    jitterMs: v.PROV_NOTIFY_JITTER_MS,
+    t1Ms: v.PROV_NOTIFY_T1_MS,
+    t2Ms: v.PROV_NOTIFY_T2_MS,
+    timerFMs: v.PROV_NOTIFY_TIMER_F_MS ?? 64 * v.PROV_NOTIFY_T1_MS,
+    backoffMs: v.PROV_NOTIFY_BACKOFF_MS === 'none' ? [] : v.PROV_NOTIFY_BACKOFF_MS.split(',').map(Number),
+    fetchWaitMs: v.PROV_NOTIFY_FETCH_WAIT_MS,
+    bindHost: v.PROV_NOTIFY_BIND,
+    bindPort: v.PROV_NOTIFY_PORT,
+    tlsVerify: v.PROV_NOTIFY_TLS_VERIFY === 'true',
   };
 }
 

@@ -29,6 +29,8 @@ import { createScanGuard } from './provisioning/scan-guard.ts';
 import { createRerenderer } from './provisioning/rerender.ts';
 import { createTemplatesReload } from './provisioning/templates-reload.ts';
 import { createTokens } from './provisioning/tokens.ts';
+import { openNotifier } from './notify/open-notifier.ts';
+import { createSyncRequests } from './notify/sync-requests.ts';
 import { holdCatalog, loadCatalog } from './render/catalog.ts';
 import { checkSecretKey, loadSecretKey } from './storage/secret-key.ts';
 import { openMongoStore } from './storage/mongo-store.ts';
@@ -75,6 +77,15 @@ export async function assemble(config: Config, { log, clock = () => new Date() }
   const rerenderer = createRerenderer({ store, box, catalog, clock });
   const events = createEventBus((err, event) => log.error({ err, event: event.type }, 'an event listener failed'));
   const runChange = createChangeRunner(store, allOf(rerenderer.hook, createOverrideScrubber(store, box, catalog)), events);
+  const instance = randomUUID();
+  // Listens before the start-up reconcile below, so what it re-renders is pushed too.
+  let notify: Awaited<ReturnType<typeof openNotifier>>;
+  try {
+    notify = await openNotifier({ config: config.notify, store, box, catalog, events, log, holder: instance });
+  } catch (err) {
+    await store.close();
+    throw new ConfigError('PROV_NOTIFY_BIND', `or PROV_NOTIFY_PORT cannot be bound (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
   const services = {
     extensions: createExtensions({ store, box, clock, runChange }),
     devices: createDevices({ store, catalog, clock, runChange, box, claimMinutes: config.claimMinutes }),
@@ -111,19 +122,21 @@ export async function assemble(config: Config, { log, clock = () => new Date() }
     }),
     tokens: createTokens({ store, clock, runChange, envAdminToken: config.adminToken }),
     audit: createAuditReader(store),
+    sync: createSyncRequests({ store, clock, runChange, notifier: notify?.notifier ?? null }),
   };
   await writeFirstAdminToken(services.tokens.bootstrap, config.dataDir, log);
   const sync = () => reconcile(rerenderer, catalog.current(), runChange, log);
   await sync();
   // Each instance sweeps under its own id; the store lease lets one of them at a time.
-  const sweep = createSweepJob({ store, holder: randomUUID(), minutes: config.sweepMinutes, clock, log, sweep: sync });
+  const sweep = createSweepJob({ store, holder: instance, minutes: config.sweepMinutes, clock, log, sweep: sync });
   sweep.start();
   const app = createApp({ services, landingPage: loadLandingPage(ROOT), store, log, guard, trustedProxies: config.trustedProxies });
   const close = async () => {
     await sweep.stop();
+    await notify?.close();
     await store.close();
   };
-  return { app, store, services, sweep, events, close };
+  return { app, store, services, sweep, events, notify, close };
 }
 
 async function writeFirstAdminToken(bootstrap: () => Promise<string | null>, dataDir: string, log: Logger) {

@@ -1,6 +1,7 @@
 // Devices: desk phones known by MAC, each with lines pointing at extensions,
 // and the status rule that tells an admin whether a phone has its config.
 import type { Mac } from './mac.ts';
+import { notifyView, type NotifyRecord } from './notify.ts';
 
 export interface DeviceLine {
   line: number;
@@ -56,6 +57,14 @@ export interface DeviceRecord {
    * close-claim change it, update-device leaves it alone.
    */
   claimUntil: string | null;
+  /** Where a `direct` check-sync NOTIFY goes (`sip:host:port;transport=udp`); null: the last fetch's address. */
+  sipContact?: string | null;
+  /**
+   * The last check-sync NOTIFY's outcome. Kept by the store apart from the
+   * device row, like the fetch state: recordNotify() changes it, insert-device
+   * and update-device leave it alone. Absent when the device was never notified.
+   */
+  notify?: NotifyRecord | null;
   createdAt: string;
   updatedAt: string;
   rev: number;
@@ -70,7 +79,8 @@ export function deviceStatus(d: Pick<DeviceRecord, 'lines' | 'configVersion' | '
   return d.fetchedVersion < d.configVersion ? 'pending' : 'synced';
 }
 
-export function publicDevice(d: DeviceRecord) {
+/** `now` decides whether an acknowledged NOTIFY without a fetch since is overdue (`no-fetch`). */
+export function publicDevice(d: DeviceRecord, now?: Date) {
   return {
     mac: d.mac,
     vendor: d.vendor,
@@ -89,6 +99,8 @@ export function publicDevice(d: DeviceRecord) {
       rotatedAt: d.credentialsRotatedAt ?? null,
       previousAccepted: previousPasswordAlive(d),
     },
+    sipContact: d.sipContact ?? null,
+    notify: notifyView(d.notify, d.lastFetch, now ?? new Date(0)),
     createdAt: d.createdAt,
     updatedAt: d.updatedAt,
   };

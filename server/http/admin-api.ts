@@ -50,7 +50,7 @@ function answer(ctx: Context, status: number, body?: unknown): void {
 }
 
 export function adminRoutes(services: Services): Route[] {
-  const { extensions, devices, deviceFiles, reloadTemplates, links, tokens, audit } = services;
+  const { extensions, devices, deviceFiles, reloadTemplates, links, tokens, audit, sync } = services;
   return [
     ['post', '/extensions', 'admin', async (ctx, actor) =>
       answer(ctx, 201, await extensions.create(actor, await readJson(ctx, s.createExtension))),
@@ -99,6 +99,10 @@ export function adminRoutes(services: Services): Route[] {
       ctx.set('Cache-Control', 'no-store');
       answer(ctx, 200, await devices.revealCredentials(actor, mac(ctx)));
     }, { summary: "reveal the device's provisioning credentials (audited)" }],
+    ['post', '/devices/:mac/sync', 'admin', async (ctx, actor) => answer(ctx, 202, await sync.device(actor, mac(ctx))),
+      { summary: 'queue a check-sync NOTIFY for the device now', status: 202 }],
+    ['post', '/extensions/:number/sync', 'admin', async (ctx, actor) => answer(ctx, 202, await sync.extension(actor, number(ctx))),
+      { summary: "queue a check-sync NOTIFY for every device on the extension now", status: 202 }],
     ['post', '/devices/:mac/claim', 'admin', async (ctx, actor) => answer(ctx, 200, await devices.claim(actor, mac(ctx))),
       { summary: 're-open the claim window (issues a new provisioning password)' }],
     ['post', '/devices/:mac/credentials/rotate', 'admin', async (ctx, actor) => {

@@ -11,6 +11,7 @@ import type { PhoneRequests } from '../provisioning/phone-requests.ts';
 import type { Extensions } from '../provisioning/extensions.ts';
 import type { Tokens } from '../provisioning/tokens.ts';
 import type { Network } from '../domain/ip.ts';
+import type { SyncRequests } from '../notify/sync-requests.ts';
 import type { Actor } from '../domain/token.ts';
 import type { ScanGuard } from '../provisioning/scan-guard.ts';
 import type { Store } from '../storage/store.ts';
@@ -32,6 +33,7 @@ export interface Services {
   links: Links;
   tokens: Tokens;
   audit: ReturnType<typeof createAuditReader>;
+  sync: SyncRequests;
 }
 
 export interface AppDeps {

@@ -4,6 +4,7 @@
 // they made. No message here ever repeats the value it refuses.
 import { z } from 'zod';
 import { DEVICE_STATUSES } from '../domain/device.ts';
+import { NOTIFY_STATES, parseSipContact } from '../domain/notify.ts';
 import { InvalidInput } from '../domain/errors.ts';
 import { AUTH_USERNAME, EXTENSION_NUMBER, TRANSPORTS, isValidHost, textProblem } from '../domain/extension.ts';
 import { tryParseMac, type Mac } from '../domain/mac.ts';
@@ -81,6 +82,12 @@ const lines = z
   .max(256);
 const vendor = z.string().regex(/^[a-z0-9-]{1,32}$/, 'must be a vendor id such as yealink or polycom');
 const model = text(64).nullable().optional();
+const sipContact = ruled(
+  (v) => (parseSipContact(v) ? null : 'must be a SIP URI such as sip:10.0.4.7:5060;transport=udp (udp, tcp or tls)'),
+  'invalid-sip-contact',
+)
+  .nullable()
+  .optional();
 
 export const createDevice = z.strictObject({
   mac,
@@ -88,6 +95,7 @@ export const createDevice = z.strictObject({
   model,
   label: text(64).nullable().optional(),
   lines: lines.optional(),
+  sipContact,
 });
 
 export const updateDevice = z.strictObject({
@@ -95,6 +103,7 @@ export const updateDevice = z.strictObject({
   model,
   label: text(64).nullable().optional(),
   lines: lines.optional(),
+  sipContact,
 });
 
 export const rotateCredentials = z.strictObject({ immediate: z.boolean().optional() });
@@ -123,6 +132,7 @@ export const deviceQuery = z.strictObject({
   extension: z.string().optional(),
   q: search,
   ...paging,
+  notify: z.enum(NOTIFY_STATES).optional(),
 });
 
 /** Routes that take no query parameter at all. */

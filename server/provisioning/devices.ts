@@ -1,6 +1,5 @@
 // Device use cases: map phones (by MAC) onto extensions, line by line.
 import {
-  deviceStatus,
   previousPasswordAlive,
   provPasswordContext,
   publicDevice,
@@ -10,6 +9,7 @@ import {
 } from '../domain/device.ts';
 import { Conflict, InvalidInput, NotFound } from '../domain/errors.ts';
 import type { Mac } from '../domain/mac.ts';
+import type { NotifyStateName } from '../domain/notify.ts';
 import type { Actor } from '../domain/token.ts';
 import type { CatalogHolder } from '../render/catalog.ts';
 import { findModel, linesFor } from '../render/profiles.ts';
@@ -40,6 +40,7 @@ export interface CreateDevice {
   model?: string | null;
   label?: string | null;
   lines?: LineInput[];
+  sipContact?: string | null;
 }
 
 export interface UpdateDevice {
@@ -47,12 +48,14 @@ export interface UpdateDevice {
   model?: string | null;
   label?: string | null;
   lines?: LineInput[];
+  sipContact?: string | null;
 }
 
 export interface DeviceFilter {
   status?: DeviceStatus;
   vendor?: string;
   extension?: string;
+  notify?: NotifyStateName;
   /** Part of the MAC (any notation), label, model or a line's extension. */
   q?: string;
 }
@@ -74,6 +77,7 @@ const target = (mac: string) => `device:${mac}`;
 export type Devices = ReturnType<typeof createDevices>;
 
 export function createDevices({ store, catalog, clock, runChange, box, claimMinutes }: DevicesDeps) {
+  const show = (d: DeviceRecord) => publicDevice(d, clock());
   // PROV_CLAIM_MINUTES=0 turns claims off: no window is ever open, and none is shown.
   const claimEnd = (now: Date) => (claimMinutes > 0 ? new Date(now.getTime() + claimMinutes * 60_000).toISOString() : null);
 
@@ -163,26 +167,29 @@ export function createDevices({ store, catalog, clock, runChange, box, claimMinu
   }
 
   return {
-    async list(filter: DeviceFilter = {}) {
-      const devices = await store.listDevices({ vendor: filter.vendor, extension: filter.extension });
-      return devices.filter((d) => !filter.status || deviceStatus(d) === filter.status).map(publicDevice);
-    },
-
     /** One page in MAC order; `next` is the key to continue after, null on the last page. */
     async page(filter: DeviceFilter, page: PageRequest) {
-      const { q, ...rest } = filter;
-      const found = await store.listDevices({
-        ...rest,
-        ...(q === undefined ? {} : { q: macSearch(q) }),
-        after: page.after,
-        limit: page.limit + 1,
-      });
-      const items = found.slice(0, page.limit);
-      return { items: items.map(publicDevice), next: found.length > page.limit ? items.at(-1)!.mac : null };
+      const { q, notify, ...rest } = filter;
+      // acknowledged turns into no-fetch by time alone, so those two are told apart on the view, not in the store.
+      const byTime = notify === 'no-fetch' || notify === 'acknowledged';
+      const query = { ...rest, ...(q === undefined ? {} : { q: macSearch(q) }), ...(notify && !byTime ? { notify } : {}) };
+      const items: ReturnType<typeof show>[] = [];
+      let after = page.after;
+      for (;;) {
+        const batch = await store.listDevices({ ...query, after, limit: page.limit + 1 });
+        for (const d of batch) {
+          const shown = show(d);
+          if (!notify || shown.notify?.state === notify) items.push(shown);
+        }
+        if (batch.length <= page.limit || items.length > page.limit) break;
+        after = batch.at(-1)!.mac;
+      }
+      const shown = items.slice(0, page.limit);
+      return { items: shown, next: items.length > page.limit ? shown.at(-1)!.mac : null };
     },
 
     async get(mac: Mac) {
-      return publicDevice(await load(mac));
+      return show(await load(mac));
     },
 
     async create(actor: Actor, input: CreateDevice) {
@@ -199,6 +206,7 @@ export function createDevices({ store, catalog, clock, runChange, box, claimMinu
           model,
           label: input.label ?? null,
           lines: await resolveLines(input.lines ?? [], maxLines),
+          ...(input.sipContact ? { sipContact: input.sipContact } : {}),
           configVersion: 0,
           fetchedVersion: null,
           lastFetch: null,
@@ -217,7 +225,7 @@ export function createDevices({ store, catalog, clock, runChange, box, claimMinu
         };
       });
       // Read back: re-rendering set the configVersion in the same commit.
-      return publicDevice(await load(input.mac));
+      return show(await load(input.mac));
     },
 
     async update(actor: Actor, mac: Mac, patch: UpdateDevice) {
@@ -233,11 +241,12 @@ export function createDevices({ store, catalog, clock, runChange, box, claimMinu
           label: patch.label === undefined ? device.label : patch.label,
           // Kept lines are checked again: a new vendor or model may have fewer.
           lines: await resolveLines(patch.lines ?? device.lines, maxLines),
+          sipContact: patch.sipContact === undefined ? (device.sipContact ?? null) : patch.sipContact,
           updatedAt: at,
           rev: device.rev + 1,
         };
-        const fields = (['vendor', 'model', 'label', 'lines'] as const).filter(
-          (k) => JSON.stringify(device[k]) !== JSON.stringify(next[k]),
+        const fields = (['vendor', 'model', 'label', 'lines', 'sipContact'] as const).filter(
+          (k) => JSON.stringify(device[k] ?? null) !== JSON.stringify(next[k] ?? null),
         );
         if (fields.length === 0) return { ops: [], result: undefined };
         const ops: WriteOp[] = [
@@ -249,7 +258,7 @@ export function createDevices({ store, catalog, clock, runChange, box, claimMinu
         if (device.lines.length === 0 && next.lines.length > 0) ops.push(...openClaim(actor, mac, clock()));
         return { ops, result: undefined };
       });
-      return publicDevice(await load(mac));
+      return show(await load(mac));
     },
 
     /**
@@ -303,7 +312,7 @@ export function createDevices({ store, catalog, clock, runChange, box, claimMinu
           result: undefined,
         };
       });
-      return publicDevice(await load(mac));
+      return show(await load(mac));
     },
 
     async remove(actor: Actor, mac: Mac) {

@@ -1,13 +1,16 @@
 // What happened, told after the fact to whoever listens in this process: the
 // notifier, the console's live stream, webhooks. Publishing never fails the
 // change that caused it; a listener that throws is reported and skipped.
+import type { NotifyOutcome } from '../domain/notify.ts';
 import type { WriteOp } from '../storage/store.ts';
 
 export type ProvEvent =
   /** A batch the store has committed (never published for a refused one). */
   | { type: 'committed'; ops: readonly WriteOp[] }
   /** A phone fetched its credential-bearing file; version null when it was served nothing. */
-  | { type: 'fetched'; mac: string; version: number | null; at: string };
+  | { type: 'fetched'; mac: string; version: number | null; at: string }
+  /** A device's check-sync NOTIFY reached a new state (queued, sent, acknowledged, failed, no-fetch). */
+  | { type: 'notify-outcome'; mac: string; notify: NotifyOutcome };
 
 export type Listener = (event: ProvEvent) => void;
 

@@ -64,6 +64,11 @@ const profileSchema = z.strictObject({
   linkAction: z.enum(['download', 'app-url']).default('download'),
   /** Softphones: what the landing page tells the user, one paragraph each. */
   instructions: z.array(z.string()).default([]),
+  /**
+   * Desk phones that re-fetch on a SIP NOTIFY: the Event header that asks for
+   * a plain re-fetch (never a reboot). Without it the vendor is never notified.
+   */
+  checkSync: z.strictObject({ event: z.string().regex(/^[A-Za-z0-9.!%*_+`'~-]+(;[A-Za-z0-9_-]+(=[A-Za-z0-9_.-]+)?)*$/) }).optional(),
   /** Free settings handed to the templates as `settings`. */
   settings: z.record(z.string(), z.unknown()).default({}),
 });

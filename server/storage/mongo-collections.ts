@@ -71,6 +71,7 @@ export async function prepare(db: Db, c: Collections): Promise<void> {
   await c.devices.createIndex({ 'lines.extension': 1 });
   await c.devices.createIndex({ vendor: 1 });
   await c.devices.createIndex({ lineCount: 1, createdAt: 1 });
+  await c.devices.createIndex({ 'notify.state': 1 });
   await c.tokens.createIndex({ hash: 1 }, { unique: true });
   await c.links.createIndex({ tokenHash: 1 }, { unique: true });
   await c.links.createIndex({ extension: 1, createdAt: -1 });

@@ -20,6 +20,7 @@ import type { DeviceRecord, DeviceStatus } from '../domain/device.ts';
 import { StoreUnavailable } from '../domain/errors.ts';
 import type { ExtensionRecord } from '../domain/extension.ts';
 import type { LinkRecord } from '../domain/link.ts';
+import type { NotifyRecord } from '../domain/notify.ts';
 import type { TokenRecord } from '../domain/token.ts';
 import {
   collections,
@@ -169,6 +170,7 @@ class MongoStore implements Store {
     }
     if (and.length) filter.$and = and;
     if (query.after !== undefined) filter._id = { $gt: query.after };
+    if (query.notify !== undefined) filter['notify.state'] = query.notify;
     const sort: Sort = query.unassigned ? { createdAt: 1, _id: 1 } : { _id: 1 };
     return this.engine(async () => {
       const cursor = this.c.devices.find(filter).sort(sort);
@@ -181,6 +183,12 @@ class MongoStore implements Store {
     const lastFetch = { at: f.at, ip: f.ip, userAgent: f.userAgent, file: f.file, ...(f.credential ? { credential: f.credential } : {}) };
     return this.engine(async () => {
       await this.c.devices.updateOne({ _id: mac }, { $set: { fetchedVersion: f.version, lastFetch }, $inc: { fetchCount: 1 } });
+    });
+  }
+
+  recordNotify(mac: string, notify: NotifyRecord): Promise<void> {
+    return this.engine(async () => {
+      await this.c.devices.updateOne({ _id: mac }, { $set: { notify } });
     });
   }
 

@@ -69,7 +69,7 @@ export async function applyOp(c: Collections, op: WriteOp, session: ClientSessio
       return;
     case 'update-device': {
       await checkLines(c, op.record, session);
-      const { fetchedVersion: _v, lastFetch: _f, claimUntil: _c, fetchCount: _n, ...fields } = op.record;
+      const { fetchedVersion: _v, lastFetch: _f, claimUntil: _c, fetchCount: _n, notify: _s, ...fields } = op.record;
       const r = await c.devices.updateOne(
         { _id: op.record.mac, rev: op.expectRev },
         { $set: { ...fields, lineCount: op.record.lines.length } },

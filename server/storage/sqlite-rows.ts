@@ -3,6 +3,7 @@
 import type { DeviceRecord } from '../domain/device.ts';
 import { StoreUnavailable } from '../domain/errors.ts';
 import type { LinkRecord } from '../domain/link.ts';
+import type { NotifyRecord } from '../domain/notify.ts';
 import { RevisionMismatch, type RenderRecord, type UploadRecord } from './store.ts';
 
 export type Row = { doc: string };
@@ -18,10 +19,12 @@ export type DeviceRow = Row & {
   f_credential: string | null;
   f_count: number | null;
   claim_until: string | null;
+  n_doc: string | null;
 };
 export const DEVICE_SELECT = `SELECT d.doc, f.version AS f_version, f.at AS f_at, f.ip AS f_ip, f.user_agent AS f_ua,
-    f.file AS f_file, f.credential AS f_credential, f.count AS f_count, c.until AS claim_until
-  FROM devices d LEFT JOIN fetches f ON f.mac = d.mac LEFT JOIN claims c ON c.mac = d.mac`;
+    f.file AS f_file, f.credential AS f_credential, f.count AS f_count, c.until AS claim_until, n.doc AS n_doc
+  FROM devices d LEFT JOIN fetches f ON f.mac = d.mac LEFT JOIN claims c ON c.mac = d.mac
+    LEFT JOIN notify_state n ON n.mac = d.mac`;
 
 export function toDevice(row: DeviceRow): DeviceRecord {
   return {
@@ -40,12 +43,14 @@ export function toDevice(row: DeviceRow): DeviceRecord {
           },
     fetchCount: row.f_count ?? 0,
     claimUntil: row.claim_until,
+    // Present only once notified, on both stores.
+    ...(row.n_doc === null ? {} : { notify: JSON.parse(row.n_doc) as NotifyRecord }),
   };
 }
 
-/** The device document without the fetch and claim state, which live in their own tables. */
+/** The device document without the fetch, claim and notify state, which live in their own tables. */
 export function deviceDoc(d: DeviceRecord): string {
-  const { fetchedVersion: _v, lastFetch: _f, claimUntil: _c, fetchCount: _n, ...doc } = d;
+  const { fetchedVersion: _v, lastFetch: _f, claimUntil: _c, fetchCount: _n, notify: _s, ...doc } = d;
   return JSON.stringify(doc);
 }
 

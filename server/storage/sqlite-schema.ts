@@ -109,6 +109,15 @@ const MIGRATIONS: string[] = [
   -- How often each device has fetched, so that the capped list of unassigned
   -- phones keeps those seen often over one-off requests.
   ALTER TABLE fetches ADD COLUMN count INTEGER NOT NULL DEFAULT 1;
+  -- Each device's last check-sync NOTIFY outcome, apart from the device row
+  -- like the fetch state, so NOTIFY outcomes and admin edits never overwrite
+  -- each other. doc holds the whole outcome; state is there to filter on.
+  CREATE TABLE notify_state (
+    mac TEXT PRIMARY KEY REFERENCES devices (mac) ON DELETE CASCADE,
+    state TEXT NOT NULL,
+    doc TEXT NOT NULL
+  ) STRICT;
+  CREATE INDEX notify_state_state ON notify_state (state);
   `,
 ];
 

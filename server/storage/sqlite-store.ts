@@ -8,6 +8,7 @@ import type { AuditEvent, AuditQuery } from '../domain/audit.ts';
 import type { DeviceRecord, DeviceStatus } from '../domain/device.ts';
 import type { ExtensionRecord } from '../domain/extension.ts';
 import type { LinkRecord } from '../domain/link.ts';
+import type { NotifyRecord } from '../domain/notify.ts';
 import type { TokenRecord } from '../domain/token.ts';
 import {
   DEVICE_SELECT,
@@ -119,6 +120,10 @@ class SqliteStore implements Store {
       ),
       closeClaim: db.prepare('DELETE FROM claims WHERE mac = ?'),
       useClaim: db.prepare('DELETE FROM claims WHERE mac = ? AND until > ?'),
+      recordNotify: db.prepare(
+        `INSERT INTO notify_state (mac, state, doc) SELECT @mac, @state, @doc WHERE EXISTS (SELECT 1 FROM devices WHERE mac = @mac)
+         ON CONFLICT (mac) DO UPDATE SET state = excluded.state, doc = excluded.doc`,
+      ),
       getRender: db.prepare<[string, string], RenderRow>('SELECT * FROM renders WHERE owner = ? AND file = ?'),
       listRenders: db.prepare<[string], RenderRow>('SELECT * FROM renders WHERE owner = ? ORDER BY file'),
       putRender: db.prepare(
@@ -245,6 +250,10 @@ class SqliteStore implements Store {
       where.push('d.mac > ?');
       args.push(query.after);
     }
+    if (query.notify !== undefined) {
+      where.push('n.state = ?');
+      args.push(query.notify);
+    }
     const order = query.unassigned ? 'd.created_at, d.mac' : 'd.mac';
     const sql = `${DEVICE_SELECT} ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY ${order} LIMIT ?`;
     return this.db.prepare<(string | number)[], DeviceRow>(sql).all(...args, query.limit ?? -1).map(toDevice);
@@ -266,6 +275,20 @@ class SqliteStore implements Store {
           file: f.file,
           credential: f.credential ?? null,
         });
+      } finally {
+        this.q.adminSync.run();
+      }
+    } catch (err) {
+      throw engineTrouble(err) ?? err;
+    }
+  }
+
+  async recordNotify(mac: string, notify: NotifyRecord): Promise<void> {
+    try {
+      // Like a fetch: a phone's outcome, not an acknowledged admin write.
+      this.q.fetchSync.run();
+      try {
+        this.q.recordNotify.run({ mac, state: notify.state, doc: JSON.stringify(notify) });
       } finally {
         this.q.adminSync.run();
       }

@@ -11,6 +11,7 @@ import type { AuditEvent, AuditQuery } from '../domain/audit.ts';
 import type { DeviceRecord, DeviceStatus } from '../domain/device.ts';
 import type { ExtensionRecord } from '../domain/extension.ts';
 import type { LinkRecord } from '../domain/link.ts';
+import type { NotifyRecord, NotifyStateName } from '../domain/notify.ts';
 import type { TokenRecord } from '../domain/token.ts';
 
 /**
@@ -95,6 +96,8 @@ export interface DeviceQuery extends PageQuery {
   status?: DeviceStatus;
   /** Case-insensitive part of the MAC (12 hex, separators removed by the caller), label, model or a line's extension. */
   q?: string;
+  /** Devices whose last check-sync NOTIFY outcome, as stored, is this. */
+  notify?: NotifyStateName;
 }
 
 export interface Store {
@@ -119,6 +122,8 @@ export interface Store {
   listDevices(query?: DeviceQuery): Promise<DeviceRecord[]>;
   /** Records a phone's fetch; a no-op for a device that no longer exists. */
   recordFetch(mac: string, fetch: FetchRecord): Promise<void>;
+  /** Records a device's check-sync NOTIFY outcome (device.notify); a no-op for a device that no longer exists. */
+  recordNotify(mac: string, notify: NotifyRecord): Promise<void>;
 
   getRender(owner: string, file: string): Promise<RenderRecord | null>;
   listRenders(owner: string): Promise<RenderRecord[]>;

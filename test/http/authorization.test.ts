@@ -43,6 +43,8 @@ const ROUTES: Route[] = [
   { method: 'GET', path: `/api/devices/${MAC}/files/${MAC}.cfg`, role: 'admin' },
   { method: 'GET', path: `/api/devices/${MAC}/credentials`, role: 'admin' },
   { method: 'POST', path: `/api/devices/${MAC}/claim`, role: 'admin' },
+  { method: 'POST', path: `/api/devices/${MAC}/sync`, role: 'admin' },
+  { method: 'POST', path: `/api/extensions/${EXT}/sync`, role: 'admin' },
   { method: 'POST', path: '/api/links', role: 'admin', body: { extension: EXT, app: 'zoiper' } },
   { method: 'GET', path: `/api/links?extension=${EXT}`, role: 'viewer' },
   { method: 'DELETE', path: '/api/links/{linkId}', role: 'admin' },

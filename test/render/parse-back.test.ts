@@ -196,6 +196,18 @@ test('polycom: the common file points the phone back at us over HTTPS and polls 
   t.false([...p.keys()].some((k) => /password|^reg\./.test(k)), 'no secrets in a shared file');
 });
 
+test('polycom: the common file makes a check-sync NOTIFY re-read the configuration without a reboot', (t) => {
+  const body = pfiles.get('polycom-common.cfg')!;
+  t.is(polycomParams(body).get('voIpProt.SIP.specialEvent.checkSync.alwaysReboot'), '0');
+  t.is(xmllintAttribute(body, 'voIpProt.SIP.specialEvent.checkSync.alwaysReboot'), '0');
+});
+
+test('each desk-phone profile names the check-sync Event its phones re-fetch on without rebooting', (t) => {
+  t.is(cat.profiles.get('yealink')!.checkSync?.event, 'check-sync;reboot=false');
+  t.is(cat.profiles.get('polycom')!.checkSync?.event, 'check-sync');
+  for (const p of cat.profiles.all().filter((x) => x.kind === 'softphone')) t.is(p.checkSync, undefined, `${p.id} is never notified`);
+});
+
 test('polycom: a plain-HTTP public URL on its own port gives serverType 2 and host:port/path', (t) => {
   const plain = catalog(null, 'http://prov.example.com:8080/base');
   const p = polycomParams(plain.renderer.renderVendor(plain.profiles.get('polycom')!).get('polycom-common.cfg')!);

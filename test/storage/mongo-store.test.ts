@@ -12,6 +12,7 @@ import { openMongoStore } from '../../server/storage/mongo-store.ts';
 import { startProcess } from '../helpers/process.ts';
 import { tempDir } from '../helpers/server.ts';
 import { leaseContract } from './lease-contract.ts';
+import { notifyContract } from './notify-contract.ts';
 import { linkContract } from './link-contract.ts';
 import { pagingContract } from './paging-contract.ts';
 import { renderContract } from './render-contract.ts';
@@ -58,6 +59,7 @@ if (!uri) {
   linkContract(test, 'mongodb', open);
   pagingContract(test, 'mongodb', open);
   leaseContract(test, 'mongodb', open);
+  notifyContract(test, 'mongodb', open);
 
   test('read-your-write across two server processes on one MongoDB', async (t) => {
     const token = randomBytes(24).toString('hex');

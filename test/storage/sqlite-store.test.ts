@@ -9,6 +9,7 @@ import { SCHEMA_VERSION } from '../../server/storage/sqlite-schema.ts';
 import { DB_FILE, openSqliteStore } from '../../server/storage/sqlite-store.ts';
 import { RevisionMismatch, type Store } from '../../server/storage/store.ts';
 import { leaseContract } from './lease-contract.ts';
+import { notifyContract } from './notify-contract.ts';
 import { linkContract } from './link-contract.ts';
 import { pagingContract } from './paging-contract.ts';
 import { renderContract } from './render-contract.ts';
@@ -41,6 +42,7 @@ renderContract(test, 'sqlite', openTemp);
 linkContract(test, 'sqlite', openTemp);
 pagingContract(test, 'sqlite', openTemp);
 leaseContract(test, 'sqlite', openTemp);
+notifyContract(test, 'sqlite', openTemp);
 
 const mode = (file: string) => fs.statSync(file).mode & 0o777;
 

@@ -1,0 +1,130 @@
+// Real SIP peers for the notifier's tests: sipp (Debian's sip-tester) as
+// phones and Kamailio as a registrar, each on a free port chosen at run time,
+// in a temp directory, killed and cleaned up in teardown.
+import { spawn, type ChildProcess } from 'node:child_process';
+import dgram from 'node:dgram';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { ExecutionContext } from 'ava';
+import { ROOT } from './process.ts';
+import { tempDir } from './server.ts';
+
+export const SCENARIOS = path.join(ROOT, 'test/notify/scenarios');
+
+export async function freeUdpPort(): Promise<number> {
+  const s = dgram.createSocket('udp4');
+  await new Promise<void>((resolve) => s.bind(0, '127.0.0.1', resolve));
+  const port = s.address().port;
+  await new Promise<void>((resolve) => s.close(() => resolve()));
+  return port;
+}
+
+/** Waits until something listens on 127.0.0.1:port over UDP or TCP (read from /proc, sending nothing). */
+async function udpBound(port: number, child: ChildProcess, what: string, output: () => string, proto: 'udp' | 'tcp' = 'udp'): Promise<void> {
+  const hex = port.toString(16).toUpperCase().padStart(4, '0');
+  for (let i = 0; i < 200; i++) {
+    if (child.exitCode !== null) throw new Error(`${what} exited with ${child.exitCode}: ${output()}`);
+    const table = fs.readFileSync(`/proc/net/${proto}`, 'utf8');
+    if (table.split('\n').some((l) => l.trim().split(/\s+/)[1]?.endsWith(`:${hex}`))) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`${what} did not bind UDP ${port}: ${output()}`);
+}
+
+export interface Received {
+  at: string;
+  text: string;
+  startLine: string;
+  header(name: string): string | undefined;
+}
+
+export interface Sipp {
+  port: number;
+  /** SIP messages sipp received, in order (retransmissions included). */
+  received(): Received[];
+  /** Resolves with sipp's exit code once it has handled its calls. */
+  exited: Promise<number | null>;
+  output(): string;
+}
+
+function parseLog(file: string): Received[] {
+  if (!fs.existsSync(file)) return [];
+  const parts = fs.readFileSync(file, 'latin1').split(/^-{20,} (.+)$/m);
+  const out: Received[] = [];
+  for (let i = 1; i + 1 < parts.length; i += 2) {
+    const body = parts[i + 1]!;
+    if (!/message received/.test(body.split('\n')[1] ?? '')) continue;
+    const text = body.split('\n').slice(3).join('\n').trim();
+    const lines = text.split(/\r?\n/);
+    out.push({
+      at: parts[i]!.trim(),
+      text,
+      startLine: lines[0]!,
+      header: (name) => {
+        const line = lines.find((l) => l.toLowerCase().startsWith(name.toLowerCase() + ':'));
+        return line?.slice(name.length + 1).trim();
+      },
+    });
+  }
+  return out;
+}
+
+function track(t: ExecutionContext, child: ChildProcess, dir: string) {
+  let out = '';
+  child.stdout?.on('data', (d) => (out += d));
+  child.stderr?.on('data', (d) => (out += d));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  t.teardown(async () => {
+    // Each peer leads its own process group, so Kamailio's workers go with it.
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch {
+      // Already gone.
+    }
+    if (child.exitCode === null && child.signalCode === null) await exited;
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+  return { exited, output: () => out };
+}
+
+/** sipp running `scenario` (a file in test/notify/scenarios) on a free UDP port. */
+export async function startSipp(
+  t: ExecutionContext,
+  scenario: string,
+  o: { calls?: number; remote?: string; keys?: Record<string, string>; port?: number; tcp?: boolean } = {},
+): Promise<Sipp> {
+  const port = o.port ?? (await freeUdpPort());
+  const dir = tempDir('prov-sipp-');
+  const log = path.join(dir, 'messages.log');
+  const args = ['-sf', path.join(SCENARIOS, scenario), '-i', '127.0.0.1', '-p', String(port), '-nostdin', '-trace_msg', '-message_file', log];
+  if (o.calls) args.push('-m', String(o.calls));
+  if (o.tcp) args.push('-t', 't1');
+  for (const [k, v] of Object.entries(o.keys ?? {})) args.push('-key', k, v);
+  if (o.remote) args.push(o.remote);
+  const child = spawn('sipp', args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const { exited, output } = track(t, child, dir);
+  // A UAC sends at once; a UAS must be listening before the test goes on.
+  if (!o.remote) await udpBound(port, child, 'sipp', output, o.tcp ? 'tcp' : 'udp');
+  return { port, received: () => parseLog(log), exited, output };
+}
+
+export interface Kamailio {
+  port: number;
+  output(): string;
+}
+
+/** Kamailio in the foreground with examples/kamailio/notify-proxy.cfg on a free UDP port. */
+export async function startKamailio(t: ExecutionContext): Promise<Kamailio> {
+  const port = await freeUdpPort();
+  const dir = tempDir('prov-kamailio-');
+  const cfg = path.join(ROOT, 'examples/kamailio/notify-proxy.cfg');
+  const child = spawn(
+    'kamailio',
+    ['-DD', '-E', '-f', cfg, '-Y', dir, '-P', path.join(dir, 'kamailio.pid'), '-m', '16', '-M', '4',
+      '-A', `LISTEN=udp:127.0.0.1:${port}`, '-A', 'PROV_SERVER_IP="127.0.0.1"', '-A', 'CHILDREN=1'],
+    { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], detached: true },
+  );
+  const { output } = track(t, child, dir);
+  await udpBound(port, child, 'kamailio', output);
+  return { port, output };
+}
