@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
+import { CaBundleError, readCaBundle } from './render/ca-bundle.ts';
 
 export interface Config {
   port: number;
@@ -34,6 +35,8 @@ export interface Config {
   mongo: { uri: string; database: string | undefined } | null;
   /** Take the client address from X-Forwarded-For (behind nginx or HAProxy). */
   trustProxy: boolean;
+  /** PEM bundle of the CA(s) that signed the registrar's TLS certificate, checked at start; null: phones keep their own trust store. */
+  sipCaFile: string | null;
 }
 
 export class ConfigError extends Error {
@@ -84,6 +87,7 @@ const schema = z.object({
     .optional(),
   PROV_MONGODB_DB: z.string().regex(/^[A-Za-z0-9_-]{1,63}$/, 'must be a database name (letters, digits, _ and -)').optional(),
   PROV_TRUST_PROXY: z.enum(['true', 'false'], { error: 'must be true or false' }).default('false'),
+  PROV_SIP_CA_FILE: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -136,7 +140,20 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     sweepMinutes: v.PROV_SWEEP_MINUTES,
     mongo: v.MONGODB_URI ? { uri: v.MONGODB_URI, database: v.PROV_MONGODB_DB } : null,
     trustProxy: v.PROV_TRUST_PROXY === 'true',
+    sipCaFile: v.PROV_SIP_CA_FILE ? checkedCaFile(v.PROV_SIP_CA_FILE) : null,
   };
+}
+
+/** Reads the bundle once now, so that a file that is not PEM certificates stops the boot instead of a phone's TLS handshake. */
+function checkedCaFile(file: string): string {
+  const where = path.resolve(file);
+  try {
+    readCaBundle(where);
+  } catch (err) {
+    if (err instanceof CaBundleError) throw new ConfigError('PROV_SIP_CA_FILE', `${err.message}: ${where}`);
+    throw err;
+  }
+  return where;
 }
 
 function tlsConfig(cert: string | undefined, key: string | undefined, port: number): Config['tls'] {

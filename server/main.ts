@@ -47,7 +47,8 @@ export async function assemble(config: Config, { log, clock = () => new Date() }
   if (config.templatesDir && !fs.statSync(config.templatesDir, { throwIfNoEntry: false })?.isDirectory()) {
     throw new ConfigError('PROV_TEMPLATES_DIR', `is not a directory: ${config.templatesDir}`);
   }
-  const load = () => loadCatalog({ root: ROOT, overrideDir: config.templatesDir, publicUrl: config.publicUrl });
+  const load = () =>
+    loadCatalog({ root: ROOT, overrideDir: config.templatesDir, publicUrl: config.publicUrl, sipCaFile: config.sipCaFile });
   const catalog = holdCatalog(load());
   const key = loadSecretKey(config.secretKey, config.dataDir);
   const box = createSecretBox(key);
@@ -98,6 +99,7 @@ export async function assemble(config: Config, { log, clock = () => new Date() }
     }),
     tokens: createTokens({ store, clock, runChange, envAdminToken: config.adminToken }),
     audit: createAuditReader(store),
+    sipCa: () => catalog.current().sipCa,
   };
   await writeFirstAdminToken(services.tokens.bootstrap, config.dataDir, log);
   const sync = () => reconcile(rerenderer, catalog.current(), runChange, log);

@@ -12,12 +12,14 @@ import type { Extensions } from '../provisioning/extensions.ts';
 import type { Tokens } from '../provisioning/tokens.ts';
 import type { Actor } from '../domain/token.ts';
 import type { ScanGuard } from '../provisioning/scan-guard.ts';
+import type { CaBundle } from '../render/ca-bundle.ts';
 import type { Store } from '../storage/store.ts';
 import { adminRouter } from './admin-api.ts';
 import { bearerAuth } from './auth.ts';
 import { errorMiddleware } from './errors.ts';
 import type { LandingView } from './landing-page.ts';
 import { phoneRouter } from './phone-routes.ts';
+import { sipCaRouter } from './sip-ca-route.ts';
 import { softphoneRouter } from './softphone-routes.ts';
 import { requestLog } from './request-log.ts';
 
@@ -30,6 +32,8 @@ export interface Services {
   links: Links;
   tokens: Tokens;
   audit: ReturnType<typeof createAuditReader>;
+  /** The registrar's CA bundle the renders in force point phones at, or null. */
+  sipCa: () => CaBundle | null;
 }
 
 export interface AppDeps {
@@ -69,6 +73,7 @@ export function createApp({ services, landingPage, store, log, guard, proxy = fa
   // path, method or OPTIONS answer tells what the API has.
   const auth = bearerAuth(services.tokens.authenticate, guard);
   app.use((ctx, next) => (ctx.path === '/api' || ctx.path.startsWith('/api/') ? auth(ctx, next) : next()));
+  app.use(sipCaRouter(services.sipCa).routes());
   app.use(phoneRouter(services.phone).routes());
   app.use(softphoneRouter(services.links, landingPage).routes());
   const api = adminRouter(services);

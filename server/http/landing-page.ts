@@ -9,6 +9,8 @@ export interface LandingView {
   instructions: string[];
   expiresAt: string;
   usesLeft: number;
+  /** The extension registers over TLS: the page says whose certificates the app trusts. */
+  tls: boolean;
 }
 
 export function loadLandingPage(root: string): (view: LandingView) => string {

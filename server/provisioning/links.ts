@@ -128,7 +128,8 @@ export function createLinks({ store, box, catalog, clock, runChange, publicUrl, 
       const found = await active(token);
       if (!found) return null;
       const { link, profile } = found;
-      return { app: profile.name, instructions: profile.instructions, expiresAt: link.expiresAt, usesLeft: link.maxUses - link.uses };
+      const tls = (await store.getExtension(link.extension))?.server.transport === 'tls';
+      return { app: profile.name, instructions: profile.instructions, expiresAt: link.expiresAt, usesLeft: link.maxUses - link.uses, tls };
     },
 
     /** The app's file with the current secret, counted as one use; null when the link cannot be used. */
