@@ -6,6 +6,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
+import fc from 'fast-check';
+import { SRTP_MODES, TRANSPORTS } from '../../server/domain/extension.ts';
 import { readMicrosipIni, iniGet } from '../helpers/microsip-ini-reader.ts';
 import { tempDir } from '../helpers/server.ts';
 import { polycomParams, xmllint, xmllintAttribute } from '../helpers/xml.ts';
@@ -149,4 +151,49 @@ test('softphone files carry no CA: the apps use the operating system trust store
     t.false(body.toString('latin1').includes('BEGIN CERTIFICATE'), app);
     t.false(body.toString('utf16le').includes('BEGIN CERTIFICATE'), app);
   }
+});
+
+test('any mix of transports and SRTP choices on up to four lines reads back line by line, trust only with a TLS line', (t) => {
+  const YEALINK = { off: '0', optional: '1', mandatory: '2' } as const;
+  const POLYCOM = { off: ['0', '0', '0'], optional: ['1', '1', '0'], mandatory: ['1', '1', '1'] } as const;
+  const lineArb = fc.record({
+    transport: fc.constantFrom(...TRANSPORTS),
+    srtp: fc.option(fc.constantFrom(...SRTP_MODES), { nil: undefined }),
+  });
+  fc.assert(
+    fc.property(fc.array(lineArb, { minLength: 1, maxLength: 4 }), fc.boolean(), (inputs, configured) => {
+      const exts = inputs.map((x, i) =>
+        extension({
+          number: String(400 + i),
+          displayName: `Line ${i + 1}`,
+          secret: `Secret-${i}-xyz`,
+          server: { host: 'sip.example.com', port: 5060, transport: x.transport },
+          outboundProxy: null,
+          ...(x.srtp ? { media: { srtp: x.srtp } } : {}),
+        }),
+      );
+      const lines = exts.map((e, i) => ({ line: i + 1, extension: e.record.number }));
+      const cat = configured ? withCa : withoutCa;
+      const y = readYealinkCfg(cat.renderer.renderDevice(device('yealink', '805ec0f0f0f2', 'T46S', lines), lookup(exts), PROV_PASSWORD).get('805ec0f0f0f2.cfg')!).values;
+      const p = polycomParams(cat.renderer.renderDevice(device('polycom', '0004f2f0f0f2', 'VVX_450', lines), lookup(exts), PROV_PASSWORD).get('0004f2f0f0f2-sip.cfg')!);
+      const modes = inputs.map((x) => x.srtp ?? (x.transport === 'tls' ? 'mandatory' : 'off'));
+      const ok = modes.every((m, i) => {
+        const n = i + 1;
+        return (
+          y.get(`account.${n}.srtp_encryption`) === YEALINK[m] &&
+          [p.get(`reg.${n}.srtp.enable`), p.get(`reg.${n}.srtp.offer`), p.get(`reg.${n}.srtp.require`)].join() === POLYCOM[m].join()
+        );
+      });
+      const first = POLYCOM[modes[0]!].join();
+      const trusted = configured && inputs.some((x) => x.transport === 'tls');
+      return (
+        ok &&
+        [p.get('sec.srtp.enable'), p.get('sec.srtp.offer'), p.get('sec.srtp.require')].join() === first &&
+        y.has('static.trusted_certificates.url') === trusted &&
+        p.has('device.sec.TLS.customCaCert1') === trusted
+      );
+    }),
+    { numRuns: 200 },
+  );
+  t.pass();
 });
