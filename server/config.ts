@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_CLAIM_NETWORKS, parseNetworkList, type Network } from './domain/ip.ts';
+import { CaBundleError, readCaBundle } from './render/ca-bundle.ts';
 
 export interface Config {
   port: number;
@@ -41,6 +42,8 @@ export interface Config {
   trustedProxies: Network[];
   /** Where claim-window fetches may come from. */
   claimNetworks: Network[];
+  /** PEM bundle of the CA(s) that signed the registrar's TLS certificate, checked at start; null: phones keep their own trust store. */
+  sipCaFile: string | null;
   /** SIP NOTIFY check-sync after a change (server/notify). */
   notify: NotifyConfig;
 }
@@ -132,6 +135,7 @@ const schema = z.object({
   PROV_NOTIFY_BIND: z.string().refine((v) => isIP(v) !== 0, 'must be an IP address').default('0.0.0.0'),
   PROV_NOTIFY_PORT: z.string().default('0').pipe(port),
   PROV_NOTIFY_TLS_VERIFY: z.enum(['true', 'false'], { error: 'must be true or false' }).default('true'),
+  PROV_SIP_CA_FILE: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -185,6 +189,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     mongo: v.MONGODB_URI ? { uri: v.MONGODB_URI, database: v.PROV_MONGODB_DB } : null,
     trustedProxies: trustedProxies(v.PROV_TRUST_PROXY),
     claimNetworks: networks('PROV_CLAIM_NETWORKS', v.PROV_CLAIM_NETWORKS),
+    sipCaFile: v.PROV_SIP_CA_FILE ? checkedCaFile(v.PROV_SIP_CA_FILE) : null,
     notify: notifyConfig(v),
   };
 }
@@ -227,6 +232,18 @@ function trustedProxies(text: string): Network[] {
     );
   }
   return networks('PROV_TRUST_PROXY', text);
+}
+
+/** Reads the bundle once now, so that a file that is not PEM certificates stops the boot instead of a phone's TLS handshake. */
+function checkedCaFile(file: string): string {
+  const where = path.resolve(file);
+  try {
+    readCaBundle(where);
+  } catch (err) {
+    if (err instanceof CaBundleError) throw new ConfigError('PROV_SIP_CA_FILE', `${err.message}: ${where}`);
+    throw err;
+  }
+  return where;
 }
 
 function tlsConfig(cert: string | undefined, key: string | undefined, port: number): Config['tls'] {

@@ -50,7 +50,8 @@ export async function assemble(config: Config, { log, clock = () => new Date() }
   if (config.templatesDir && !fs.statSync(config.templatesDir, { throwIfNoEntry: false })?.isDirectory()) {
     throw new ConfigError('PROV_TEMPLATES_DIR', `is not a directory: ${config.templatesDir}`);
   }
-  const load = () => loadCatalog({ root: ROOT, overrideDir: config.templatesDir, publicUrl: config.publicUrl });
+  const load = () =>
+    loadCatalog({ root: ROOT, overrideDir: config.templatesDir, publicUrl: config.publicUrl, sipCaFile: config.sipCaFile });
   const catalog = holdCatalog(load());
   for (const file of catalog.current().unmatchedOverrides) {
     log.warn({ file, dir: config.templatesDir }, 'a template override matches no vendor, template or model and is never used');
@@ -123,6 +124,7 @@ export async function assemble(config: Config, { log, clock = () => new Date() }
     tokens: createTokens({ store, clock, runChange, envAdminToken: config.adminToken }),
     audit: createAuditReader(store),
     sync: createSyncRequests({ store, clock, runChange, notifier: notify?.notifier ?? null }),
+    sipCa: () => catalog.current().sipCa,
   };
   await writeFirstAdminToken(services.tokens.bootstrap, config.dataDir, log);
   const sync = () => reconcile(rerenderer, catalog.current(), runChange, log);

@@ -17,7 +17,8 @@ const refusals: [string, Record<string, string>, string, RegExp][] = [
 ];
 
 for (const [what, env, variable, problem] of refusals) {
-  test(`the boot stops on ${what}`, async (t) => {
+  // One boot at a time: seven at once on a busy machine outlast the exit timeout.
+  test.serial(`the boot stops on ${what}`, async (t) => {
     const run = await runToExit({ PROV_DATA_DIR: tempDir(), ...env });
     t.is(run.code, 1);
     const lines = run.stderr.trim().split('\n');

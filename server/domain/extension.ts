@@ -18,6 +18,19 @@ export interface OutboundProxy {
   port: number;
 }
 
+/** Media encryption: no SRTP, SRTP when the far end offers or takes it, or SRTP or no call. */
+export const SRTP_MODES = ['off', 'optional', 'mandatory'] as const;
+export type SrtpMode = (typeof SRTP_MODES)[number];
+
+/**
+ * What the admin chose for the media; a field left out follows the
+ * transport, so only an explicit choice is stored and survives a change of
+ * transport.
+ */
+export interface ExtensionMedia {
+  srtp?: SrtpMode;
+}
+
 /** The extension as the store keeps it; the secret only ever sealed. */
 export interface ExtensionRecord {
   number: string;
@@ -28,6 +41,8 @@ export interface ExtensionRecord {
   server: SipServer;
   outboundProxy: OutboundProxy | null;
   label: string | null;
+  /** Absent on records written before media settings existed: everything follows the transport. */
+  media?: ExtensionMedia;
   createdAt: string;
   updatedAt: string;
   rev: number;
@@ -65,6 +80,21 @@ export function defaultPort(transport: Transport): number {
   return DEFAULT_PORTS[transport];
 }
 
+/** A TLS extension encrypts its media too unless the admin says otherwise; plain SIP does not. */
+export function defaultSrtp(transport: Transport): SrtpMode {
+  return transport === 'tls' ? 'mandatory' : 'off';
+}
+
+/** The SRTP mode in force: the admin's choice, else the transport's default. */
+export function effectiveSrtp(ext: Pick<ExtensionRecord, 'media' | 'server'>): SrtpMode {
+  return ext.media?.srtp ?? defaultSrtp(ext.server.transport);
+}
+
+/** Allowed but worth a second look: signalling encrypted, audio in clear. */
+export function extensionWarnings(ext: Pick<ExtensionRecord, 'media' | 'server'>): string[] {
+  return ext.server.transport === 'tls' && effectiveSrtp(ext) === 'off' ? ['tls-without-srtp'] : [];
+}
+
 /** The extension as the API shows it: everything but the secret. */
 export function publicExtension(ext: ExtensionRecord) {
   return {
@@ -75,7 +105,9 @@ export function publicExtension(ext: ExtensionRecord) {
     server: ext.server,
     outboundProxy: ext.outboundProxy,
     label: ext.label,
+    media: { srtp: effectiveSrtp(ext), explicit: ext.media?.srtp !== undefined },
     createdAt: ext.createdAt,
     updatedAt: ext.updatedAt,
+    warnings: extensionWarnings(ext),
   };
 }

@@ -14,6 +14,7 @@ import type { Network } from '../domain/ip.ts';
 import type { SyncRequests } from '../notify/sync-requests.ts';
 import type { Actor } from '../domain/token.ts';
 import type { ScanGuard } from '../provisioning/scan-guard.ts';
+import type { CaBundle } from '../render/ca-bundle.ts';
 import type { Store } from '../storage/store.ts';
 import { adminRouter } from './admin-api.ts';
 import { bearerAuth } from './auth.ts';
@@ -21,6 +22,7 @@ import { clientAddressMiddleware } from './client-address.ts';
 import { errorMiddleware, isApiPath, knownMethods } from './errors.ts';
 import type { LandingView } from './landing-page.ts';
 import { phoneRouter } from './phone-routes.ts';
+import { sipCaRouter } from './sip-ca-route.ts';
 import { softphoneRouter } from './softphone-routes.ts';
 import { requestLog } from './request-log.ts';
 
@@ -34,6 +36,8 @@ export interface Services {
   tokens: Tokens;
   audit: ReturnType<typeof createAuditReader>;
   sync: SyncRequests;
+  /** The registrar's CA bundle the renders in force point phones at, or null. */
+  sipCa: () => CaBundle | null;
 }
 
 export interface AppDeps {
@@ -78,6 +82,7 @@ export function createApp({ services, landingPage, store, log, guard, trustedPro
   // Routers match paths in any letter case, so the check does too: /API/… is
   // the API and never reaches a route without an actor.
   app.use((ctx, next) => (isApiPath(ctx.path) ? auth(ctx, next) : next()));
+  app.use(sipCaRouter(services.sipCa).routes());
   app.use(phoneRouter(services.phone).routes());
   app.use(softphoneRouter(services.links, landingPage).routes());
   const api = adminRouter(services);

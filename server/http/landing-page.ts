@@ -18,6 +18,8 @@ export interface LandingView {
   /** After the button, for apps that fetch their file: the one-use address and its QR code (SVG we made). */
   appUrl?: string;
   qrSvg?: string;
+  /** The extension registers over TLS: the page says whose certificates the app trusts. */
+  tls?: boolean;
 }
 
 const TEMPLATE = 'templates/pages/link.html.hbs';

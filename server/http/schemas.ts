@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { DEVICE_STATUSES } from '../domain/device.ts';
 import { NOTIFY_STATES, parseSipContact } from '../domain/notify.ts';
 import { InvalidInput } from '../domain/errors.ts';
-import { AUTH_USERNAME, EXTENSION_NUMBER, TRANSPORTS, isValidHost, textProblem } from '../domain/extension.ts';
+import { AUTH_USERNAME, EXTENSION_NUMBER, SRTP_MODES, TRANSPORTS, isValidHost, textProblem } from '../domain/extension.ts';
 import { tryParseMac, type Mac } from '../domain/mac.ts';
 import { secretProblem } from '../domain/secret.ts';
 import { ROLES } from '../domain/token.ts';
@@ -52,6 +52,9 @@ const secretViaPatch = (iss: { code?: string; keys?: string[] }) =>
     ? 'the secret is changed with PUT /api/extensions/{number}/secret'
     : undefined;
 
+// null hands the choice back to the transport's default.
+const media = z.strictObject({ srtp: z.enum(SRTP_MODES).nullable().optional() });
+
 export const createExtension = z.strictObject({
   number: extensionNumber,
   displayName: text(64).optional(),
@@ -60,6 +63,7 @@ export const createExtension = z.strictObject({
   server: z.strictObject({ host, port: port.optional(), transport: z.enum(TRANSPORTS).optional() }),
   outboundProxy: z.strictObject({ host, port: port.optional() }).nullable().optional(),
   label: text(64).nullable().optional(),
+  media: media.optional(),
 });
 
 export const updateExtension = z.strictObject(
@@ -71,6 +75,7 @@ export const updateExtension = z.strictObject(
       .optional(),
     outboundProxy: z.strictObject({ host, port: port.optional() }).nullable().optional(),
     label: text(64).nullable().optional(),
+    media: media.optional(),
   },
   { error: secretViaPatch },
 );

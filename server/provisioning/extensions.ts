@@ -6,9 +6,11 @@ import { Conflict, NotFound } from '../domain/errors.ts';
 import {
   defaultPort,
   publicExtension,
+  type ExtensionMedia,
   type ExtensionRecord,
   type OutboundProxy,
   type SipServer,
+  type SrtpMode,
   type Transport,
 } from '../domain/extension.ts';
 import { publicLink } from '../domain/link.ts';
@@ -34,6 +36,8 @@ export interface CreateExtension {
   server: { host: string; port?: number; transport?: Transport };
   outboundProxy?: { host: string; port?: number } | null;
   label?: string | null;
+  /** srtp null or left out: follow the transport (mandatory for tls, off otherwise). */
+  media?: { srtp?: SrtpMode | null };
 }
 
 export interface UpdateExtension {
@@ -42,6 +46,8 @@ export interface UpdateExtension {
   server?: { host?: string; port?: number; transport?: Transport };
   outboundProxy?: { host: string; port?: number } | null;
   label?: string | null;
+  /** srtp null: back to the transport's default; left out: unchanged. */
+  media?: { srtp?: SrtpMode | null };
 }
 
 /** Associated data binding a sealed secret to its extension. */
@@ -119,15 +125,17 @@ export function createExtensions({ store, box, clock, runChange }: ExtensionsDep
           throw new Conflict('extension-exists', `extension ${input.number} already exists`);
         }
         const at = clock().toISOString();
+        const server = resolveServer(input.server);
         const record: ExtensionRecord = {
           number: input.number,
           displayName: input.displayName ?? input.number,
           authUsername: input.authUsername ?? input.number,
           secretSealed: box.seal(secret, secretContext(input.number)),
           secretVersion: 1,
-          server: resolveServer(input.server),
-          outboundProxy: resolveProxy(input.outboundProxy),
+          server,
+          outboundProxy: resolveProxy(input.outboundProxy, server.transport),
           label: input.label ?? null,
+          media: mergeMedia({}, input.media),
           createdAt: at,
           updatedAt: at,
           rev: 1,
@@ -149,13 +157,18 @@ export function createExtensions({ store, box, clock, runChange }: ExtensionsDep
       return runChange(async () => {
         const ext = await load(number);
         const at = clock().toISOString();
+        const server = patch.server ? mergeServer(ext.server, patch.server) : ext.server;
         const next: ExtensionRecord = {
           ...ext,
           displayName: patch.displayName ?? ext.displayName,
           authUsername: patch.authUsername ?? ext.authUsername,
-          server: patch.server ? mergeServer(ext.server, patch.server) : ext.server,
-          outboundProxy: patch.outboundProxy === undefined ? ext.outboundProxy : resolveProxy(patch.outboundProxy),
+          server,
+          outboundProxy:
+            patch.outboundProxy === undefined
+              ? followTransport(ext.outboundProxy, ext.server.transport, server.transport)
+              : resolveProxy(patch.outboundProxy, server.transport),
           label: patch.label === undefined ? ext.label : patch.label,
+          media: mergeMedia(ext.media ?? {}, patch.media),
           updatedAt: at,
           rev: ext.rev + 1,
         };
@@ -231,11 +244,25 @@ function mergeServer(old: SipServer, patch: NonNullable<UpdateExtension['server'
   };
 }
 
-function resolveProxy(p: CreateExtension['outboundProxy']): OutboundProxy | null {
-  return p ? { host: p.host, port: p.port ?? 5060 } : null;
+/** The proxy speaks the registration's transport, so its default port is that transport's. */
+function resolveProxy(p: CreateExtension['outboundProxy'], transport: Transport): OutboundProxy | null {
+  return p ? { host: p.host, port: p.port ?? defaultPort(transport) } : null;
+}
+
+/** Like the registrar's port: a proxy port that was the old transport's default follows a change of transport. */
+function followTransport(proxy: OutboundProxy | null, from: Transport, to: Transport): OutboundProxy | null {
+  if (!proxy || from === to || proxy.port !== defaultPort(from)) return proxy;
+  return { ...proxy, port: defaultPort(to) };
+}
+
+/** Only an explicit choice is kept, so that a choice left to the default keeps following the transport. */
+function mergeMedia(old: ExtensionMedia, patch: CreateExtension['media']): ExtensionMedia {
+  if (patch?.srtp === undefined) return { ...old };
+  if (patch.srtp === null) return {};
+  return { ...old, srtp: patch.srtp };
 }
 
 function changedFields(a: ExtensionRecord, b: ExtensionRecord): string[] {
-  const keys = ['displayName', 'authUsername', 'server', 'outboundProxy', 'label'] as const;
-  return keys.filter((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k]));
+  const keys = ['displayName', 'authUsername', 'server', 'outboundProxy', 'label', 'media'] as const;
+  return keys.filter((k) => JSON.stringify(a[k] ?? {}) !== JSON.stringify(b[k] ?? {}));
 }

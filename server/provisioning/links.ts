@@ -189,12 +189,14 @@ export function createLinks({ store, box, catalog, clock, runChange, publicUrl, 
       const found = await active(token, 'link');
       if (!found) return null;
       const { link, profile } = found;
+      const tls = (await store.getExtension(link.extension))?.server.transport === 'tls';
       return {
         app: profile.name,
         instructions: profile.instructions,
         expiresAt: link.expiresAt,
         usesLeft: link.maxUses - link.uses,
         action: profile.linkAction,
+        tls,
       };
     },
 

@@ -1,6 +1,7 @@
 // The catalog: vendor profiles, compiled templates and the renderer built on
 // them, loaded as one unit so that a reload either replaces all of it or none.
 import path from 'node:path';
+import { readCaBundle } from './ca-bundle.ts';
 import { createFileMatcher } from './file-names.ts';
 import { loadProfiles } from './profiles.ts';
 import { createRenderer } from './renderer.ts';
@@ -11,17 +12,27 @@ export interface CatalogSources {
   /** PROV_TEMPLATES_DIR, or null. */
   overrideDir: string | null;
   publicUrl: string;
+  /** PROV_SIP_CA_FILE, or null; read again on each load, so a reload picks up a replaced bundle. */
+  sipCaFile?: string | null;
 }
 
-export function loadCatalog({ root, overrideDir, publicUrl }: CatalogSources) {
+export function loadCatalog({ root, overrideDir, publicUrl, sipCaFile = null }: CatalogSources) {
   const profiles = loadProfiles(path.join(root, 'vendor-profiles'));
   const templates = loadTemplates(profiles, path.join(root, 'templates'), overrideDir);
+  let sipCa = null;
+  try {
+    sipCa = sipCaFile ? readCaBundle(sipCaFile) : null;
+  } catch (err) {
+    throw new Error(`PROV_SIP_CA_FILE ${(err as Error).message}: ${sipCaFile}`);
+  }
   return {
     profiles,
-    renderer: createRenderer(profiles, templates, { publicUrl }),
+    renderer: createRenderer(profiles, templates, { publicUrl, sipCa }),
     matchFile: createFileMatcher(profiles),
     /** Operator template files that nothing reads (a misspelt vendor, template or model). */
     unmatchedOverrides: templates.unmatched,
+    /** The bundle the renders in force point phones at, served under /prov/ by its own name. */
+    sipCa,
   };
 }
 

@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { TRANSPORTS } from '../domain/extension.ts';
+import { SRTP_MODES, TRANSPORTS } from '../domain/extension.ts';
 
 const fileSpec = z.strictObject({
   /** File name as phones ask for it; {mac} and {code} are filled in. */
@@ -25,6 +25,8 @@ const fileSpec = z.strictObject({
 const model = z.strictObject({
   lines: z.number().int().min(1).max(256),
   code: z.string().regex(/^[0-9A-Za-z]+$/).optional(),
+  /** Settings of this model's firmware family that differ from the vendor's, laid over `settings` in its device files. */
+  settings: z.record(z.string(), z.unknown()).optional(),
 });
 
 const profileSchema = z.strictObject({
@@ -41,6 +43,8 @@ const profileSchema = z.strictObject({
   /** The vendor's phones always send their MAC in the User-Agent: a claim without it is not one of them. */
   claimNeedsMac: z.boolean().default(false),
   transports: z.record(z.enum(TRANSPORTS), z.string()).optional(),
+  /** Each SRTP mode in the vendor's own words: named values the templates write (e.g. {"srtp_encryption": "2"}). */
+  srtp: z.record(z.enum(SRTP_MODES), z.record(z.string(), z.string())).optional(),
   models: z.record(z.string(), model).default({}),
   files: z.array(fileSpec).default([]),
   /** Files the phone uploads with PUT (overrides and logs). */

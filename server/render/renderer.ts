@@ -4,7 +4,8 @@
 // identical bytes.
 import { isIP } from 'node:net';
 import type { DeviceRecord } from '../domain/device.ts';
-import type { ExtensionRecord } from '../domain/extension.ts';
+import { effectiveSrtp, type ExtensionRecord } from '../domain/extension.ts';
+import type { CaBundle } from './ca-bundle.ts';
 import { expandName } from './file-names.ts';
 import { findModel, linesFor, type FileSpec, type Profiles, type VendorProfile } from './profiles.ts';
 import { wrap, type TemplateSet } from './templates.ts';
@@ -17,6 +18,8 @@ export interface OpenExtension {
 export interface RenderSettings {
   /** Base URL phones reach the server on, without a trailing slash. */
   publicUrl: string;
+  /** The registrar's CA bundle that phones on TLS extensions are told to trust, or null. */
+  sipCa?: CaBundle | null;
 }
 
 /** A file that could not be rendered: which owner, which file, and why. */
@@ -30,8 +33,9 @@ export class RenderFailure extends Error {
 export const vendorOwner = (vendor: string) => `vendor:${vendor}`;
 export const extensionOwner = (number: string) => `extension:${number}`;
 
-/** One SIP account as every template sees it, transport in the vendor's own words. */
+/** One SIP account as every template sees it, transport and SRTP mode in the vendor's own words. */
 function account(profile: VendorProfile, { record: e, secret }: OpenExtension) {
+  const srtp = effectiveSrtp(e);
   return {
     number: e.number,
     displayName: e.displayName,
@@ -45,6 +49,8 @@ function account(profile: VendorProfile, { record: e, secret }: OpenExtension) {
       transport: profile.transports?.[e.server.transport] ?? e.server.transport,
     },
     outboundProxy: e.outboundProxy && { ...e.outboundProxy, hostPort: hostPort(e.outboundProxy.host, e.outboundProxy.port) },
+    tls: e.server.transport === 'tls',
+    srtp: { mode: srtp, ...profile.srtp?.[srtp] },
   };
 }
 
@@ -61,6 +67,14 @@ export function createRenderer(profiles: Profiles, templates: TemplateSet, setti
     // Polycom wants host[:port]/path without the scheme.
     serverName: `${provUrl.host}${provUrl.pathname.replace(/\/$/, '')}`,
   };
+
+  // Certificates numbered from 1, for vendors with numbered certificate slots.
+  const sipCa = settings.sipCa
+    ? {
+        url: new URL(settings.sipCa.fileName, provUrl).href,
+        certificates: settings.sipCa.certificates.map((pem, i) => ({ slot: i + 1, pem })),
+      }
+    : null;
 
   const commons = new Map<string, object>();
   function common(profile: VendorProfile) {
@@ -90,14 +104,19 @@ export function createRenderer(profiles: Profiles, templates: TemplateSet, setti
       const model = device.model ? findModel(profile, device.model) ?? null : null;
       const lines = device.lines.map((l) => ({ line: l.line, ...account(profile, extensions(l.extension)) }));
       const used = new Set(device.lines.map((l) => l.line));
+      const shared = common(profile);
       const ctx = {
-        ...common(profile),
+        ...shared,
+        // A model's firmware family may differ from the vendor's defaults (e.g. which SRTP keys it reads).
+        settings: { ...profile.settings, ...(model ? profile.models[model]!.settings : undefined) },
         device: { mac: device.mac, model, label: device.label },
         login: { user: device.mac, password: provPassword },
         model: model ? modelContext(profile, model) : null,
         lines,
         // Lines the model has but the device does not use, so templates can switch them off.
         unusedLines: range(linesFor(profile, model)).filter((n) => !used.has(n)),
+        // Only a phone with a TLS line is told to trust the registrar's CA; the others keep their own store.
+        trust: sipCa && lines.some((l) => l.tls) ? sipCa : null,
       };
       const out = new Map<string, string>();
       for (const spec of profile.files.filter((f) => f.scope === 'device')) {

@@ -19,7 +19,7 @@ test('the profiles find each encoder set by format name, one helper each', (t) =
   t.is(FORMATS['yealink-cfg'], yealinkHelpers);
   t.is(FORMATS['polycom-xml'], polycomHelpers);
   t.deepEqual(Object.keys(yealinkHelpers), ['cfg']);
-  t.deepEqual(Object.keys(polycomHelpers), ['attr']);
+  t.deepEqual(Object.keys(polycomHelpers), ['attr', 'attrLines']);
 });
 
 test('yealink cfg: any value without CR, LF or NUL comes out unchanged', (t) => {
@@ -132,4 +132,19 @@ test('xml: an encoded value inside an attribute reads back exactly, by fast-xml-
     t.true(xmllint(doc(s)).ok, s);
     t.is(xmllintAttribute(doc(s), 'k.v'), s);
   }
+});
+
+test('xml lines: CR and LF survive an attribute as character references, read back by libxml2; other controls are refused', (t) => {
+  const doc = (v: string) => `<?xml version="1.0" encoding="UTF-8"?>\n<c><e k.v="${polycomHelpers.attrLines!(v)}"/></c>\n`;
+  const withBreaks = fc.array(fc.oneof(anyText, fc.constantFrom('\n', '\r\n', '\r')), { maxLength: 6 }).map((a) => a.join(''));
+  fc.assert(
+    fc.property(withBreaks, (s) => {
+      fc.pre(!FORBIDDEN.test(s.replace(/[\r\n]/g, '')));
+      const encoded = polycomHelpers.attrLines!(s);
+      return !/[\r\n]/.test(encoded) && xmllintAttribute(doc(s), 'k.v') === s;
+    }),
+    { numRuns: 150 },
+  );
+  for (const s of ['a\tb', 'a\0b', 'a\u0085b']) t.throws(() => polycomHelpers.attrLines!(s), { instanceOf: EncodeError }, JSON.stringify(s));
+  t.is(polycomHelpers.attrLines!('-----BEGIN X-----\nA&B\n-----END X-----'), '-----BEGIN X-----&#10;A&amp;B&#10;-----END X-----');
 });

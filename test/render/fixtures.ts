@@ -3,7 +3,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DeviceLine, DeviceRecord } from '../../server/domain/device.ts';
-import type { ExtensionRecord, OutboundProxy, SipServer } from '../../server/domain/extension.ts';
+import type { ExtensionMedia, ExtensionRecord, OutboundProxy, SipServer } from '../../server/domain/extension.ts';
 import type { Mac } from '../../server/domain/mac.ts';
 import { encodeBody, type EncodedBody } from '../../server/render/body-encoding.ts';
 import { loadCatalog, type Catalog } from '../../server/render/catalog.ts';
@@ -14,9 +14,12 @@ export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 export const PUBLIC_URL = 'https://prov.example.com';
 const AT = '2024-01-02T03:04:05.000Z';
 
-export function catalog(overrideDir: string | null = null, publicUrl = PUBLIC_URL): Catalog {
-  return loadCatalog({ root: ROOT, overrideDir, publicUrl });
+export function catalog(overrideDir: string | null = null, publicUrl = PUBLIC_URL, sipCaFile: string | null = null): Catalog {
+  return loadCatalog({ root: ROOT, overrideDir, publicUrl, sipCaFile });
 }
+
+/** Two self-signed CA certificates in one PEM file: the registrar's CA bundle of the TLS golden cases. */
+export const SIP_CA_FILE = path.join(ROOT, 'test/render/sip-ca-bundle.pem');
 
 export interface ExtensionInput {
   number: string;
@@ -26,6 +29,7 @@ export interface ExtensionInput {
   server?: SipServer;
   outboundProxy?: OutboundProxy | null;
   label?: string | null;
+  media?: ExtensionMedia;
 }
 
 export const TLS_SERVER: SipServer = { host: 'sip.example.com', port: 5081, transport: 'tls' };
@@ -44,6 +48,7 @@ export function extension(input: ExtensionInput): OpenExtension {
     server: input.server ?? TLS_SERVER,
     outboundProxy: input.outboundProxy === undefined ? PROXY : input.outboundProxy,
     label: input.label ?? null,
+    ...(input.media ? { media: input.media } : {}),
     createdAt: AT,
     updatedAt: AT,
     rev: 1,
@@ -127,9 +132,45 @@ export const GOLDEN_CASES: GoldenCase[] = [
   },
 ];
 
+export const UDP_SERVER: SipServer = { host: 'sip.example.com', port: 5060, transport: 'udp' };
+
+/**
+ * The media-encryption golden fixture: one extension on TLS that leaves SRTP
+ * to its default (mandatory), one on UDP whose admin chose optional SRTP,
+ * rendered with the registrar's CA bundle configured.
+ */
+export const SRTP_EXTENSIONS: OpenExtension[] = [
+  extension({ number: '301', displayName: 'TLS Desk', secret: 'Tls&Srtp<301>', server: { host: 'sip.example.com', port: 5061, transport: 'tls' }, outboundProxy: { host: 'sbc.example.net', port: 5061 } }),
+  extension({ number: '302', displayName: 'UDP Desk', secret: 'Udp&Srtp<302>', server: UDP_SERVER, outboundProxy: null, media: { srtp: 'optional' } }),
+];
+export const [TLS_MANDATORY, UDP_OPTIONAL] = SRTP_EXTENSIONS as [OpenExtension, OpenExtension];
+
+export interface SrtpCase extends GoldenCase {
+  extension: OpenExtension;
+}
+
+/** Each desk phone on one line of each SRTP extension, a folder per (vendor, extension). */
+export const SRTP_CASES: SrtpCase[] = [
+  ['tls-mandatory', TLS_MANDATORY],
+  ['udp-optional', UDP_OPTIONAL],
+].flatMap(([name, ext]) => [
+  {
+    name: `yealink-t46s-${name}`,
+    extension: ext as OpenExtension,
+    device: device('yealink', '805ec0c1d2e3', 'T46S', [{ line: 1, extension: (ext as OpenExtension).record.number }]),
+    vendorFiles: [],
+  },
+  {
+    name: `polycom-vvx450-${name}`,
+    extension: ext as OpenExtension,
+    device: device('polycom', '0004f2c1d2e5', 'VVX_450', [{ line: 1, extension: (ext as OpenExtension).record.number }]),
+    vendorFiles: [],
+  },
+]);
+
 /** Every file of the case: device-scope files and the vendor files the phone fetches. */
-export function renderCase(c: GoldenCase, cat: Catalog = catalog()): Map<string, string> {
-  const out = new Map(cat.renderer.renderDevice(c.device, lookup(GOLDEN_EXTENSIONS), PROV_PASSWORD));
+export function renderCase(c: GoldenCase, cat: Catalog = catalog(), extensions: OpenExtension[] = GOLDEN_EXTENSIONS): Map<string, string> {
+  const out = new Map(cat.renderer.renderDevice(c.device, lookup(extensions), PROV_PASSWORD));
   const vendor = cat.renderer.renderVendor(cat.profiles.get(c.device.vendor)!);
   for (const file of c.vendorFiles) {
     const body = vendor.get(file);
@@ -155,6 +196,12 @@ export const SOFTPHONE_EXTENSION: OpenExtension = extension({
 
 export const SOFTPHONE_APPS = ['zoiper', 'microsip'] as const;
 export type SoftphoneApp = (typeof SOFTPHONE_APPS)[number];
+
+/** The softphone SRTP cases: a folder per (app, extension). */
+export const SOFTPHONE_SRTP_CASES = SOFTPHONE_APPS.flatMap((app) => [
+  { name: `${app}-tls-mandatory`, app, extension: TLS_MANDATORY },
+  { name: `${app}-udp-optional`, app, extension: UDP_OPTIONAL },
+]);
 
 /** Every file of the app for the extension, rendered and then encoded exactly as a download serves it. */
 export function renderSoftphone(app: SoftphoneApp, ext: OpenExtension, cat: Catalog = catalog()): Map<string, EncodedBody> {

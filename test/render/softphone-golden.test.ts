@@ -8,7 +8,7 @@
 // VENDORS.md ("Zoiper 5", "MicroSIP") before committing them:
 //   UPDATE_GOLDEN=1 npx ava test/render/softphone-golden.test.ts
 import test from 'ava';
-import { SOFTPHONE_APPS, SOFTPHONE_EXTENSION, catalog, renderSoftphone } from './fixtures.ts';
+import { SOFTPHONE_APPS, SOFTPHONE_EXTENSION, SOFTPHONE_SRTP_CASES, catalog, renderSoftphone } from './fixtures.ts';
 import { UPDATE, matchGolden } from './golden-files.ts';
 
 const cat = catalog();
@@ -21,6 +21,13 @@ for (const app of SOFTPHONE_APPS) {
   test(`${app}: the served file matches its golden file byte for byte`, (t) => {
     const rendered = renderSoftphone(app, SOFTPHONE_EXTENSION, cat);
     matchGolden(t, app, new Map([...rendered].map(([name, body]) => [name, body.bytes])));
+  });
+}
+
+for (const c of SOFTPHONE_SRTP_CASES) {
+  test(`${c.name}: the served file matches its golden file byte for byte`, (t) => {
+    const rendered = renderSoftphone(c.app, c.extension, cat);
+    matchGolden(t, c.name, new Map([...rendered].map(([name, body]) => [name, body.bytes])));
   });
 }
 
@@ -68,7 +75,7 @@ test('zoiper golden: UTF-8 without a BOM, LF line ends, <options><accounts><acco
   const elements = [...text.matchAll(/<([A-Za-z_]+)>/g)].map((m) => m[1]);
   t.deepEqual(elements, [
     'options', 'accounts', 'account', 'name', 'username', 'password', 'register_on_startup', 'protocol', 'SIP_domain',
-    'SIP_transport_type', 'SIP_use_outbound_proxy', 'SIP_outbound_proxy', 'SIP_use_auth_username', 'SIP_auth_username',
+    'SIP_transport_type', 'SIP_srtp_mode', 'SIP_use_outbound_proxy', 'SIP_outbound_proxy', 'SIP_use_auth_username', 'SIP_auth_username',
     'SIP_callerId',
   ]);
 });

@@ -24,6 +24,8 @@ const ZOIPER_EXPECTED: [string, string][] = [
   ['protocol', 'SIP'],
   ['SIP_domain', `${e.server.host}:${e.server.port}`],
   ['SIP_transport_type', 'TLS'],
+  // TLS leaves SRTP to its default, mandatory; Zoiper names SRTP by its keying (SDES) only.
+  ['SIP_srtp_mode', 'SDES'],
   ['SIP_use_outbound_proxy', 'true'],
   ['SIP_outbound_proxy', `${e.outboundProxy!.host}:${e.outboundProxy!.port}`],
   ['SIP_use_auth_username', 'true'],
@@ -87,7 +89,7 @@ test('microsip: the served bytes read back through the Windows profile-API reade
     ['authID', e.authUsername],
     ['displayName', e.displayName],
     ['transport', 'tls'],
-    ['SRTP', ''],
+    ['SRTP', 'mandatory'],
     ['registerRefresh', '300'],
     ['keepAlive', '15'],
     ['publicAddr', ''],

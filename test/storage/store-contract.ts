@@ -105,6 +105,7 @@ export function storeContract(test: TestFn, name: string, open: Open): void {
       server: { host: '10.0.0.5', port: 5080, transport: 'tcp' },
       outboundProxy: { host: 'sbc.example.net', port: 5070 },
       label: 'Ünïcødé "quoted" & <tagged>',
+      media: { srtp: 'optional' },
     });
     const d = dev(A, [{ line: 1, extension: '2001' }, { line: 2, extension: '2002' }], {
       vendor: 'polycom',

@@ -17,3 +17,14 @@ export function xmlValue(format: string, value: Scalar): string {
   }
   return text.replace(/[&<>"']/g, (c) => ESCAPES[c]!);
 }
+
+/**
+ * A multi-line value (a PEM certificate) in an attribute. Attribute-value
+ * normalisation would turn a literal CR or LF into a space, so line ends go
+ * as character references, which a parser gives back as the characters
+ * themselves. Everything else follows xmlValue.
+ */
+export function xmlLinesValue(format: string, value: Scalar): string {
+  const lines = String(value).split(/(\r\n|\r|\n)/);
+  return lines.map((part, i) => (i % 2 === 1 ? part.replace(/\r/g, '&#13;').replace(/\n/g, '&#10;') : xmlValue(format, part))).join('');
+}
