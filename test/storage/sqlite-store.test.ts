@@ -12,6 +12,7 @@ import { leaseContract } from './lease-contract.ts';
 import { linkContract } from './link-contract.ts';
 import { renderContract } from './render-contract.ts';
 import { dev, evt, ext, storeContract, tok } from './store-contract.ts';
+import { userContract } from './user-contract.ts';
 
 function tempDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'prov-sqlite-'));
@@ -39,6 +40,7 @@ storeContract(test, 'sqlite', openTemp);
 renderContract(test, 'sqlite', openTemp);
 linkContract(test, 'sqlite', openTemp);
 leaseContract(test, 'sqlite', openTemp);
+userContract(test, 'sqlite', openTemp);
 
 const mode = (file: string) => fs.statSync(file).mode & 0o777;
 
