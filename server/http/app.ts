@@ -14,7 +14,13 @@ import type { Actor } from '../domain/token.ts';
 import type { ScanGuard } from '../provisioning/scan-guard.ts';
 import type { Store } from '../storage/store.ts';
 import { adminRouter } from './admin-api.ts';
-import { bearerAuth } from './auth.ts';
+import type { Accounts } from '../console/accounts.ts';
+import { consoleApiRouter, OPEN_ROUTES } from '../console/console-api.ts';
+import type { ConsolePages } from '../console/console-pages.ts';
+import { consoleRouter } from '../console/console-routes.ts';
+import type { EventStreams } from '../console/event-stream.ts';
+import type { CatalogHolder } from '../render/catalog.ts';
+import { apiAuth } from './auth.ts';
 import { errorMiddleware } from './errors.ts';
 import type { LandingView } from './landing-page.ts';
 import { phoneRouter } from './phone-routes.ts';
@@ -40,9 +46,21 @@ export interface AppDeps {
   guard: ScanGuard;
   /** Trust X-Forwarded-For from a reverse proxy in front of the server. */
   proxy?: boolean;
+  console: ConsoleDeps;
 }
 
-export function createApp({ services, landingPage, store, log, guard, proxy = false }: AppDeps): Koa {
+/** The admin console at / and its /api routes (server/console/). */
+export interface ConsoleDeps {
+  accounts: Accounts;
+  pages: ConsolePages;
+  assets: Map<string, { body: Buffer; type: string }>;
+  streams: EventStreams;
+  catalog: CatalogHolder;
+  /** PROV_PUBLIC_URL's origin, accepted besides the request's own for cookie changes. */
+  publicOrigin: string;
+}
+
+export function createApp({ services, landingPage, store, log, guard, proxy = false, console }: AppDeps): Koa {
   const app = new Koa({ proxy });
   // Errors are answered and logged by our middleware; Koa's default handler
   // would print a second copy.
@@ -67,10 +85,18 @@ export function createApp({ services, landingPage, store, log, guard, proxy = fa
 
   // Authentication comes before routing, so that without a valid token no
   // path, method or OPTIONS answer tells what the API has.
-  const auth = bearerAuth(services.tokens.authenticate, guard);
+  const auth = apiAuth({
+    authenticate: services.tokens.authenticate,
+    authenticateSession: console.accounts.authenticate,
+    guard,
+    open: OPEN_ROUTES,
+    origins: [console.publicOrigin],
+  });
   app.use((ctx, next) => (ctx.path === '/api' || ctx.path.startsWith('/api/') ? auth(ctx, next) : next()));
   app.use(phoneRouter(services.phone).routes());
   app.use(softphoneRouter(services.links, landingPage).routes());
+  app.use(consoleRouter(console).routes());
+  app.use(consoleApiRouter({ accounts: console.accounts, guard, catalog: console.catalog, streams: console.streams }).routes());
   const api = adminRouter(services);
   app.use(api.routes());
   app.use(api.allowedMethods({ throw: true }));

@@ -7,7 +7,18 @@ export type ProvEvent =
   /** A batch the store has committed (never published for a refused one). */
   | { type: 'committed'; ops: readonly WriteOp[] }
   /** A phone fetched its credential-bearing file; version null when it was served nothing. */
-  | { type: 'fetched'; mac: string; version: number | null; at: string };
+  | { type: 'fetched'; mac: string; version: number | null; at: string }
+  /** The notifier's latest outcome for a device's check-sync NOTIFY. */
+  | { type: 'notify-outcome'; mac: string; notify: NotifyOutcome };
+
+export interface NotifyOutcome {
+  state: 'queued' | 'sent' | 'acknowledged' | 'failed' | 'no-fetch';
+  via: string;
+  target: string | null;
+  at: string;
+  code: number | null;
+  attempts: number;
+}
 
 export type Listener = (event: ProvEvent) => void;
 
