@@ -40,7 +40,8 @@ export function adminRoutes(services: Services): Route[] {
     }],
     ['get', '/extensions/:number/secret', 'admin', async (ctx, actor) => {
       ctx.set('Cache-Control', 'no-store');
-      answer(ctx, 200, await extensions.revealSecret(actor, number(ctx)));
+      const { purpose } = s.validate(s.revealQuery, ctx.query);
+      answer(ctx, 200, await extensions.revealSecret(actor, number(ctx), purpose));
     }],
     ['put', '/extensions/:number/secret', 'admin', async (ctx, actor) =>
       answer(ctx, 200, await extensions.setSecret(actor, number(ctx), (await readJson(ctx, s.setSecret)).secret))],
@@ -66,7 +67,8 @@ export function adminRoutes(services: Services): Route[] {
     ['post', '/devices/:mac/claim', 'admin', async (ctx, actor) => answer(ctx, 200, await devices.claim(actor, mac(ctx)))],
     ['get', '/devices/:mac/files', 'viewer', async (ctx) => answer(ctx, 200, await deviceFiles.list(mac(ctx)))],
     ['get', '/devices/:mac/files/:file', 'admin', async (ctx, actor) => {
-      const file = await deviceFiles.preview(actor, mac(ctx), ctx.params.file as string);
+      const { masked } = s.validate(s.previewQuery, ctx.query);
+      const file = await deviceFiles.preview(actor, mac(ctx), ctx.params.file as string, { masked });
       ctx.set('Cache-Control', 'no-store');
       ctx.type = file.contentType;
       answer(ctx, 200, file.body);

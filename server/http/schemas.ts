@@ -120,3 +120,9 @@ export const createLink = z.strictObject({
 });
 
 export const linkQuery = z.object({ extension: z.string().optional() });
+
+/** `?purpose=copy`: the console's Copy secret, audited like a reveal and told apart in the details. */
+export const revealQuery = z.object({ purpose: z.enum(['copy']).optional() });
+
+/** `?masked=true`: the file with every secret it carries replaced, for a look that reveals nothing. */
+export const previewQuery = z.object({ masked: z.enum(['true', 'false']).optional().transform((v) => v === 'true') });
