@@ -48,7 +48,8 @@ export function fromOwnPages(ctx: Context, extraOrigins: readonly string[] = [])
   const site = ctx.get('sec-fetch-site');
   if (site && site !== 'same-origin') return false;
   const origin = ctx.get('origin');
-  if (origin) return origin === ctx.origin || extraOrigins.includes(origin);
+  // Not ctx.origin: Koa 3 answers that with the Origin header itself.
+  if (origin) return origin === `${ctx.protocol}://${ctx.host}` || extraOrigins.includes(origin);
   return site === 'same-origin';
 }
 
