@@ -8,7 +8,7 @@ async function loadUsers() {
       const other = u.role === 'admin' ? 'viewer' : 'admin';
       return h('tr', { 'data-user': u.username }, h('td', {}, u.username), h('td', {}, u.role), h('td', {}, when(u.createdAt)),
         h('td', { class: 'actions' },
-          h('button', { type: 'button', 'aria-label': `Make ${u.username} ${other}`, onclick: () => change(u.username, { role: other }) }, `Make ${other}`),
+          h('button', { type: 'button', 'aria-label': `Make ${other}: ${u.username}`, onclick: () => change(u.username, { role: other }) }, `Make ${other}`),
           ' ',
           h('button', { type: 'button', class: 'danger', 'aria-label': `Remove ${u.username}`, onclick: () => remove(u.username) }, 'Remove')));
     }),
