@@ -92,7 +92,7 @@ function setupForms() {
     e.preventDefault();
     const error = $('#device-error');
     showError(error, null);
-    const mac = normalizeMac($('#d-mac').value);
+    const mac = normalizeMac($('#d-mac').value.trim());
     if (!mac) {
       showError(error, { message: 'The MAC address must be 12 hex digits, e.g. 80:5E:C0:12:34:56 or 805ec0123456.' });
       $('#d-mac').focus();

@@ -3,7 +3,7 @@
 
 /** The 12 lowercase hex digits, or null when the text is not a whole MAC. */
 export function normalizeMac(text) {
-  const t = String(text).trim();
+  const t = String(text);
   const colon = /^([0-9a-f]{2})([:-])([0-9a-f]{2})\2([0-9a-f]{2})\2([0-9a-f]{2})\2([0-9a-f]{2})\2([0-9a-f]{2})$/i.exec(t);
   if (colon) return [1, 3, 4, 5, 6, 7].map((i) => colon[i]).join('').toLowerCase();
   const dots = /^([0-9a-f]{4})\.([0-9a-f]{4})\.([0-9a-f]{4})$/i.exec(t);
