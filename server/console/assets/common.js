@@ -120,7 +120,24 @@ export function live(handlers, onReconnect) {
   return source;
 }
 
+/** Gives each cell its column's name, which narrow screens show beside the value (see console.css). */
+function labelCells() {
+  for (const table of document.querySelectorAll('table')) {
+    const names = [...table.querySelectorAll('thead th')].map((th) => th.textContent.trim());
+    const label = () => {
+      for (const row of table.tBodies[0]?.rows ?? []) {
+        [...row.cells].forEach((cell, i) => {
+          if (names[i] && cell.colSpan === 1) cell.dataset.label = names[i];
+        });
+      }
+    };
+    label();
+    if (table.tBodies[0]) new MutationObserver(label).observe(table.tBodies[0], { childList: true });
+  }
+}
+
 export function start(fn) {
+  labelCells();
   const out = $('#sign-out');
   if (out) {
     out.addEventListener('click', async () => {
