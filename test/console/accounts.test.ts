@@ -5,14 +5,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
-import { extensionBody, startServer } from '../helpers/server.ts';
-import { cookieOf, send, setUp, signIn } from './session-client.ts';
+import { extensionBody } from '../helpers/server.ts';
+import { consoleServer, cookieOf, send, setUp, signIn } from './session-client.ts';
 
 const PASSWORD = 'correct horse battery';
 
 test('setup: / leads to setup, the code is the admin token, the token file goes, setup happens once', async (t) => {
-  const s = await startServer();
-  t.teardown(s.close);
+  const s = await consoleServer(t);
   const tokenFile = path.join(s.dataDir, 'admin-token');
   t.true(fs.existsSync(tokenFile));
   t.is((await send(s, 'GET', '/')).headers.get('location'), '/setup');
@@ -55,8 +54,7 @@ test('setup: / leads to setup, the code is the admin token, the token file goes,
 });
 
 test('sign-in, the cookie on the API, audit names the person, sign-out ends the session', async (t) => {
-  const s = await startServer();
-  t.teardown(s.close);
+  const s = await consoleServer(t);
   await setUp(s);
   const bad = await send(s, 'POST', '/api/session', { username: 'alice', password: 'wrong password!' }, { origin: s.url });
   t.is(bad.status, 401);
@@ -82,8 +80,7 @@ test('sign-in, the cookie on the API, audit names the person, sign-out ends the 
 
 test('a session ends after 30 idle minutes and after 12 hours whatever the activity', async (t) => {
   let now = Date.parse('2024-05-01T08:00:00Z');
-  const s = await startServer({ clock: () => new Date(now) });
-  t.teardown(s.close);
+  const s = await consoleServer(t, { clock: () => new Date(now) });
   const alice = await setUp(s);
   const minutes = (m: number) => (now += m * 60_000);
   minutes(29);
@@ -102,8 +99,7 @@ test('a session ends after 30 idle minutes and after 12 hours whatever the activ
 });
 
 test('a state-changing cookie request from another site is refused; reads and tokens are not affected', async (t) => {
-  const s = await startServer();
-  t.teardown(s.close);
+  const s = await consoleServer(t);
   const alice = await setUp(s);
   const body = extensionBody('1001');
   const attempts: Record<string, string>[] = [
@@ -123,8 +119,7 @@ test('a state-changing cookie request from another site is refused; reads and to
 });
 
 test('failed sign-ins count in the scan guard: past the threshold even the right password waits', async (t) => {
-  const s = await startServer({ env: { PROV_SCAN_THRESHOLD: '3' } });
-  t.teardown(s.close);
+  const s = await consoleServer(t, { env: { PROV_SCAN_THRESHOLD: '3' } });
   await setUp(s);
   for (let i = 0; i < 3; i++) {
     t.is((await send(s, 'POST', '/api/session', { username: 'alice', password: `wrong-${i}-password` }, { origin: s.url })).status, 401);
@@ -136,8 +131,7 @@ test('failed sign-ins count in the scan guard: past the threshold even the right
 });
 
 test('users: admins manage them, viewers read but change nothing, the last admin stays', async (t) => {
-  const s = await startServer();
-  t.teardown(s.close);
+  const s = await consoleServer(t);
   const alice = await setUp(s);
   const made = await alice.call('POST', '/api/users', { username: 'victor', role: 'viewer', password: 'viewer password 1' });
   t.is(made.status, 201);

@@ -5,8 +5,8 @@
 import test from 'ava';
 import { phoneCredentials } from '../helpers/phone.ts';
 import { fetchWithDigest } from '../helpers/digest-client.ts';
-import { extensionBody, startServer } from '../helpers/server.ts';
-import { setUp } from './session-client.ts';
+import { extensionBody } from '../helpers/server.ts';
+import { consoleServer, setUp } from './session-client.ts';
 
 const MAC = '805ec0a1b2c3';
 const UA = 'Yealink SIP-T46S 66.86.0.15 80:5e:c0:a1:b2:c3';
@@ -38,8 +38,7 @@ async function collect(res: Response, until: (frames: Frame[]) => boolean): Prom
 }
 
 test('the event stream follows a secret change to the phone and forwards notify outcomes', async (t) => {
-  const s = await startServer();
-  t.teardown(s.close);
+  const s = await consoleServer(t);
   const alice = await setUp(s);
   t.is((await s.api('GET', '/api/events', { token: null })).status, 401);
   t.is((await s.api('POST', '/api/extensions', { body: extensionBody('1001', { secret: 'Stream-Secret-1' }) })).status, 201);

@@ -7,7 +7,8 @@ import test from 'ava';
 import type { Page } from 'playwright-core';
 import { fetchWithDigest } from '../helpers/digest-client.ts';
 import { phoneCredentials } from '../helpers/phone.ts';
-import { startServer, type TestServer } from '../helpers/server.ts';
+import type { TestServer } from '../helpers/server.ts';
+import { consoleServer } from './session-client.ts';
 import { openBrowser, seriousViolations } from './browser.ts';
 
 const MAC = '805ec0a1b2c3';
@@ -31,8 +32,7 @@ async function waitForStatus(page: Page, status: string): Promise<void> {
 }
 
 test('setup to a typed secret on the phone, in the browser, live', async (t) => {
-  const s = await startServer();
-  t.teardown(s.close);
+  const s = await consoleServer(t);
   const browser = await openBrowser({ origin: s.url });
   t.teardown(browser.close);
   const page = await browser.page();

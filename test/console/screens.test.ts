@@ -7,9 +7,9 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import test from 'ava';
 import { phoneCredentials } from '../helpers/phone.ts';
-import { extensionBody, startServer } from '../helpers/server.ts';
+import { extensionBody } from '../helpers/server.ts';
 import { openBrowser, seriousViolations } from './browser.ts';
-import { send, setUp, signIn } from './session-client.ts';
+import { consoleServer, send, setUp, signIn } from './session-client.ts';
 
 const ADMIN_PASSWORD = 'correct horse battery';
 const VIEWER_PASSWORD = 'viewer password 1';
@@ -17,8 +17,7 @@ const YEA = '805ec0a1b2c3';
 const DETECTED = '805ec0d4e5f6';
 
 test('viewer, secret scans, cross-site POST, inbox assign and axe on every screen', async (t) => {
-  const s = await startServer();
-  t.teardown(s.close);
+  const s = await consoleServer(t);
   const admin = await setUp(s, 'alice', ADMIN_PASSWORD);
   t.is((await admin.call('POST', '/api/users', { username: 'victor', role: 'viewer', password: VIEWER_PASSWORD })).status, 201);
   t.is((await admin.call('POST', '/api/extensions', extensionBody('1001', { secret: 'Known-Secret-1001' }))).status, 201);

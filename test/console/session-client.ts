@@ -1,6 +1,7 @@
 // A browser-like client for the console's API without a browser: signs in,
 // keeps the session cookie, and sends the Origin a page of ours would.
-import type { TestServer } from '../helpers/server.ts';
+import fs from 'node:fs';
+import { startServer, type TestServer } from '../helpers/server.ts';
 
 export interface CookieClient {
   cookie: string;
@@ -44,4 +45,17 @@ export async function signIn(s: TestServer, username: string, password: string):
   const r = await send(s, 'POST', '/api/session', { username, password }, { origin: s.url });
   if (r.status !== 201) throw new Error(`sign-in: ${r.status} ${r.text}`);
   return client(s, cookieOf(r.headers));
+}
+
+/** A test server whose data directory goes with it when the test ends. */
+export async function consoleServer(
+  t: { teardown: (fn: () => Promise<void>) => void },
+  options: Parameters<typeof startServer>[0] = {},
+): Promise<TestServer> {
+  const s = await startServer(options);
+  t.teardown(async () => {
+    await s.close();
+    fs.rmSync(s.dataDir, { recursive: true, force: true });
+  });
+  return s;
 }
