@@ -5,7 +5,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
-import { extensionBody } from '../helpers/server.ts';
+import { startProcess } from '../helpers/process.ts';
+import { extensionBody, tempDir, type TestServer } from '../helpers/server.ts';
 import { consoleServer, cookieOf, send, setUp, signIn } from './session-client.ts';
 
 const PASSWORD = 'correct horse battery';
@@ -156,4 +157,26 @@ test('users: admins manage them, viewers read but change nothing, the last admin
   t.is((await alice.call('DELETE', '/api/users/victor')).status, 204);
   const actions = (await s.api('GET', '/api/audit?target=victor')).json.map((e: any) => `${e.actor} ${e.action}`);
   t.deepEqual(actions, ['user:alice user.deleted', 'user:alice user.updated', 'user:victor session.created', 'user:alice user.created']);
+});
+
+test('after setup no admin-token file comes back, and the last admin token may go while a console admin exists', async (t) => {
+  const dataDir = tempDir();
+  t.teardown(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+  let server = await startProcess({ PROV_DATA_DIR: dataDir });
+  t.teardown(() => server.stop());
+  const tokenFile = path.join(dataDir, 'admin-token');
+  const token = fs.readFileSync(tokenFile, 'utf8').trim();
+  const s = { url: server.url, adminToken: token } as TestServer;
+  const alice = await setUp(s);
+  t.false(fs.existsSync(tokenFile));
+  const tokens = (await alice.call('GET', '/api/tokens')).json;
+  t.deepEqual(tokens.map((x: any) => x.name), ['initial-admin']);
+  t.is((await alice.call('DELETE', `/api/tokens/${tokens[0].id}`)).status, 204, 'a console admin is a way in');
+  const gone = await fetch(`${server.url}/api/extensions`, { headers: { authorization: `Bearer ${token}` } });
+  t.is(gone.status, 401);
+  await server.stop();
+  server = await startProcess({ PROV_DATA_DIR: dataDir });
+  t.false(fs.existsSync(tokenFile), 'no new token file: the console is the way in');
+  const again = await signIn({ ...s, url: server.url } as TestServer, 'alice', PASSWORD);
+  t.is((await again.call('GET', '/api/session')).json.username, 'alice');
 });
