@@ -45,12 +45,16 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
  * with neither is refused: every browser that runs the console sends one.
  */
 export function fromOwnPages(ctx: Context, extraOrigins: readonly string[] = []): boolean {
+  return !fromElsewhere(ctx, extraOrigins) && Boolean(ctx.get('sec-fetch-site') || ctx.get('origin'));
+}
+
+/** Whether a browser says the request comes from another site's page. */
+function fromElsewhere(ctx: Context, extraOrigins: readonly string[]): boolean {
   const site = ctx.get('sec-fetch-site');
-  if (site && site !== 'same-origin') return false;
+  if (site && site !== 'same-origin') return true;
   const origin = ctx.get('origin');
   // Not ctx.origin: Koa 3 answers that with the Origin header itself.
-  if (origin) return origin === `${ctx.protocol}://${ctx.host}` || extraOrigins.includes(origin);
-  return site === 'same-origin';
+  return Boolean(origin) && origin !== `${ctx.protocol}://${ctx.host}` && !extraOrigins.includes(origin);
 }
 
 export interface ApiAuthOptions {
@@ -74,9 +78,11 @@ export function apiAuth({ authenticate, authenticateSession, guard, open, origin
     const cookie = ctx.cookies.get(SESSION_COOKIE);
     const isOpen = open.has(`${ctx.method} ${ctx.path}`);
     if (ctx.get('authorization') || (!cookie && !isOpen)) return bearer(ctx, next);
-    if (!SAFE_METHODS.has(ctx.method) && !fromOwnPages(ctx, origins)) {
+    const refused = isOpen ? fromElsewhere(ctx, origins) : !SAFE_METHODS.has(ctx.method) && !fromOwnPages(ctx, origins);
+    if (refused) {
       throw new AppError(403, 'cross-site-request', 'a change made with the session cookie must come from the console itself');
     }
+    // Signing in or setting up needs no cookie, so a client without a browser's headers may too; another site's page may not.
     if (isOpen) return next();
     if (guard.refuses(ctx.ip, 'api')) throw new AppError(429, 'too-many-requests', 'too many failed attempts; try again later');
     const actor = await authenticateSession(cookie!);

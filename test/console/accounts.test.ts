@@ -180,3 +180,16 @@ test('after setup no admin-token file comes back, and the last admin token may g
   const again = await signIn({ ...s, url: server.url } as TestServer, 'alice', PASSWORD);
   t.is((await again.call('GET', '/api/session')).json.username, 'alice');
 });
+
+test('sign-in needs no browser headers, but another site cannot sign anyone in', async (t) => {
+  const s = await consoleServer(t);
+  await setUp(s);
+  const plain = await send(s, 'POST', '/api/session', { username: 'alice', password: PASSWORD });
+  t.is(plain.status, 201, 'a script may sign in');
+  const forged = await send(s, 'POST', '/api/session', { username: 'alice', password: PASSWORD }, { origin: 'https://evil.example' });
+  t.is(forged.status, 403);
+  t.is(forged.headers.get('set-cookie'), null);
+  const cookie = cookieOf(plain.headers);
+  const noHeaders = await send(s, 'POST', '/api/extensions', extensionBody('1001'), { cookie: `prov_session=${cookie}` });
+  t.is(noHeaders.status, 403, 'a cookie change without Origin or Sec-Fetch-Site is refused');
+});
