@@ -10,6 +10,8 @@ async function loadUsers() {
         h('td', { class: 'actions' },
           h('button', { type: 'button', 'aria-label': `Make ${other}: ${u.username}`, onclick: () => change(u.username, { role: other }) }, `Make ${other}`),
           ' ',
+          h('button', { type: 'button', 'aria-label': `Set password: ${u.username}`, onclick: () => setPassword(u.username) }, 'Set password'),
+          ' ',
           h('button', { type: 'button', class: 'danger', 'aria-label': `Remove ${u.username}`, onclick: () => remove(u.username) }, 'Remove')));
     }),
   );
@@ -33,6 +35,11 @@ async function change(username, patch) {
   } catch (err) {
     flash(err.message, 'error');
   }
+}
+
+async function setPassword(username) {
+  const password = prompt(`New password for ${username} (at least 10 characters). They will be signed out.`);
+  if (password) await change(username, { password });
 }
 
 async function remove(username) {
