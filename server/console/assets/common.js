@@ -161,7 +161,9 @@ export function options(select, items, { keep = true } = {}) {
 /** Counts of device statuses as "2 synced · 1 pending". */
 export function summary(devices) {
   const counts = {};
-  for (const d of devices) counts[d.status] = (counts[d.status] ?? 0) + 1;
+  // A pending phone whose push failed is waiting on nothing: it counts as failed.
+  const state = (d) => (d.status === 'pending' && d.notify?.state === 'failed' ? 'failed' : d.status);
+  for (const d of devices) counts[state(d)] = (counts[state(d)] ?? 0) + 1;
   const order = ['synced', 'pending', 'failed', 'never', 'unassigned'];
   const parts = order.filter((s) => counts[s]).map((s) => `${counts[s]} ${STATUS_TEXT[s]}`);
   return parts.length ? parts.join(' · ') : 'no phones';
