@@ -143,7 +143,10 @@ export function createEventStreams({ store, events, clock, log }: { store: Store
         clearInterval(beat);
         clients.delete(stream);
       };
-      ctx.req.once('close', end);
+      ctx.req.once('close', () => {
+        end();
+        stream.destroy();
+      });
       stream.once('close', end);
     },
     endAll() {
