@@ -160,9 +160,11 @@ test('users: admins manage them, viewers read but change nothing, the last admin
 });
 
 test('after setup no admin-token file comes back, and the last admin token may go while a console admin exists', async (t) => {
+  // Two process starts on a shared machine.
+  t.timeout(180_000);
   const dataDir = tempDir();
   t.teardown(() => fs.rmSync(dataDir, { recursive: true, force: true }));
-  let server = await startProcess({ PROV_DATA_DIR: dataDir });
+  let server = await startProcess({ PROV_DATA_DIR: dataDir }, 90_000);
   t.teardown(() => server.stop());
   const tokenFile = path.join(dataDir, 'admin-token');
   const token = fs.readFileSync(tokenFile, 'utf8').trim();
@@ -175,7 +177,7 @@ test('after setup no admin-token file comes back, and the last admin token may g
   const gone = await fetch(`${server.url}/api/extensions`, { headers: { authorization: `Bearer ${token}` } });
   t.is(gone.status, 401);
   await server.stop();
-  server = await startProcess({ PROV_DATA_DIR: dataDir });
+  server = await startProcess({ PROV_DATA_DIR: dataDir }, 90_000);
   t.false(fs.existsSync(tokenFile), 'no new token file: the console is the way in');
   const again = await signIn({ ...s, url: server.url } as TestServer, 'alice', PASSWORD);
   t.is((await again.call('GET', '/api/session')).json.username, 'alice');

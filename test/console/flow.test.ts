@@ -32,6 +32,8 @@ async function waitForStatus(page: Page, status: string): Promise<void> {
 }
 
 test('setup to a typed secret on the phone, in the browser, live', async (t) => {
+  // A real browser on a shared two-core machine: generous, not a speed claim.
+  t.timeout(240_000);
   const s = await consoleServer(t);
   const browser = await openBrowser({ origin: s.url });
   t.teardown(browser.close);

@@ -17,6 +17,8 @@ const YEA = '805ec0a1b2c3';
 const DETECTED = '805ec0d4e5f6';
 
 test('viewer, secret scans, cross-site POST, inbox assign and axe on every screen', async (t) => {
+  // A real browser on a shared two-core machine: generous, not a speed claim.
+  t.timeout(240_000);
   const s = await consoleServer(t);
   const admin = await setUp(s, 'alice', ADMIN_PASSWORD);
   t.is((await admin.call('POST', '/api/users', { username: 'victor', role: 'viewer', password: VIEWER_PASSWORD })).status, 201);
