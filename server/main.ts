@@ -10,6 +10,10 @@ import pino, { type Logger } from 'pino';
 import { ConfigError, loadConfig, prepareDataDir, type Config } from './config.ts';
 import { createNonceBook } from './domain/digest.ts';
 import { createSecretBox, deriveKey } from './domain/secret-box.ts';
+import { createAccounts } from './console/accounts.ts';
+import { loadConsolePages } from './console/console-pages.ts';
+import { loadAssets } from './console/console-routes.ts';
+import { createEventStreams } from './console/event-stream.ts';
 import { createApp } from './http/app.ts';
 import { guardConnections } from './http/connection-guard.ts';
 import { loadLandingPage } from './http/landing-page.ts';
@@ -126,19 +130,52 @@ export async function assemble(config: Config, { log, clock = () => new Date() }
     sync: createSyncRequests({ store, clock, runChange, notifier: notify?.notifier ?? null }),
     sipCa: () => catalog.current().sipCa,
   };
-  await writeFirstAdminToken(services.tokens.bootstrap, config.dataDir, log);
+  const accounts = createAccounts({
+    store,
+    clock,
+    runChange,
+    authenticateToken: services.tokens.authenticate,
+    // The setup code was that file's token: once a person can sign in, the
+    // plaintext copy on disk goes. The token itself stays a valid API token
+    // (listed under Users and API tokens, where an admin can revoke it).
+    onFirstAdmin: () => {
+      fs.rmSync(path.join(config.dataDir, ADMIN_TOKEN_FILE), { force: true });
+      log.info('the first console admin exists; removed the admin-token file');
+    },
+  });
+  // With a console account there is a way in: no token file is written again.
+  if ((await store.listUsers()).length === 0) await writeFirstAdminToken(services.tokens.bootstrap, config.dataDir, log);
   const sync = () => reconcile(rerenderer, catalog.current(), runChange, log);
   await sync();
   // Each instance sweeps under its own id; the store lease lets one of them at a time.
   const sweep = createSweepJob({ store, holder: instance, minutes: config.sweepMinutes, clock, log, sweep: sync });
   sweep.start();
-  const app = createApp({ services, landingPage: loadLandingPage(ROOT), store, log, guard, trustedProxies: config.trustedProxies });
+  const streams = createEventStreams({ store, events, clock, log });
+  const consoleDir = path.join(ROOT, 'server', 'console');
+  const app = createApp({
+    services,
+    landingPage: loadLandingPage(ROOT),
+    store,
+    log,
+    guard,
+    trustedProxies: config.trustedProxies,
+    console: {
+      accounts,
+      pages: loadConsolePages(path.join(consoleDir, 'pages')),
+      assets: loadAssets(path.join(consoleDir, 'assets')),
+      streams,
+      catalog,
+      publicOrigin: new URL(config.publicUrl).origin,
+    },
+  });
   const close = async () => {
+    streams.endAll();
+    streams.close();
     await sweep.stop();
     await notify?.close();
     await store.close();
   };
-  return { app, store, services, sweep, events, notify, close };
+  return { app, store, services, sweep, events, notify, streams, close };
 }
 
 async function writeFirstAdminToken(bootstrap: () => Promise<string | null>, dataDir: string, log: Logger) {
@@ -267,6 +304,7 @@ async function start(): Promise<void> {
   const log = pino({ level: config.logLevel, redact: ['req.headers.authorization', '*.secret', '*.token'] });
   let servers: Server[];
   let close: () => Promise<void>;
+  let endStreams: () => void;
   let bound: Bound;
   try {
     bound = await bind(config);
@@ -276,6 +314,7 @@ async function start(): Promise<void> {
   try {
     const built = await assemble(config, { log });
     close = built.close;
+    endStreams = built.streams.endAll;
     bound.serve(built.app);
     servers = bound.servers;
   } catch (err) {
@@ -290,6 +329,8 @@ async function start(): Promise<void> {
 
   const stop = (signal: string) => {
     log.info({ signal }, 'shutting down');
+    // Event streams never go idle by themselves.
+    endStreams();
     let open = servers.length;
     for (const server of servers) {
       server.close(() => {

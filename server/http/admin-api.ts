@@ -70,8 +70,8 @@ export function adminRoutes(services: Services): Route[] {
     }, { summary: 'delete an extension no device uses', status: 204 }],
     ['get', '/extensions/:number/secret', 'admin', async (ctx, actor) => {
       ctx.set('Cache-Control', 'no-store');
-      answer(ctx, 200, await extensions.revealSecret(actor, number(ctx)));
-    }, { summary: 'reveal the SIP secret (audited)' }],
+      answer(ctx, 200, await extensions.revealSecret(actor, number(ctx), query(ctx, s.revealQuery).purpose));
+    }, { summary: 'reveal the SIP secret (audited; ?purpose=copy for the console copy)', query: s.revealQuery }],
     ['put', '/extensions/:number/secret', 'admin', async (ctx, actor) =>
       answer(ctx, 200, await extensions.setSecret(actor, number(ctx), (await readJson(ctx, s.setSecret)).secret)),
       { summary: 'set a chosen secret', body: s.setSecret }],
@@ -114,11 +114,12 @@ export function adminRoutes(services: Services): Route[] {
     ['get', '/devices/:mac/files', 'viewer', async (ctx) => answer(ctx, 200, await deviceFiles.list(mac(ctx))),
       { summary: 'the files this device fetches' }],
     ['get', '/devices/:mac/files/:file', 'admin', async (ctx, actor) => {
-      const file = await deviceFiles.preview(actor, mac(ctx), ctx.params.file as string);
+      const { masked } = query(ctx, s.previewQuery);
+      const file = await deviceFiles.preview(actor, mac(ctx), ctx.params.file as string, { masked });
       ctx.set('Cache-Control', 'no-store');
       ctx.type = file.contentType;
       answer(ctx, 200, file.body);
-    }, { summary: 'a rendered file (audited)' }],
+    }, { summary: 'a rendered file (audited; ?masked=true replaces every secret it carries)', query: s.previewQuery }],
 
     ['post', '/links', 'admin', async (ctx, actor) => {
       ctx.set('Cache-Control', 'no-store');

@@ -17,7 +17,13 @@ import type { ScanGuard } from '../provisioning/scan-guard.ts';
 import type { CaBundle } from '../render/ca-bundle.ts';
 import type { Store } from '../storage/store.ts';
 import { adminRouter } from './admin-api.ts';
-import { bearerAuth } from './auth.ts';
+import type { Accounts } from '../console/accounts.ts';
+import { consoleApiRouter, OPEN_ROUTES } from '../console/console-api.ts';
+import type { ConsolePages } from '../console/console-pages.ts';
+import { consoleRouter } from '../console/console-routes.ts';
+import type { EventStreams } from '../console/event-stream.ts';
+import type { CatalogHolder } from '../render/catalog.ts';
+import { apiAuth } from './auth.ts';
 import { clientAddressMiddleware } from './client-address.ts';
 import { errorMiddleware, isApiPath, knownMethods } from './errors.ts';
 import type { LandingView } from './landing-page.ts';
@@ -48,9 +54,21 @@ export interface AppDeps {
   guard: ScanGuard;
   /** The reverse proxies in front, whose X-Forwarded-For hops are believed. */
   trustedProxies?: Network[];
+  console: ConsoleDeps;
 }
 
-export function createApp({ services, landingPage, store, log, guard, trustedProxies = [] }: AppDeps): Koa {
+/** The admin console at / and its /api routes (server/console/). */
+export interface ConsoleDeps {
+  accounts: Accounts;
+  pages: ConsolePages;
+  assets: Map<string, { body: Buffer; type: string }>;
+  streams: EventStreams;
+  catalog: CatalogHolder;
+  /** PROV_PUBLIC_URL's origin, accepted besides the request's own for cookie changes. */
+  publicOrigin: string;
+}
+
+export function createApp({ services, landingPage, store, log, guard, trustedProxies = [], console }: AppDeps): Koa {
   // Koa's proxy mode stays off: it would take the leftmost X-Forwarded-For hop.
   const app = new Koa();
   // Errors are answered and logged by our middleware; Koa's default handler
@@ -78,13 +96,21 @@ export function createApp({ services, landingPage, store, log, guard, trustedPro
 
   // Authentication comes before routing, so that without a valid token no
   // path, method or OPTIONS answer tells what the API has.
-  const auth = bearerAuth(services.tokens.authenticate, guard);
+  const auth = apiAuth({
+    authenticate: services.tokens.authenticate,
+    authenticateSession: console.accounts.authenticate,
+    guard,
+    open: OPEN_ROUTES,
+    origins: [console.publicOrigin],
+  });
   // Routers match paths in any letter case, so the check does too: /API/… is
   // the API and never reaches a route without an actor.
   app.use((ctx, next) => (isApiPath(ctx.path) ? auth(ctx, next) : next()));
   app.use(sipCaRouter(services.sipCa).routes());
   app.use(phoneRouter(services.phone).routes());
   app.use(softphoneRouter(services.links, landingPage).routes());
+  app.use(consoleRouter(console).routes());
+  app.use(consoleApiRouter({ accounts: console.accounts, guard, catalog: console.catalog, streams: console.streams }).routes());
   const api = adminRouter(services);
   app.use(api.routes());
   // One answer for a known method on a path that has no route for it, on

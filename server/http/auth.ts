@@ -30,3 +30,64 @@ export function requireRole(role: Role) {
     await next();
   };
 }
+
+export const SESSION_COOKIE = 'prov_session';
+
+/** The session cookie's person, or null (see server/console/accounts.ts). */
+export type AuthenticateSession = (sessionId: string) => Promise<Actor | null>;
+
+/** Requests that carry no cookie's ambient authority, so no origin check is needed. */
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * Whether a browser request comes from our own pages. Sec-Fetch-Site, when
+ * sent, must say same-origin; otherwise the Origin must be ours. A request
+ * with neither is refused: every browser that runs the console sends one.
+ */
+export function fromOwnPages(ctx: Context, extraOrigins: readonly string[] = []): boolean {
+  return !fromElsewhere(ctx, extraOrigins) && Boolean(ctx.get('sec-fetch-site') || ctx.get('origin'));
+}
+
+/** Whether a browser says the request comes from another site's page. */
+function fromElsewhere(ctx: Context, extraOrigins: readonly string[]): boolean {
+  const site = ctx.get('sec-fetch-site');
+  if (site && site !== 'same-origin') return true;
+  const origin = ctx.get('origin');
+  // Not ctx.origin: Koa 3 answers that with the Origin header itself.
+  return Boolean(origin) && origin !== `${ctx.protocol}://${ctx.host}` && !extraOrigins.includes(origin);
+}
+
+export interface ApiAuthOptions {
+  authenticate: Authenticate;
+  authenticateSession: AuthenticateSession;
+  guard: ScanGuard;
+  /** Routes that answer without anyone signed in (sign-in, setup), by "METHOD /path". */
+  open: ReadonlySet<string>;
+  /** Origins besides the request's own that the pages are served from (PROV_PUBLIC_URL's). */
+  origins?: readonly string[];
+}
+
+/**
+ * A bearer token as before, or the console's session cookie. A cookie comes
+ * along with any request a browser makes, whoever's page starts it, so a
+ * state-changing request on a cookie must come from our own pages.
+ */
+export function apiAuth({ authenticate, authenticateSession, guard, open, origins = [] }: ApiAuthOptions) {
+  const bearer = bearerAuth(authenticate, guard);
+  return async function auth(ctx: Context, next: Next): Promise<void> {
+    const cookie = ctx.cookies.get(SESSION_COOKIE);
+    const isOpen = open.has(`${ctx.method} ${ctx.path}`);
+    if (ctx.get('authorization') || (!cookie && !isOpen)) return bearer(ctx, next);
+    const refused = isOpen ? fromElsewhere(ctx, origins) : !SAFE_METHODS.has(ctx.method) && !fromOwnPages(ctx, origins);
+    if (refused) {
+      throw new AppError(403, 'cross-site-request', 'a change made with the session cookie must come from the console itself');
+    }
+    // Signing in or setting up needs no cookie, so a client without a browser's headers may too; another site's page may not.
+    if (isOpen) return next();
+    if (guard.refuses(ctx.ip, 'api')) throw new AppError(429, 'too-many-requests', 'too many failed attempts; try again later');
+    const actor = await authenticateSession(cookie!);
+    if (!actor) throw new AppError(401, 'session-expired', 'the session has ended; sign in again');
+    ctx.state.actor = actor;
+    await next();
+  };
+}

@@ -158,3 +158,9 @@ export const createLink = z.strictObject({
 });
 
 export const linkQuery = z.strictObject({ extension: z.string().optional() });
+
+/** `?purpose=copy`: the console's Copy secret, audited like a reveal and told apart in the details. */
+export const revealQuery = z.strictObject({ purpose: z.enum(['copy']).optional() });
+
+/** `?masked=true`: the file with every secret it carries replaced, for a look that reveals nothing. */
+export const previewQuery = z.strictObject({ masked: z.enum(['true', 'false']).optional().transform((v) => v === 'true') });

@@ -5,14 +5,25 @@ import { NotFound } from '../domain/errors.ts';
 import type { Mac } from '../domain/mac.ts';
 import type { SecretBox } from '../domain/secret-box.ts';
 import type { Actor } from '../domain/token.ts';
-import type { DeviceRecord } from '../domain/device.ts';
+import { provPasswordContext, type DeviceRecord } from '../domain/device.ts';
 import type { CatalogHolder } from '../render/catalog.ts';
 import { expandName } from '../render/file-names.ts';
 import { vendorOwner } from '../render/renderer.ts';
 import type { RenderRecord, Store } from '../storage/store.ts';
 import { auditOp } from './audit-log.ts';
 import type { RunChange } from './change-runner.ts';
+import { secretContext } from './extensions.ts';
 import { renderContext } from './rerender.ts';
+
+export const MASK = '••••••••';
+
+/** The ways an encoder may have written a secret into a file: as is, XML-escaped, URL-encoded. */
+function spellings(secret: string): string[] {
+  const xml = secret.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  return [...new Set([secret, xml, xml.replace(/"/g, '&quot;').replace(/'/g, '&apos;'), encodeURIComponent(secret)])]
+    // Longest first, so a spelling that contains another is replaced whole.
+    .sort((a, b) => b.length - a.length);
+}
 
 export interface DeviceFilesDeps {
   store: Store;
@@ -58,17 +69,27 @@ export function createDeviceFiles({ store, box, catalog, clock, runChange }: Dev
       }));
     },
 
-    async preview(actor: Actor, mac: Mac, file: string) {
+    /** The body; masked, every secret the device's files carry is replaced and nothing is audited. */
+    async preview(actor: Actor, mac: Mac, file: string, { masked = false }: { masked?: boolean } = {}) {
       const d = await device(mac);
       const found = (await fetched(d)).find((f) => f.render.file === file);
       if (!found) throw new NotFound(`device ${mac} has no file ${file}`, 'file-not-found');
       const { owner, render } = found;
-      const body = box.open(render.sealedBody, renderContext(owner, file));
+      let body = box.open(render.sealedBody, renderContext(owner, file));
+      const contentType = catalog.current().profiles.get(d.vendor)?.contentType ?? 'text/plain';
+      if (masked) {
+        const secrets = [box.open(d.provPasswordSealed, provPasswordContext(mac))];
+        for (const l of d.lines) {
+          const ext = await store.getExtension(l.extension);
+          if (ext) secrets.push(box.open(ext.secretSealed, secretContext(ext.number)));
+        }
+        for (const secret of secrets) for (const form of spellings(secret)) body = body.split(form).join(MASK);
+        return { body, contentType: `${contentType}; charset=utf-8` };
+      }
       await runChange(async () => ({
         ops: [auditOp(actor, clock().toISOString(), 'config.previewed', `device:${mac}`, { file, version: render.version })],
         result: undefined,
       }));
-      const contentType = catalog.current().profiles.get(d.vendor)?.contentType ?? 'text/plain';
       return { body, contentType: `${contentType}; charset=utf-8` };
     },
   };

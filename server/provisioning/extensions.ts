@@ -205,13 +205,16 @@ export function createExtensions({ store, box, clock, runChange }: ExtensionsDep
       });
     },
 
-    async revealSecret(actor: Actor, number: string) {
+    async revealSecret(actor: Actor, number: string, purpose?: 'copy') {
       return runChange(async () => {
         const ext = await load(number);
         const secret = box.open(ext.secretSealed, secretContext(number));
         return {
           ops: [
-            auditOp(actor, clock().toISOString(), 'secret.revealed', target(number), { version: ext.secretVersion }),
+            auditOp(actor, clock().toISOString(), 'secret.revealed', target(number), {
+              version: ext.secretVersion,
+              ...(purpose ? { via: purpose } : {}),
+            }),
           ],
           result: { secret, version: ext.secretVersion },
         };

@@ -17,7 +17,7 @@ export interface ScanGuardSettings {
   maxTracked?: number;
 }
 
-export type StrikeReason = 'unknown-mac' | 'unknown-file' | 'bad-credentials' | 'bad-token' | 'no-credentials';
+export type StrikeReason = 'unknown-mac' | 'unknown-file' | 'bad-credentials' | 'bad-token' | 'no-credentials' | 'bad-password';
 
 /** The fixed prefix of every refusal log line, for fail2ban (docs/fail2ban.md). */
 export const REFUSAL_MESSAGE = 'prov-refused';

@@ -52,10 +52,12 @@ export function createTokens({ store, clock, runChange, envAdminToken }: TokensD
         const token = all.find((t) => t.id === id);
         if (!token) throw new NotFound(`token ${id} does not exist`, 'token-not-found');
         const admins = all.filter((t) => t.role === 'admin');
-        if (token.role === 'admin' && admins.length === 1 && !envHash) {
+        // A console admin is a way in too, so then the last admin token may go.
+        const adminUser = token.role === 'admin' && (await store.listUsers()).some((u) => u.role === 'admin');
+        if (token.role === 'admin' && admins.length === 1 && !envHash && !adminUser) {
           throw new Conflict(
             'last-admin-token',
-            'this is the last admin token and PROV_ADMIN_TOKEN is not set; create another admin token first',
+            'this is the last admin token, PROV_ADMIN_TOKEN is not set and no console admin exists; create another admin token first',
           );
         }
         return {

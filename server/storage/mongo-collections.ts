@@ -6,6 +6,7 @@ import type { DeviceRecord } from '../domain/device.ts';
 import type { ExtensionRecord } from '../domain/extension.ts';
 import type { LinkRecord } from '../domain/link.ts';
 import type { TokenRecord } from '../domain/token.ts';
+import type { SessionRecord, UserRecord } from '../domain/user.ts';
 import type { RenderRecord, UploadRecord } from './store.ts';
 
 export type ExtensionDoc = ExtensionRecord & { _id: string };
@@ -19,6 +20,8 @@ export type AuditDoc = Omit<AuditEvent, 'id'> & { _id: number; targetKey: string
 export type MetaDoc = { _id: string; value: string };
 export type CounterDoc = { _id: string; seq: number };
 export type LeaseDoc = { _id: string; holder: string; until: string };
+export type UserDoc = UserRecord & { _id: string };
+export type SessionDoc = SessionRecord & { _id: string };
 
 export const renderId = (owner: string, file: string) => `${owner}\u0000${file}`;
 export const uploadId = (mac: string, file: string) => `${mac}\u0000${file}`;
@@ -43,9 +46,11 @@ export interface Collections {
   audit: Collection<AuditDoc>;
   counters: Collection<CounterDoc>;
   leases: Collection<LeaseDoc>;
+  users: Collection<UserDoc>;
+  sessions: Collection<SessionDoc>;
 }
 
-const NAMES = ['meta', 'extensions', 'devices', 'tokens', 'links', 'renders', 'uploads', 'audit', 'counters', 'leases'] as const;
+const NAMES = ['meta', 'extensions', 'devices', 'tokens', 'links', 'renders', 'uploads', 'audit', 'counters', 'leases', 'users', 'sessions'] as const;
 
 export function collections(db: Db): Collections {
   return {
@@ -59,6 +64,8 @@ export function collections(db: Db): Collections {
     audit: db.collection('audit'),
     counters: db.collection('counters'),
     leases: db.collection('leases'),
+    users: db.collection('users'),
+    sessions: db.collection('sessions'),
   };
 }
 
@@ -81,4 +88,6 @@ export async function prepare(db: Db, c: Collections): Promise<void> {
   await c.audit.createIndex({ target: 1, _id: -1 });
   await c.audit.createIndex({ targetKey: 1, _id: -1 });
   await c.audit.createIndex({ at: -1 });
+  await c.sessions.createIndex({ username: 1 });
+  await c.sessions.createIndex({ expiresAt: 1 });
 }

@@ -22,6 +22,7 @@ import type { ExtensionRecord } from '../domain/extension.ts';
 import type { LinkRecord } from '../domain/link.ts';
 import type { NotifyRecord } from '../domain/notify.ts';
 import type { TokenRecord } from '../domain/token.ts';
+import type { SessionRecord, UserRecord } from '../domain/user.ts';
 import {
   collections,
   isDuplicate,
@@ -247,6 +248,24 @@ class MongoStore implements Store {
     return this.engine(async () => {
       const docs = await this.c.audit.find(filter).sort({ _id: -1 }).limit(query.limit).toArray();
       return docs.map(({ _id, targetKey: _k, ...event }) => ({ ...event, id: _id }));
+    });
+  }
+
+  getUser(username: string): Promise<UserRecord | null> {
+    return this.engine(async () => strip(await this.c.users.findOne({ _id: username })));
+  }
+
+  listUsers(): Promise<UserRecord[]> {
+    return this.engine(async () => (await this.c.users.find().sort({ _id: 1 }).toArray()).map((d) => strip(d)!));
+  }
+
+  findSession(idHash: string): Promise<SessionRecord | null> {
+    return this.engine(async () => strip(await this.c.sessions.findOne({ _id: idHash })));
+  }
+
+  touchSession(idHash: string, at: string): Promise<void> {
+    return this.engine(async () => {
+      await this.c.sessions.updateOne({ _id: idHash, lastSeenAt: { $lt: at } }, { $set: { lastSeenAt: at } });
     });
   }
 

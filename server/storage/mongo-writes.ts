@@ -145,5 +145,34 @@ export async function applyOp(c: Collections, op: WriteOp, session: ClientSessio
       await c.audit.insertOne({ ...event, _id, targetKey: targetKey(event.target) }, s);
       return;
     }
+    case 'insert-user':
+      // Without transactions two first admins can race here; the setup page is a one-off on a fresh install.
+      if (op.first && (await c.users.findOne({}, s))) throw new DuplicateKey('user', op.record.username);
+      await unique(() => c.users.insertOne({ ...op.record, _id: op.record.username }, s), 'user', op.record.username);
+      return;
+    case 'update-user': {
+      const r = await c.users.replaceOne({ _id: op.record.username, rev: op.expectRev }, op.record, s);
+      if (r.matchedCount !== 1) throw new RevisionMismatch('user', op.record.username);
+      return;
+    }
+    case 'delete-user': {
+      const r = await c.users.deleteOne({ _id: op.username, rev: op.expectRev }, s);
+      if (r.deletedCount !== 1) throw new RevisionMismatch('user', op.username);
+      await c.sessions.deleteMany({ username: op.username }, s);
+      return;
+    }
+    case 'insert-session':
+      if (!(await c.users.findOne({ _id: op.record.username }, s))) throw new RevisionMismatch('user', op.record.username);
+      await c.sessions.insertOne({ ...op.record, _id: op.record.idHash }, s);
+      return;
+    case 'delete-session':
+      await c.sessions.deleteOne({ _id: op.idHash }, s);
+      return;
+    case 'delete-user-sessions':
+      await c.sessions.deleteMany({ username: op.username }, s);
+      return;
+    case 'delete-expired-sessions':
+      await c.sessions.deleteMany({ $or: [{ expiresAt: { $lte: op.now } }, { lastSeenAt: { $lt: op.idleBefore } }] }, s);
+      return;
   }
 }

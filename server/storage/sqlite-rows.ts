@@ -4,6 +4,7 @@ import type { DeviceRecord } from '../domain/device.ts';
 import { StoreUnavailable } from '../domain/errors.ts';
 import type { LinkRecord } from '../domain/link.ts';
 import type { NotifyRecord } from '../domain/notify.ts';
+import type { SessionRecord } from '../domain/user.ts';
 import { RevisionMismatch, type RenderRecord, type UploadRecord } from './store.ts';
 
 export type Row = { doc: string };
@@ -117,3 +118,12 @@ export function engineTrouble(err: unknown): StoreUnavailable | null {
 export function expectChanged(changes: number, entity: string, key: string): void {
   if (changes !== 1) throw new RevisionMismatch(entity, key);
 }
+
+export type SessionRow = { id_hash: string; username: string; created_at: string; last_seen_at: string; expires_at: string };
+export const toSession = (r: SessionRow): SessionRecord => ({
+  idHash: r.id_hash,
+  username: r.username,
+  createdAt: r.created_at,
+  lastSeenAt: r.last_seen_at,
+  expiresAt: r.expires_at,
+});

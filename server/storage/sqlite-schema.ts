@@ -118,6 +118,21 @@ const MIGRATIONS: string[] = [
     doc TEXT NOT NULL
   ) STRICT;
   CREATE INDEX notify_state_state ON notify_state (state);
+  -- Console accounts; the document holds the scrypt hash, never a password.
+  CREATE TABLE users (
+    username TEXT PRIMARY KEY,
+    rev INTEGER NOT NULL,
+    doc TEXT NOT NULL
+  ) STRICT;
+  -- Console sessions by the SHA-256 of the cookie's id; they go with their user.
+  CREATE TABLE sessions (
+    id_hash TEXT PRIMARY KEY,
+    username TEXT NOT NULL REFERENCES users (username) ON DELETE CASCADE,
+    created_at TEXT NOT NULL,
+    last_seen_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL
+  ) STRICT;
+  CREATE INDEX sessions_username ON sessions (username);
   `,
 ];
 

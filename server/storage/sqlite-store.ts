@@ -10,6 +10,7 @@ import type { ExtensionRecord } from '../domain/extension.ts';
 import type { LinkRecord } from '../domain/link.ts';
 import type { NotifyRecord } from '../domain/notify.ts';
 import type { TokenRecord } from '../domain/token.ts';
+import type { SessionRecord, UserRecord } from '../domain/user.ts';
 import {
   DEVICE_SELECT,
   deviceDoc,
@@ -20,11 +21,13 @@ import {
   toDevice,
   toLink,
   toRender,
+  toSession,
   toUpload,
   type DeviceRow,
   type LinkRow,
   type RenderRow,
   type Row,
+  type SessionRow,
   type UploadRow,
 } from './sqlite-rows.ts';
 import { assertKnownSchema, migrate } from './sqlite-schema.ts';
@@ -169,6 +172,21 @@ class SqliteStore implements Store {
          WHERE leases.holder = excluded.holder OR leases.until <= @now`,
       ),
       insertAudit: db.prepare('INSERT INTO audit (at, action, target, doc) VALUES (?, ?, ?, ?)'),
+      getUser: db.prepare<[string], Row>('SELECT doc FROM users WHERE username = ?'),
+      listUsers: db.prepare<[], Row>('SELECT doc FROM users ORDER BY username'),
+      anyUser: db.prepare<[], { one: number }>('SELECT 1 AS one FROM users LIMIT 1'),
+      insertUser: db.prepare('INSERT INTO users (username, rev, doc) VALUES (?, ?, ?)'),
+      updateUser: db.prepare('UPDATE users SET rev = ?, doc = ? WHERE username = ? AND rev = ?'),
+      deleteUser: db.prepare('DELETE FROM users WHERE username = ? AND rev = ?'),
+      findSession: db.prepare<[string], SessionRow>('SELECT * FROM sessions WHERE id_hash = ?'),
+      insertSession: db.prepare(
+        `INSERT INTO sessions (id_hash, username, created_at, last_seen_at, expires_at)
+         VALUES (@idHash, @username, @createdAt, @lastSeenAt, @expiresAt)`,
+      ),
+      touchSession: db.prepare('UPDATE sessions SET last_seen_at = ? WHERE id_hash = ? AND last_seen_at < ?'),
+      deleteSession: db.prepare('DELETE FROM sessions WHERE id_hash = ?'),
+      deleteUserSessions: db.prepare('DELETE FROM sessions WHERE username = ?'),
+      deleteExpiredSessions: db.prepare('DELETE FROM sessions WHERE expires_at <= ? OR last_seen_at < ?'),
     };
     this.applyBatch = db.transaction((ops: WriteOp[]) => {
       for (const op of ops) this.apply(op);
@@ -327,6 +345,32 @@ class SqliteStore implements Store {
     return parseAll(this.q.listTokens.all());
   }
 
+  async getUser(username: string): Promise<UserRecord | null> {
+    return parse(this.q.getUser.get(username));
+  }
+
+  async listUsers(): Promise<UserRecord[]> {
+    return parseAll(this.q.listUsers.all());
+  }
+
+  async findSession(idHash: string): Promise<SessionRecord | null> {
+    const row = this.q.findSession.get(idHash);
+    return row ? toSession(row) : null;
+  }
+
+  async touchSession(idHash: string, at: string): Promise<void> {
+    try {
+      this.q.fetchSync.run();
+      try {
+        this.q.touchSession.run(at, idHash, at);
+      } finally {
+        this.q.adminSync.run();
+      }
+    } catch (err) {
+      throw engineTrouble(err) ?? err;
+    }
+  }
+
   async acquireLease(name: string, holder: string, now: string, until: string): Promise<boolean> {
     return this.q.takeLease.run({ name, holder, now, until }).changes === 1;
   }
@@ -480,6 +524,34 @@ class SqliteStore implements Store {
         q.insertAudit.run(event.at, event.action, event.target, JSON.stringify(event));
         return;
       }
+      case 'insert-user':
+        if (q.getUser.get(op.record.username)) throw new DuplicateKey('user', op.record.username);
+        if (op.first && q.anyUser.get()) throw new DuplicateKey('user', op.record.username);
+        q.insertUser.run(op.record.username, op.record.rev, JSON.stringify(op.record));
+        return;
+      case 'update-user':
+        expectChanged(
+          q.updateUser.run(op.record.rev, JSON.stringify(op.record), op.record.username, op.expectRev).changes,
+          'user',
+          op.record.username,
+        );
+        return;
+      case 'delete-user':
+        expectChanged(q.deleteUser.run(op.username, op.expectRev).changes, 'user', op.username);
+        return;
+      case 'insert-session':
+        if (!q.getUser.get(op.record.username)) throw new RevisionMismatch('user', op.record.username);
+        q.insertSession.run(op.record);
+        return;
+      case 'delete-session':
+        q.deleteSession.run(op.idHash);
+        return;
+      case 'delete-user-sessions':
+        q.deleteUserSessions.run(op.username);
+        return;
+      case 'delete-expired-sessions':
+        q.deleteExpiredSessions.run(op.now, op.idleBefore);
+        return;
     }
   }
 

@@ -13,6 +13,7 @@ import type { ExtensionRecord } from '../domain/extension.ts';
 import type { LinkRecord } from '../domain/link.ts';
 import type { NotifyRecord, NotifyStateName } from '../domain/notify.ts';
 import type { TokenRecord } from '../domain/token.ts';
+import type { SessionRecord, UserRecord } from '../domain/user.ts';
 
 /**
  * A rendered file. The body is sealed: it can hold a SIP secret. owner is a
@@ -70,7 +71,18 @@ export type WriteOp =
   /** Counts one download; refused with LinkUnavailable unless the link is active at `at`. */
   | { op: 'use-link'; id: string; at: string; secretVersion: number }
   | { op: 'revoke-link'; id: string; at: string }
-  | { op: 'audit'; event: AuditEvent };
+  | { op: 'audit'; event: AuditEvent }
+  /** `first`: refused with DuplicateKey when any user exists (the setup page's one admin). */
+  | { op: 'insert-user'; record: UserRecord; first?: boolean }
+  | { op: 'update-user'; record: UserRecord; expectRev: number }
+  /** Deletes the user's sessions with it. */
+  | { op: 'delete-user'; username: string; expectRev: number }
+  | { op: 'insert-session'; record: SessionRecord }
+  | { op: 'delete-session'; idHash: string }
+  /** Signs the user out everywhere (a password change, a role change). */
+  | { op: 'delete-user-sessions'; username: string }
+  /** Drops sessions whose absolute end or idle limit (lastSeenAt before idleBefore) has passed. */
+  | { op: 'delete-expired-sessions'; now: string; idleBefore: string };
 
 /**
  * Keyset paging: items come in key order (number, MAC), those after `after`
@@ -139,6 +151,16 @@ export interface Store {
   /** Newest first. A deleted extension takes its links with it. */
   listLinks(query?: { extension?: string }): Promise<LinkRecord[]>;
 
+  getUser(username: string): Promise<UserRecord | null>;
+  /** By username. */
+  listUsers(): Promise<UserRecord[]>;
+  findSession(idHash: string): Promise<SessionRecord | null>;
+  /**
+   * Marks a session as used at `at`. Like recordFetch, not an admin write:
+   * a no-op for a session that no longer exists.
+   */
+  touchSession(idHash: string, at: string): Promise<void>;
+
   /** Newest first. */
   listAudit(query: AuditQuery): Promise<AuditEvent[]>;
 
@@ -154,7 +176,7 @@ export interface Store {
 
 /** A unique key (extension number, MAC, token hash) already exists. */
 export class DuplicateKey extends Error {
-  constructor(readonly entity: 'extension' | 'device' | 'token' | 'link', readonly key: string) {
+  constructor(readonly entity: 'extension' | 'device' | 'token' | 'link' | 'user', readonly key: string) {
     super(`${entity} ${key} already exists`);
     this.name = 'DuplicateKey';
   }

@@ -9,6 +9,7 @@ import pino from 'pino';
 import { loadConfig } from '../../server/config.ts';
 import type { SweepJob } from '../../server/jobs/sweep-job.ts';
 import { ADMIN_TOKEN_FILE, assemble, listen } from '../../server/main.ts';
+import type { EventBus } from '../../server/provisioning/events.ts';
 
 export interface TestServer {
   url: string;
@@ -19,6 +20,8 @@ export interface TestServer {
   logs: string[];
   /** The instance's render sweep job, to run a sweep on demand. */
   sweep: SweepJob;
+  /** The instance's in-process event bus, to publish what another part (the notifier) would. */
+  events: EventBus;
   api: (method: string, path: string, options?: RequestOptions) => Promise<ApiResponse>;
   close: () => Promise<void>;
 }
@@ -95,6 +98,7 @@ export async function startServer(
     adminToken,
     logs,
     sweep: built.sweep,
+    events: built.events,
     api,
     close: async () => {
       for (const server of servers) {

@@ -16,6 +16,7 @@ import { notifyContract } from './notify-contract.ts';
 import { linkContract } from './link-contract.ts';
 import { pagingContract } from './paging-contract.ts';
 import { renderContract } from './render-contract.ts';
+import { userContract } from './user-contract.ts';
 import { storeContract } from './store-contract.ts';
 
 test('an unreachable MongoDB is store-unavailable at start, not a crash', async (t) => {
@@ -60,6 +61,7 @@ if (!uri) {
   pagingContract(test, 'mongodb', open);
   leaseContract(test, 'mongodb', open);
   notifyContract(test, 'mongodb', open);
+  userContract(test, 'mongodb', open);
 
   test('read-your-write across two server processes on one MongoDB', async (t) => {
     const token = randomBytes(24).toString('hex');

@@ -14,6 +14,7 @@ import { linkContract } from './link-contract.ts';
 import { pagingContract } from './paging-contract.ts';
 import { renderContract } from './render-contract.ts';
 import { dev, evt, ext, storeContract, tok } from './store-contract.ts';
+import { userContract } from './user-contract.ts';
 
 function tempDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'prov-sqlite-'));
@@ -43,6 +44,7 @@ linkContract(test, 'sqlite', openTemp);
 pagingContract(test, 'sqlite', openTemp);
 leaseContract(test, 'sqlite', openTemp);
 notifyContract(test, 'sqlite', openTemp);
+userContract(test, 'sqlite', openTemp);
 
 const mode = (file: string) => fs.statSync(file).mode & 0o777;
 

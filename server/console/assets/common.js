@@ -1,0 +1,170 @@
+// Shared by every console page: calls to the JSON API with the session
+// cookie, a small element builder, status badges and the live event stream.
+
+export class ApiError extends Error {
+  constructor(status, code, message) {
+    super(message);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+/** Calls /api with the session cookie; throws ApiError with the API's message. */
+export async function api(method, path, body) {
+  const init = { method, credentials: 'same-origin', headers: { accept: 'application/json' } };
+  if (body !== undefined) {
+    init.headers['content-type'] = 'application/json';
+    init.body = JSON.stringify(body);
+  }
+  const res = await fetch(path, init);
+  const text = await res.text();
+  let json;
+  try {
+    json = text ? JSON.parse(text) : undefined;
+  } catch {
+    json = undefined;
+  }
+  if (!res.ok) {
+    if (res.status === 401 && !path.startsWith('/api/session') && !path.startsWith('/api/setup')) {
+      location.assign('/sign-in');
+    }
+    throw new ApiError(res.status, json?.error?.code ?? 'error', json?.error?.message ?? `request failed (${res.status})`);
+  }
+  return json;
+}
+
+/** h('td', {class: 'x'}, 'text', child) */
+export function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs ?? {})) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k.startsWith('on')) el.addEventListener(k.slice(2), v);
+    else if (k === 'text') el.textContent = v;
+    else el.setAttribute(k, v === true ? '' : String(v));
+  }
+  for (const c of children.flat()) {
+    if (c === undefined || c === null || c === false) continue;
+    el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+  return el;
+}
+
+export const $ = (sel) => document.querySelector(sel);
+
+export function flash(message, kind = 'ok') {
+  const box = $('#flash');
+  if (!box) return;
+  box.className = kind;
+  box.textContent = message;
+}
+
+export function showError(el, err) {
+  if (el) el.textContent = err ? (err.message ?? String(err)) : '';
+}
+
+const STATUS_TEXT = {
+  synced: 'synced',
+  pending: 'pending',
+  never: 'never fetched',
+  unassigned: 'unassigned',
+  failed: 'failed',
+  active: 'active',
+  expired: 'expired',
+  'used-up': 'used up',
+  revoked: 'revoked',
+};
+
+export function badge(status) {
+  return h('span', { class: `badge ${status}`, 'data-status': status }, STATUS_TEXT[status] ?? status);
+}
+
+export function when(iso) {
+  if (!iso) return '—';
+  const d = new Date(iso);
+  return h('time', { datetime: iso, title: iso }, d.toLocaleString());
+}
+
+export const role = () => document.body.dataset.role;
+export const isAdmin = () => role() === 'admin';
+export const param = () => document.body.dataset.param;
+
+/** A device's push (SIP NOTIFY) state, when the server reports one. */
+export function notifyText(device) {
+  const n = device?.notify;
+  if (!n) return '—';
+  return `${n.state}${n.code ? ` (${n.code})` : ''}`;
+}
+
+/**
+ * The server's event stream. Each handler gets the parsed data of its event
+ * type; onReconnect runs when the stream (re)opens, so a page can re-read
+ * whatever it missed while it was gone (or happened on another instance).
+ */
+export function live(handlers, onReconnect) {
+  if (!window.EventSource) return null;
+  const source = new EventSource('/api/events');
+  for (const [type, fn] of Object.entries(handlers)) {
+    source.addEventListener(type, (e) => fn(JSON.parse(e.data)));
+  }
+  let opened = false;
+  source.addEventListener('open', () => {
+    if (opened && onReconnect) onReconnect();
+    opened = true;
+    document.body.dataset.live = 'on';
+  });
+  source.addEventListener('error', () => {
+    document.body.dataset.live = 'off';
+  });
+  // Several instances behind one address: events of the others arrive by re-reading now and then.
+  if (onReconnect) setInterval(onReconnect, 60_000);
+  return source;
+}
+
+/** Gives each cell its column's name, which narrow screens show beside the value (see console.css). */
+function labelCells() {
+  for (const table of document.querySelectorAll('table')) {
+    const names = [...table.querySelectorAll('thead th')].map((th) => th.textContent.trim());
+    const label = () => {
+      for (const row of table.tBodies[0]?.rows ?? []) {
+        [...row.cells].forEach((cell, i) => {
+          if (names[i] && cell.colSpan === 1) cell.dataset.label = names[i];
+        });
+      }
+    };
+    label();
+    if (table.tBodies[0]) new MutationObserver(label).observe(table.tBodies[0], { childList: true });
+  }
+}
+
+export function start(fn) {
+  labelCells();
+  const out = $('#sign-out');
+  if (out) {
+    out.addEventListener('click', async () => {
+      try {
+        await api('DELETE', '/api/session');
+      } finally {
+        location.assign('/sign-in');
+      }
+    });
+  }
+  Promise.resolve()
+    .then(fn)
+    .catch((err) => flash(err.message ?? String(err), 'error'));
+}
+
+export function options(select, items, { keep = true } = {}) {
+  const first = keep ? [...select.querySelectorAll('option[value=""]')] : [];
+  select.replaceChildren(...first, ...items.map(([value, label]) => h('option', { value }, label)));
+}
+
+/** Counts of device statuses as "2 synced · 1 pending". */
+export function summary(devices) {
+  const counts = {};
+  // A pending phone whose push failed is waiting on nothing: it counts as failed.
+  const state = (d) => (d.status === 'pending' && d.notify?.state === 'failed' ? 'failed' : d.status);
+  for (const d of devices) counts[state(d)] = (counts[state(d)] ?? 0) + 1;
+  const order = ['synced', 'pending', 'failed', 'never', 'unassigned'];
+  const parts = order.filter((s) => counts[s]).map((s) => `${counts[s]} ${STATUS_TEXT[s]}`);
+  return parts.length ? parts.join(' · ') : 'no phones';
+}
