@@ -2,6 +2,7 @@
 // typed object. A bad value stops the boot with one line naming the variable;
 // secret-bearing variables are never echoed back.
 import fs from 'node:fs';
+import { isIP } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
@@ -34,6 +35,12 @@ export interface Config {
   mongo: { uri: string; database: string | undefined } | null;
   /** Take the client address from X-Forwarded-For (behind nginx or HAProxy). */
   trustProxy: boolean;
+  /** How long a changed secret's predecessor stays accepted by the registrar feed at most. */
+  rotationGraceMinutes: number;
+  /** CIDR blocks the registrar feed answers from, or null for any address. */
+  pbxNetworks: string[] | null;
+  /** Webhook delivery: how long one attempt may take, and for how long failures are retried. */
+  webhooks: { timeoutSeconds: number; retryHours: number };
 }
 
 export class ConfigError extends Error {
@@ -84,6 +91,13 @@ const schema = z.object({
     .optional(),
   PROV_MONGODB_DB: z.string().regex(/^[A-Za-z0-9_-]{1,63}$/, 'must be a database name (letters, digits, _ and -)').optional(),
   PROV_TRUST_PROXY: z.enum(['true', 'false'], { error: 'must be true or false' }).default('false'),
+  PROV_ROTATION_GRACE_MINUTES: wholeNumber(0, 525_600).default('1440').pipe(z.coerce.number()),
+  PROV_PBX_NETWORKS: z
+    .string()
+    .refine((v) => cidrList(v) !== null, 'must be a comma-separated list of CIDR blocks such as 10.0.0.0/8, fd00::/8')
+    .optional(),
+  PROV_WEBHOOK_TIMEOUT_SECONDS: wholeNumber(1, 300).default('10').pipe(z.coerce.number()),
+  PROV_WEBHOOK_RETRY_HOURS: wholeNumber(0, 720).default('24').pipe(z.coerce.number()),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -136,6 +150,9 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     sweepMinutes: v.PROV_SWEEP_MINUTES,
     mongo: v.MONGODB_URI ? { uri: v.MONGODB_URI, database: v.PROV_MONGODB_DB } : null,
     trustProxy: v.PROV_TRUST_PROXY === 'true',
+    rotationGraceMinutes: v.PROV_ROTATION_GRACE_MINUTES,
+    pbxNetworks: v.PROV_PBX_NETWORKS ? cidrList(v.PROV_PBX_NETWORKS) : null,
+    webhooks: { timeoutSeconds: v.PROV_WEBHOOK_TIMEOUT_SECONDS, retryHours: v.PROV_WEBHOOK_RETRY_HOURS },
   };
 }
 
@@ -157,6 +174,19 @@ export function prepareDataDir(dataDir: string): void {
     const code = (err as NodeJS.ErrnoException).code ?? 'error';
     throw new ConfigError('PROV_DATA_DIR', `is not a writable directory: ${dataDir} (${code})`);
   }
+}
+
+/** `a.b.c.d/n` and IPv6 blocks, comma-separated; null when any entry is not one. */
+export function cidrList(text: string): string[] | null {
+  const out: string[] = [];
+  for (const raw of text.split(',')) {
+    const entry = raw.trim();
+    const m = /^([^/]+)\/(\d{1,3})$/.exec(entry);
+    const family = m ? isIP(m[1]!) : 0;
+    if (!m || family === 0 || Number(m[2]) > (family === 4 ? 32 : 128)) return null;
+    out.push(entry);
+  }
+  return out.length ? out : null;
 }
 
 function lowerFirst(s: string): string {

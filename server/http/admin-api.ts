@@ -20,6 +20,8 @@ const number = (ctx: Context): string => {
 };
 const mac = (ctx: Context) => parseMac(ctx.params.mac as string);
 
+const hasBody = (ctx: Context) => Boolean(ctx.request.type) || (ctx.request.length ?? 0) > 0;
+
 function answer(ctx: Context, status: number, body?: unknown): void {
   ctx.status = status;
   if (body !== undefined) ctx.body = body;
@@ -42,10 +44,15 @@ export function adminRoutes(services: Services): Route[] {
       ctx.set('Cache-Control', 'no-store');
       answer(ctx, 200, await extensions.revealSecret(actor, number(ctx)));
     }],
-    ['put', '/extensions/:number/secret', 'admin', async (ctx, actor) =>
-      answer(ctx, 200, await extensions.setSecret(actor, number(ctx), (await readJson(ctx, s.setSecret)).secret))],
-    ['post', '/extensions/:number/secret/generate', 'admin', async (ctx, actor) =>
-      answer(ctx, 200, await extensions.generateSecret(actor, number(ctx)))],
+    ['put', '/extensions/:number/secret', 'admin', async (ctx, actor) => {
+      const { secret, ...options } = await readJson(ctx, s.setSecret);
+      answer(ctx, 200, await extensions.setSecret(actor, number(ctx), secret, options));
+    }],
+    ['post', '/extensions/:number/secret/generate', 'admin', async (ctx, actor) => {
+      // The body is optional: an empty POST keeps working as it always did.
+      const options = hasBody(ctx) ? await readJson(ctx, s.generateSecret) : {};
+      answer(ctx, 200, await extensions.generateSecret(actor, number(ctx), options));
+    }],
 
     ['post', '/devices', 'admin', async (ctx, actor) =>
       answer(ctx, 201, await devices.create(actor, await readJson(ctx, s.createDevice)))],

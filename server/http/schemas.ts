@@ -74,7 +74,8 @@ export const updateExtension = z.strictObject(
   { error: secretViaPatch },
 );
 
-export const setSecret = z.strictObject({ secret });
+export const setSecret = z.strictObject({ secret, revokePrevious: z.boolean().optional() });
+export const generateSecret = z.strictObject({ revokePrevious: z.boolean().optional() });
 
 const lines = z
   .array(z.strictObject({ line: z.number().int().min(1).optional(), extension: extensionNumber }))

@@ -6,6 +6,7 @@ import type { DeviceRecord } from '../domain/device.ts';
 import type { ExtensionRecord } from '../domain/extension.ts';
 import type { LinkRecord } from '../domain/link.ts';
 import type { TokenRecord } from '../domain/token.ts';
+import type { DeliveryRecord, WebhookRecord } from '../domain/webhook.ts';
 import type { RenderRecord, UploadRecord } from './store.ts';
 
 export type ExtensionDoc = ExtensionRecord & { _id: string };
@@ -19,6 +20,8 @@ export type AuditDoc = Omit<AuditEvent, 'id'> & { _id: number; targetKey: string
 export type MetaDoc = { _id: string; value: string };
 export type CounterDoc = { _id: string; seq: number };
 export type LeaseDoc = { _id: string; holder: string; until: string };
+export type WebhookDoc = WebhookRecord & { _id: string };
+export type DeliveryDoc = DeliveryRecord & { _id: string; leaseHolder: string | null; leaseUntil: string | null };
 
 export const renderId = (owner: string, file: string) => `${owner}\u0000${file}`;
 export const uploadId = (mac: string, file: string) => `${mac}\u0000${file}`;
@@ -43,9 +46,11 @@ export interface Collections {
   audit: Collection<AuditDoc>;
   counters: Collection<CounterDoc>;
   leases: Collection<LeaseDoc>;
+  webhooks: Collection<WebhookDoc>;
+  deliveries: Collection<DeliveryDoc>;
 }
 
-const NAMES = ['meta', 'extensions', 'devices', 'tokens', 'links', 'renders', 'uploads', 'audit', 'counters', 'leases'] as const;
+const NAMES = ['meta', 'extensions', 'devices', 'tokens', 'links', 'renders', 'uploads', 'audit', 'counters', 'leases', 'webhooks', 'webhook_deliveries'] as const;
 
 export function collections(db: Db): Collections {
   return {
@@ -59,6 +64,8 @@ export function collections(db: Db): Collections {
     audit: db.collection('audit'),
     counters: db.collection('counters'),
     leases: db.collection('leases'),
+    webhooks: db.collection('webhooks'),
+    deliveries: db.collection('webhook_deliveries'),
   };
 }
 
@@ -80,4 +87,7 @@ export async function prepare(db: Db, c: Collections): Promise<void> {
   await c.audit.createIndex({ target: 1, _id: -1 });
   await c.audit.createIndex({ targetKey: 1, _id: -1 });
   await c.audit.createIndex({ at: -1 });
+  await c.extensions.createIndex({ authUsername: 1 });
+  await c.deliveries.createIndex({ state: 1, nextAttemptAt: 1 });
+  await c.deliveries.createIndex({ webhookId: 1, createdAt: -1 });
 }

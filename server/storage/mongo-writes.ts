@@ -131,5 +131,12 @@ export async function applyOp(c: Collections, op: WriteOp, session: ClientSessio
       await c.audit.insertOne({ ...event, _id, targetKey: targetKey(event.target) }, s);
       return;
     }
+    case 'insert-webhook':
+      await c.webhooks.insertOne({ ...op.record, _id: op.record.id }, s);
+      return;
+    case 'delete-webhook':
+      await c.webhooks.deleteOne({ _id: op.id }, s);
+      await c.deliveries.deleteMany({ webhookId: op.id }, s);
+      return;
   }
 }

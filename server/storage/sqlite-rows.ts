@@ -3,6 +3,7 @@
 import type { DeviceRecord } from '../domain/device.ts';
 import { StoreUnavailable } from '../domain/errors.ts';
 import type { LinkRecord } from '../domain/link.ts';
+import type { DeliveryRecord } from '../domain/webhook.ts';
 import { RevisionMismatch, type RenderRecord, type UploadRecord } from './store.ts';
 
 export type Row = { doc: string };
@@ -97,3 +98,35 @@ export function engineTrouble(err: unknown): StoreUnavailable | null {
 export function expectChanged(changes: number, entity: string, key: string): void {
   if (changes !== 1) throw new RevisionMismatch(entity, key);
 }
+
+export type DeliveryRow = {
+  id: string;
+  webhook_id: string;
+  event_id: string;
+  event: string;
+  body: string;
+  created_at: string;
+  state: string;
+  attempts: number;
+  next_attempt_at: string;
+  last_attempt_at: string | null;
+  last_status: number | null;
+  last_error: string | null;
+  delivered_at: string | null;
+};
+
+export const toDelivery = (r: DeliveryRow): DeliveryRecord => ({
+  id: r.id,
+  webhookId: r.webhook_id,
+  eventId: r.event_id,
+  event: r.event as DeliveryRecord['event'],
+  body: r.body,
+  createdAt: r.created_at,
+  state: r.state as DeliveryRecord['state'],
+  attempts: r.attempts,
+  nextAttemptAt: r.next_attempt_at,
+  lastAttemptAt: r.last_attempt_at,
+  lastStatus: r.last_status,
+  lastError: r.last_error,
+  deliveredAt: r.delivered_at,
+});

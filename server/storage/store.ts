@@ -12,6 +12,7 @@ import type { DeviceRecord } from '../domain/device.ts';
 import type { ExtensionRecord } from '../domain/extension.ts';
 import type { LinkRecord } from '../domain/link.ts';
 import type { TokenRecord } from '../domain/token.ts';
+import type { DeliveryOutcome, DeliveryRecord, WebhookRecord } from '../domain/webhook.ts';
 
 /**
  * A rendered file. The body is sealed: it can hold a SIP secret. owner is a
@@ -65,7 +66,10 @@ export type WriteOp =
   /** Counts one download; refused with LinkUnavailable unless the link is active at `at`. */
   | { op: 'use-link'; id: string; at: string; secretVersion: number }
   | { op: 'revoke-link'; id: string; at: string }
-  | { op: 'audit'; event: AuditEvent };
+  | { op: 'audit'; event: AuditEvent }
+  | { op: 'insert-webhook'; record: WebhookRecord }
+  /** Deletes the webhook's delivery log with it. */
+  | { op: 'delete-webhook'; id: string };
 
 export interface DeviceQuery {
   vendor?: string;
@@ -86,6 +90,8 @@ export interface Store {
 
   getExtension(number: string): Promise<ExtensionRecord | null>;
   listExtensions(): Promise<ExtensionRecord[]>;
+  /** Extensions with this SIP auth user (an index lookup: the registrar feed asks per REGISTER). */
+  findExtensionsByAuthUsername(authUsername: string): Promise<ExtensionRecord[]>;
 
   /**
    * fetchedVersion and lastFetch come from recordFetch(): insert-device may
@@ -113,6 +119,21 @@ export interface Store {
 
   /** Newest first. */
   listAudit(query: AuditQuery): Promise<AuditEvent[]>;
+
+  getWebhook(id: string): Promise<WebhookRecord | null>;
+  listWebhooks(): Promise<WebhookRecord[]>;
+  /** Queues deliveries; one for a webhook deleted meanwhile is dropped. */
+  enqueueDeliveries(deliveries: DeliveryRecord[]): Promise<void>;
+  /**
+   * Leases up to `limit` pending deliveries due at `now` to `holder` until
+   * `leaseUntil`; a delivery leased to another holder is not handed out
+   * again before its lease ends, so each attempt happens on one instance.
+   */
+  claimDeliveries(holder: string, now: string, leaseUntil: string, limit: number): Promise<DeliveryRecord[]>;
+  /** Records an attempt and releases the lease, if `holder` still has it. */
+  finishDelivery(id: string, holder: string, outcome: DeliveryOutcome): Promise<void>;
+  /** Newest first. */
+  listDeliveries(webhookId: string, limit: number): Promise<DeliveryRecord[]>;
 
   commit(ops: WriteOp[]): Promise<void>;
 
