@@ -39,8 +39,12 @@ export interface Config {
   rotationGraceMinutes: number;
   /** CIDR blocks the registrar feed answers from, or null for any address. */
   pbxNetworks: string[] | null;
-  /** Webhook delivery: how long one attempt may take, and for how long failures are retried. */
-  webhooks: { timeoutSeconds: number; retryHours: number };
+  /**
+   * Webhook delivery: how long one attempt may take, for how long failures
+   * are retried, the first retry's delay (doubling up to an hour) and how
+   * often the queue is looked at for retries and other instances' leftovers.
+   */
+  webhooks: { timeoutSeconds: number; retryHours: number; backoffMs: number; pollMs: number };
 }
 
 export class ConfigError extends Error {
@@ -98,6 +102,8 @@ const schema = z.object({
     .optional(),
   PROV_WEBHOOK_TIMEOUT_SECONDS: wholeNumber(1, 300).default('10').pipe(z.coerce.number()),
   PROV_WEBHOOK_RETRY_HOURS: wholeNumber(0, 720).default('24').pipe(z.coerce.number()),
+  PROV_WEBHOOK_BACKOFF_MS: wholeNumber(10, 3_600_000).default('30000').pipe(z.coerce.number()),
+  PROV_WEBHOOK_POLL_MS: wholeNumber(10, 600_000).default('5000').pipe(z.coerce.number()),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -152,7 +158,12 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     trustProxy: v.PROV_TRUST_PROXY === 'true',
     rotationGraceMinutes: v.PROV_ROTATION_GRACE_MINUTES,
     pbxNetworks: v.PROV_PBX_NETWORKS ? cidrList(v.PROV_PBX_NETWORKS) : null,
-    webhooks: { timeoutSeconds: v.PROV_WEBHOOK_TIMEOUT_SECONDS, retryHours: v.PROV_WEBHOOK_RETRY_HOURS },
+    webhooks: {
+      timeoutSeconds: v.PROV_WEBHOOK_TIMEOUT_SECONDS,
+      retryHours: v.PROV_WEBHOOK_RETRY_HOURS,
+      backoffMs: v.PROV_WEBHOOK_BACKOFF_MS,
+      pollMs: v.PROV_WEBHOOK_POLL_MS,
+    },
   };
 }
 

@@ -30,6 +30,9 @@ import { createTemplatesReload } from './provisioning/templates-reload.ts';
 import { createTokens } from './provisioning/tokens.ts';
 import { holdCatalog, loadCatalog } from './render/catalog.ts';
 import { checkSecretKey, loadSecretKey } from './storage/secret-key.ts';
+import { createCredentialFeed } from './pbx/credential-feed.ts';
+import { createWebhookDispatcher } from './webhooks/dispatcher.ts';
+import { createWebhooks } from './webhooks/webhooks.ts';
 import { openMongoStore } from './storage/mongo-store.ts';
 import { openSqliteStore } from './storage/sqlite-store.ts';
 
@@ -64,7 +67,7 @@ export async function assemble(config: Config, { log, clock = () => new Date() }
   const events = createEventBus((err, event) => log.error({ err, event: event.type }, 'an event listener failed'));
   const runChange = createChangeRunner(store, allOf(rerenderer.hook, createOverrideScrubber(store, box, catalog)), events);
   const services = {
-    extensions: createExtensions({ store, box, clock, runChange }),
+    extensions: createExtensions({ store, box, clock, runChange, rotationGraceMinutes: config.rotationGraceMinutes }),
     devices: createDevices({ store, catalog, clock, runChange, box, claimMinutes: config.claimMinutes }),
     deviceFiles: createDeviceFiles({ store, box, catalog, clock, runChange }),
     reloadTemplates: createTemplatesReload({ catalog, load, rerenderer, runChange, clock }),
@@ -98,6 +101,8 @@ export async function assemble(config: Config, { log, clock = () => new Date() }
     }),
     tokens: createTokens({ store, clock, runChange, envAdminToken: config.adminToken }),
     audit: createAuditReader(store),
+    pbxFeed: createCredentialFeed({ store, box, clock, log }),
+    webhooks: createWebhooks({ store, box, clock, runChange }),
   };
   await writeFirstAdminToken(services.tokens.bootstrap, config.dataDir, log);
   const sync = () => reconcile(rerenderer, catalog.current(), runChange, log);
@@ -105,8 +110,30 @@ export async function assemble(config: Config, { log, clock = () => new Date() }
   // Each instance sweeps under its own id; the store lease lets one of them at a time.
   const sweep = createSweepJob({ store, holder: randomUUID(), minutes: config.sweepMinutes, clock, log, sweep: sync });
   sweep.start();
-  const app = createApp({ services, landingPage: loadLandingPage(ROOT), store, log, guard, proxy: config.trustProxy });
+  const webhookDispatcher = createWebhookDispatcher({
+    store,
+    box,
+    clock,
+    log,
+    events,
+    holder: randomUUID(),
+    timeoutMs: config.webhooks.timeoutSeconds * 1000,
+    retryForMs: config.webhooks.retryHours * 3_600_000,
+    backoffMs: config.webhooks.backoffMs,
+    pollMs: config.webhooks.pollMs,
+  });
+  webhookDispatcher.start();
+  const app = createApp({
+    services,
+    landingPage: loadLandingPage(ROOT),
+    store,
+    log,
+    guard,
+    proxy: config.trustProxy,
+    pbxNetworks: config.pbxNetworks,
+  });
   const close = async () => {
+    await webhookDispatcher.stop();
     await sweep.stop();
     await store.close();
   };

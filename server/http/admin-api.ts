@@ -28,7 +28,7 @@ function answer(ctx: Context, status: number, body?: unknown): void {
 }
 
 export function adminRoutes(services: Services): Route[] {
-  const { extensions, devices, deviceFiles, reloadTemplates, links, tokens, audit } = services;
+  const { extensions, devices, deviceFiles, reloadTemplates, links, tokens, audit, webhooks, pbxFeed } = services;
   return [
     ['post', '/extensions', 'admin', async (ctx, actor) =>
       answer(ctx, 201, await extensions.create(actor, await readJson(ctx, s.createExtension)))],
@@ -101,6 +101,19 @@ export function adminRoutes(services: Services): Route[] {
       await tokens.remove(actor, ctx.params.id as string);
       answer(ctx, 204);
     }],
+
+    ['post', '/webhooks', 'admin', async (ctx, actor) => {
+      ctx.set('Cache-Control', 'no-store');
+      answer(ctx, 201, await webhooks.create(actor, await readJson(ctx, s.createWebhook)));
+    }],
+    ['get', '/webhooks', 'admin', async (ctx) => answer(ctx, 200, await webhooks.list())],
+    ['delete', '/webhooks/:id', 'admin', async (ctx, actor) => {
+      await webhooks.remove(actor, ctx.params.id as string);
+      answer(ctx, 204);
+    }],
+    ['get', '/webhooks/:id/deliveries', 'admin', async (ctx) =>
+      answer(ctx, 200, await webhooks.deliveries(ctx.params.id as string, s.validate(s.deliveryQuery, ctx.query).limit))],
+    ['get', '/pbx/lookups', 'viewer', async (ctx) => answer(ctx, 200, pbxFeed.counts())],
 
     ['get', '/audit', 'admin', async (ctx) => {
       const q = s.validate(s.auditQuery, ctx.query);

@@ -13,10 +13,13 @@ import type { Tokens } from '../provisioning/tokens.ts';
 import type { Actor } from '../domain/token.ts';
 import type { ScanGuard } from '../provisioning/scan-guard.ts';
 import type { Store } from '../storage/store.ts';
+import type { CredentialFeed } from '../pbx/credential-feed.ts';
+import type { Webhooks } from '../webhooks/webhooks.ts';
 import { adminRouter } from './admin-api.ts';
 import { bearerAuth } from './auth.ts';
 import { errorMiddleware } from './errors.ts';
 import type { LandingView } from './landing-page.ts';
+import { pbxNetworkGuard, pbxRouter } from './pbx-routes.ts';
 import { phoneRouter } from './phone-routes.ts';
 import { softphoneRouter } from './softphone-routes.ts';
 import { requestLog } from './request-log.ts';
@@ -30,6 +33,8 @@ export interface Services {
   links: Links;
   tokens: Tokens;
   audit: ReturnType<typeof createAuditReader>;
+  pbxFeed: CredentialFeed;
+  webhooks: Webhooks;
 }
 
 export interface AppDeps {
@@ -40,9 +45,11 @@ export interface AppDeps {
   guard: ScanGuard;
   /** Trust X-Forwarded-For from a reverse proxy in front of the server. */
   proxy?: boolean;
+  /** PROV_PBX_NETWORKS: where the registrar feed answers from, null for anywhere. */
+  pbxNetworks?: string[] | null;
 }
 
-export function createApp({ services, landingPage, store, log, guard, proxy = false }: AppDeps): Koa {
+export function createApp({ services, landingPage, store, log, guard, proxy = false, pbxNetworks = null }: AppDeps): Koa {
   const app = new Koa({ proxy });
   // Errors are answered and logged by our middleware; Koa's default handler
   // would print a second copy.
@@ -67,8 +74,13 @@ export function createApp({ services, landingPage, store, log, guard, proxy = fa
 
   // Authentication comes before routing, so that without a valid token no
   // path, method or OPTIONS answer tells what the API has.
-  const auth = bearerAuth(services.tokens.authenticate, guard);
+  const auth = bearerAuth(services.tokens.authenticate, guard, ['admin', 'viewer']);
   app.use((ctx, next) => (ctx.path === '/api' || ctx.path.startsWith('/api/') ? auth(ctx, next) : next()));
+  // The registrar feed: its own network allow-list, then pbx tokens only.
+  const pbxAuth = bearerAuth(services.tokens.authenticate, guard, ['pbx']);
+  const pbxNet = pbxNetworkGuard(pbxNetworks);
+  app.use((ctx, next) => (ctx.path === '/pbx' || ctx.path.startsWith('/pbx/') ? pbxNet(ctx, () => pbxAuth(ctx, next)) : next()));
+  app.use(pbxRouter(services.pbxFeed).routes());
   app.use(phoneRouter(services.phone).routes());
   app.use(softphoneRouter(services.links, landingPage).routes());
   const api = adminRouter(services);

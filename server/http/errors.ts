@@ -31,7 +31,8 @@ export async function errorMiddleware(ctx: Context, next: Next): Promise<void> {
     if (appError === INTERNAL) ctx.state.error = err;
     ctx.status = appError.status;
     if (appError.status === 401 && ctx.path.startsWith('/api')) ctx.set('WWW-Authenticate', 'Bearer');
-    if (ctx.path === '/api' || ctx.path.startsWith('/api/')) {
+    // The registrar feed is a machine API too: its errors say what went wrong.
+    if (ctx.path === '/api' || ctx.path.startsWith('/api/') || ctx.path.startsWith('/pbx/')) {
       ctx.body = { error: { code: appError.code, message: appError.message } };
     } else {
       ctx.body = '';

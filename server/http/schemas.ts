@@ -9,6 +9,7 @@ import { AUTH_USERNAME, EXTENSION_NUMBER, TRANSPORTS, isValidHost, textProblem }
 import { tryParseMac, type Mac } from '../domain/mac.ts';
 import { secretProblem } from '../domain/secret.ts';
 import { ROLES } from '../domain/token.ts';
+import { WEBHOOK_EVENTS } from '../domain/webhook.ts';
 
 /** Turns the first zod issue into a 422 whose code a custom issue may choose. */
 export function validate<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {
@@ -121,3 +122,10 @@ export const createLink = z.strictObject({
 });
 
 export const linkQuery = z.object({ extension: z.string().optional() });
+
+export const createWebhook = z.strictObject({
+  url: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).max(2048),
+  events: z.array(z.enum(WEBHOOK_EVENTS)).min(1).max(WEBHOOK_EVENTS.length * 2),
+});
+
+export const deliveryQuery = z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100) });

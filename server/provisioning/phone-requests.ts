@@ -143,7 +143,7 @@ export function createPhoneRequests({ store, box, catalog, clock, runChange, log
       const at = clock().toISOString();
       if (gate.via === 'claim') await auditClaim(device, req, version);
       await store.recordFetch(device.mac, { version, at, ip: req.ip, userAgent: req.userAgent, file: req.file });
-      events.publish({ type: 'fetched', mac: device.mac, version, at });
+      events.publish({ type: 'fetched', mac: device.mac, version, at, previousVersion: device.fetchedVersion });
     }
     return answerText(m.profile, text, req.ifNoneMatch);
   }
