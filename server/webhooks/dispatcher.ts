@@ -28,7 +28,7 @@ export interface DispatcherDeps {
 }
 
 const MAX_BACKOFF_MS = 3_600_000;
-const BATCH = 20;
+const IN_FLIGHT = 20;
 
 export type WebhookDispatcher = ReturnType<typeof createWebhookDispatcher>;
 
@@ -39,6 +39,9 @@ export function createWebhookDispatcher(deps: DispatcherDeps) {
   let running: Promise<void> | null = null;
   let again = false;
   const queued = new Set<Promise<void>>();
+  const inflight = new Set<Promise<void>>();
+  // Stopping abandons attempts in flight: their leases run out and they are sent again later.
+  let stopping = new AbortController();
 
   async function enqueue(event: ProvEvent): Promise<void> {
     const found = await occurrences(event, store);
@@ -72,7 +75,7 @@ export function createWebhookDispatcher(deps: DispatcherDeps) {
         method: 'POST',
         body: d.body,
         redirect: 'manual',
-        signal: AbortSignal.timeout(timeoutMs),
+        signal: AbortSignal.any([AbortSignal.timeout(timeoutMs), stopping.signal]),
         headers: {
           'content-type': 'application/json',
           'user-agent': 'sip-provisioning-webhooks',
@@ -89,6 +92,7 @@ export function createWebhookDispatcher(deps: DispatcherDeps) {
       const e = err as { name?: string; cause?: { code?: string } };
       error = e.name === 'TimeoutError' ? 'timeout' : (e.cause?.code ?? 'no answer');
     }
+    if (stopping.signal.aborted) return;
     const now = clock();
     const attempts = d.attempts + 1;
     const gaveUp = error !== null && now.getTime() - Date.parse(d.createdAt) >= retryForMs;
@@ -104,15 +108,27 @@ export function createWebhookDispatcher(deps: DispatcherDeps) {
     if (error) log.warn({ webhook: hook.id, delivery: d.id, event: d.event, attempts, error, gaveUp }, 'webhook delivery failed');
   }
 
-  /** Sends whatever is due, batch by batch; one run at a time per instance. */
-  async function drain(): Promise<void> {
-    for (;;) {
-      const now = clock();
-      const lease = new Date(now.getTime() + timeoutMs + 30_000).toISOString();
-      const due = await store.claimDeliveries(holder, now.toISOString(), lease, BATCH);
-      await Promise.all(due.map((d) => attempt(d).catch((err) => log.error({ err, delivery: d.id }, 'webhook delivery broke'))));
-      if (due.length < BATCH) return;
+  /**
+   * Starts attempts for what is due, up to IN_FLIGHT at once; each attempt
+   * runs on its own, so a receiver that hangs until its timeout holds up
+   * only its own delivery. One fill at a time per instance.
+   */
+  async function fill(): Promise<void> {
+    const room = IN_FLIGHT - inflight.size;
+    if (room <= 0) return;
+    const now = clock();
+    const lease = new Date(now.getTime() + timeoutMs + 30_000).toISOString();
+    const due = await store.claimDeliveries(holder, now.toISOString(), lease, room);
+    for (const d of due) {
+      const job: Promise<void> = attempt(d)
+        .catch((err) => log.error({ err, delivery: d.id }, 'webhook delivery broke'))
+        .finally(() => {
+          inflight.delete(job);
+          kick();
+        });
+      inflight.add(job);
     }
+    if (due.length === room) again = true;
   }
 
   function kick(): void {
@@ -121,7 +137,7 @@ export function createWebhookDispatcher(deps: DispatcherDeps) {
       again = true;
       return;
     }
-    running = drain()
+    running = fill()
       .catch((err) => log.error({ err }, 'webhook queue could not be read'))
       .finally(() => {
         running = null;
@@ -135,6 +151,7 @@ export function createWebhookDispatcher(deps: DispatcherDeps) {
   return {
     start(): void {
       if (unsubscribe) return;
+      stopping = new AbortController();
       unsubscribe = events.subscribe((event) => {
         // After the fact, never inside the change: the listener only starts the work.
         const job = enqueue(event)
@@ -154,6 +171,8 @@ export function createWebhookDispatcher(deps: DispatcherDeps) {
       timer = null;
       await Promise.all(queued);
       await running;
+      stopping.abort();
+      await Promise.all(inflight);
     },
   };
 }

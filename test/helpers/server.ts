@@ -8,6 +8,7 @@ import path from 'node:path';
 import pino from 'pino';
 import { loadConfig } from '../../server/config.ts';
 import type { SweepJob } from '../../server/jobs/sweep-job.ts';
+import type { EventBus } from '../../server/provisioning/events.ts';
 import { ADMIN_TOKEN_FILE, assemble, listen } from '../../server/main.ts';
 
 export interface TestServer {
@@ -19,6 +20,8 @@ export interface TestServer {
   logs: string[];
   /** The instance's render sweep job, to run a sweep on demand. */
   sweep: SweepJob;
+  /** The instance's event bus, to publish what a part not under test would. */
+  events: EventBus;
   api: (method: string, path: string, options?: RequestOptions) => Promise<ApiResponse>;
   close: () => Promise<void>;
 }
@@ -86,6 +89,7 @@ export async function startServer(
     adminToken,
     logs,
     sweep: built.sweep,
+    events: built.events,
     api,
     close: async () => {
       for (const server of servers) {
