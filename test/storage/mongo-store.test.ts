@@ -14,6 +14,7 @@ import { tempDir } from '../helpers/server.ts';
 import { leaseContract } from './lease-contract.ts';
 import { linkContract } from './link-contract.ts';
 import { renderContract } from './render-contract.ts';
+import { webhookContract } from './webhook-contract.ts';
 import { storeContract } from './store-contract.ts';
 
 test('an unreachable MongoDB is store-unavailable at start, not a crash', async (t) => {
@@ -56,6 +57,7 @@ if (!uri) {
   renderContract(test, 'mongodb', open);
   linkContract(test, 'mongodb', open);
   leaseContract(test, 'mongodb', open);
+  webhookContract(test, 'mongodb', open);
 
   test('read-your-write across two server processes on one MongoDB', async (t) => {
     const token = randomBytes(24).toString('hex');

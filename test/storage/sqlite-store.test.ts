@@ -11,6 +11,7 @@ import { RevisionMismatch, type Store } from '../../server/storage/store.ts';
 import { leaseContract } from './lease-contract.ts';
 import { linkContract } from './link-contract.ts';
 import { renderContract } from './render-contract.ts';
+import { webhookContract } from './webhook-contract.ts';
 import { dev, evt, ext, storeContract, tok } from './store-contract.ts';
 
 function tempDir(): string {
@@ -39,6 +40,7 @@ storeContract(test, 'sqlite', openTemp);
 renderContract(test, 'sqlite', openTemp);
 linkContract(test, 'sqlite', openTemp);
 leaseContract(test, 'sqlite', openTemp);
+webhookContract(test, 'sqlite', openTemp);
 
 const mode = (file: string) => fs.statSync(file).mode & 0o777;
 
