@@ -149,19 +149,26 @@ ${request(2, '      [authentication]\n')}
 `;
 }
 
-/** Runs sipp as a phone registering `user` with `password`; code 0 when the final answer was `expect`. */
+export interface SipAccount {
+  /** The user part registered (To and From), Yealink's account.N.user_name. */
+  user: string;
+  /** The Digest user, Yealink's account.N.auth_name. */
+  authUser: string;
+  password: string;
+}
+
+/** Runs sipp as a phone registering an account; code 0 when the final answer was `expect`. */
 export async function sippRegister(
   t: ExecutionContext,
   registrarPort: number,
-  user: string,
-  password: string,
-  expect: 200 | 401,
+  { user, authUser, password }: SipAccount,
+  expect: 200 | 401 | 403,
 ): Promise<SippResult> {
   const dir = scratch(t, 'sipp-');
   const scenario = path.join(dir, 'register.xml');
   fs.writeFileSync(scenario, registerScenario(expect));
   const args = [`127.0.0.1:${registrarPort}`, '-sf', scenario, '-m', '1', '-i', '127.0.0.1', '-s', user];
-  args.push('-au', user, '-ap', password, '-nostdin', '-timeout', '20s', '-timeout_error', '-trace_err', '-trace_msg');
+  args.push('-au', authUser, '-ap', password, '-nostdin', '-timeout', '20s', '-timeout_error', '-trace_err', '-trace_msg');
   const child = spawn('/usr/bin/sipp', args, { cwd: dir, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   t.teardown(() => killGroup(child));
   let out = '';

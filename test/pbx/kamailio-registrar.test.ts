@@ -4,7 +4,7 @@
 // secret it read from the Yealink config it fetched from this server.
 import test, { type ExecutionContext } from 'ava';
 import { fetchWithDigest } from '../helpers/digest-client.ts';
-import { startKamailio, sippRegister, type Kamailio } from '../helpers/sip-peers.ts';
+import { startKamailio, sippRegister, type Kamailio, type SipAccount } from '../helpers/sip-peers.ts';
 import { extensionBody, startServer, type TestServer } from '../helpers/server.ts';
 import { cfgGet, readYealinkCfg } from '../helpers/yealink-cfg-reader.ts';
 
@@ -14,9 +14,7 @@ const UA = 'Yealink SIP-T46S 66.86.0.15 80:5e:c0:a1:b2:d4';
 const CACHE_SECONDS = 1;
 const waitOutCache = () => new Promise((r) => setTimeout(r, CACHE_SECONDS * 1000 + 1100));
 
-interface Phone {
-  user: string;
-  password: string;
+interface Phone extends SipAccount {
   login: { user: string; password: string } | null;
 }
 
@@ -34,14 +32,15 @@ async function fetchConfig(t: ExecutionContext, s: TestServer, phone: Phone | nu
       });
   const cfg = readYealinkCfg(text);
   return {
-    user: cfgGet(cfg, 'account.1.auth_name'),
+    user: cfgGet(cfg, 'account.1.user_name'),
+    authUser: cfgGet(cfg, 'account.1.auth_name'),
     password: cfgGet(cfg, 'account.1.password'),
     login: { user: cfgGet(cfg, 'static.auto_provision.server.username'), password: cfgGet(cfg, 'static.auto_provision.server.password') },
   };
 }
 
-async function registers(t: ExecutionContext, k: Kamailio, user: string, password: string, expect: 200 | 401, what: string) {
-  const r = await sippRegister(t, k.port, user, password, expect);
+async function registers(t: ExecutionContext, k: Kamailio, account: SipAccount, expect: 200 | 401 | 403, what: string) {
+  const r = await sippRegister(t, k.port, account, expect);
   t.is(r.code, 0, `${what}: expected ${expect}\n${r.output}\n--- kamailio\n${k.output().slice(-3000)}`);
 }
 
@@ -55,42 +54,45 @@ test('a phone keeps registering through a rotation and loses the old secret exac
     CACHE_SECONDS,
     FEED_TIMEOUT: 2,
   });
-  t.is((await s.api('POST', '/api/extensions', { body: extensionBody('1001', { server: { host: '127.0.0.1', port: k.port } }) })).status, 201);
+  const server = { host: '127.0.0.1', port: k.port };
+  t.is((await s.api('POST', '/api/extensions', { body: extensionBody('1001', { authUsername: 'desk-1001', server }) })).status, 201);
+  t.is((await s.api('POST', '/api/extensions', { body: extensionBody('1002', { server }) })).status, 201);
   t.is((await s.api('POST', '/api/devices', { body: { mac: MAC, vendor: 'yealink', model: 'T46S', lines: [{ extension: '1001' }] } })).status, 201);
 
   const first = await fetchConfig(t, s, null);
-  t.is(first.user, '1001');
-  await registers(t, k, first.user, first.password, 200, 'the provisioned secret');
-  await registers(t, k, first.user, `${first.password}x`, 401, 'a wrong secret');
+  t.like(first, { user: '1001', authUser: 'desk-1001' });
+  await registers(t, k, first, 200, 'the provisioned secret');
+  await registers(t, k, { ...first, password: `${first.password}x` }, 401, 'a wrong secret');
+  await registers(t, k, { ...first, user: '1002' }, 403, "another extension's number with these credentials");
 
   t.is((await s.api('POST', '/api/extensions/1001/secret/generate')).status, 200);
   const rotating = (await s.api('GET', '/api/extensions/1001')).json.rotation;
   t.deepEqual(rotating.waitingFor, { macs: [MAC], links: [] });
   t.truthy(rotating.previousAcceptedUntil);
-  await registers(t, k, first.user, first.password, 200, 'the old secret during the grace');
+  await registers(t, k, first, 200, 'the old secret during the grace');
 
   const second = await fetchConfig(t, s, first);
   t.not(second.password, first.password, 'the phone got a new secret');
-  await registers(t, k, second.user, second.password, 200, 'the new secret');
+  await registers(t, k, second, 200, 'the new secret');
   t.deepEqual((await s.api('GET', '/api/extensions/1001')).json.rotation, {
     previousAcceptedUntil: null,
     waitingFor: { macs: [], links: [] },
   });
   await waitOutCache();
-  await registers(t, k, first.user, first.password, 401, 'the old secret once the phone has the new one');
-  await registers(t, k, second.user, second.password, 200, 'the new secret still');
+  await registers(t, k, first, 401, 'the old secret once the phone has the new one');
+  await registers(t, k, second, 200, 'the new secret still');
 
   // A suspected leak: the secret the phone has now is refused before the phone has fetched anything.
   t.is((await s.api('POST', '/api/extensions/1001/secret/generate', { body: { revokePrevious: true } })).status, 200);
   await waitOutCache();
-  await registers(t, k, second.user, second.password, 401, 'a revoked secret');
+  await registers(t, k, second, 401, 'a revoked secret');
   const third = await fetchConfig(t, s, second);
-  await registers(t, k, third.user, third.password, 200, 'the secret after the revocation');
+  await registers(t, k, third, 200, 'the secret after the revocation');
 
   // The feed gone: Kamailio fails closed (503), it never lets a REGISTER through.
   await s.close();
   await waitOutCache();
-  const closed = await sippRegister(t, k.port, third.user, third.password, 200);
+  const closed = await sippRegister(t, k.port, third, 200);
   t.not(closed.code, 0, 'no registration without the feed');
   t.regex(closed.output, /SIP\/2\.0 503 /, 'Kamailio answers 503 when the feed does not answer');
 });
