@@ -96,3 +96,25 @@ test('a phone keeps registering through a rotation and loses the old secret exac
   t.not(closed.code, 0, 'no registration without the feed');
   t.regex(closed.output, /SIP\/2\.0 503 /, 'Kamailio answers 503 when the feed does not answer');
 });
+
+test('a feed that does not answer in time is a refusal (503), never a registration', async (t) => {
+  const { createServer } = await import('node:net');
+  const held: import('node:net').Socket[] = [];
+  const silent = createServer((socket) => void held.push(socket));
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => {
+    for (const socket of held) socket.destroy();
+    return new Promise<void>((resolve) => silent.close(() => resolve()));
+  });
+  const port = (silent.address() as import('node:net').AddressInfo).port;
+  const k = await startKamailio(t, 'registrar-feed.cfg', {
+    FEED_URL: `http://127.0.0.1:${port}/pbx/v1/credentials/`,
+    PBX_TOKEN: 'prov_unused',
+    CACHE_SECONDS,
+    FEED_TIMEOUT: 1,
+  });
+  const r = await sippRegister(t, k.port, { user: '1001', authUser: '1001', password: 'Any-Secret-1' }, 200);
+  t.not(r.code, 0, 'not registered');
+  t.regex(r.output, /SIP\/2\.0 503 /);
+  t.true(held.length > 0, 'Kamailio did ask the feed');
+});
