@@ -44,6 +44,16 @@ export interface Config {
   claimNetworks: Network[];
   /** PEM bundle of the CA(s) that signed the registrar's TLS certificate, checked at start; null: phones keep their own trust store. */
   sipCaFile: string | null;
+  /** How long a changed secret's predecessor stays accepted by the registrar feed at most. */
+  rotationGraceMinutes: number;
+  /** CIDR blocks the registrar feed answers from, or null for any address. */
+  pbxNetworks: string[] | null;
+  /**
+   * Webhook delivery: how long one attempt may take, for how long failures
+   * are retried, the first retry's delay (doubling up to an hour) and how
+   * often the queue is looked at for retries and other instances' leftovers.
+   */
+  webhooks: { timeoutSeconds: number; retryHours: number; backoffMs: number; pollMs: number };
   /** SIP NOTIFY check-sync after a change (server/notify). */
   notify: NotifyConfig;
 }
@@ -136,6 +146,15 @@ const schema = z.object({
   PROV_NOTIFY_PORT: z.string().default('0').pipe(port),
   PROV_NOTIFY_TLS_VERIFY: z.enum(['true', 'false'], { error: 'must be true or false' }).default('true'),
   PROV_SIP_CA_FILE: z.string().min(1).optional(),
+  PROV_ROTATION_GRACE_MINUTES: wholeNumber(0, 525_600).default('1440').pipe(z.coerce.number()),
+  PROV_PBX_NETWORKS: z
+    .string()
+    .refine((v) => cidrList(v) !== null, 'must be a comma-separated list of CIDR blocks such as 10.0.0.0/8, fd00::/8')
+    .optional(),
+  PROV_WEBHOOK_TIMEOUT_SECONDS: wholeNumber(1, 300).default('10').pipe(z.coerce.number()),
+  PROV_WEBHOOK_RETRY_HOURS: wholeNumber(0, 720).default('24').pipe(z.coerce.number()),
+  PROV_WEBHOOK_BACKOFF_MS: wholeNumber(10, 3_600_000).default('30000').pipe(z.coerce.number()),
+  PROV_WEBHOOK_POLL_MS: wholeNumber(10, 600_000).default('5000').pipe(z.coerce.number()),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -191,6 +210,14 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     claimNetworks: networks('PROV_CLAIM_NETWORKS', v.PROV_CLAIM_NETWORKS),
     sipCaFile: v.PROV_SIP_CA_FILE ? checkedCaFile(v.PROV_SIP_CA_FILE) : null,
     notify: notifyConfig(v),
+    rotationGraceMinutes: v.PROV_ROTATION_GRACE_MINUTES,
+    pbxNetworks: v.PROV_PBX_NETWORKS ? cidrList(v.PROV_PBX_NETWORKS) : null,
+    webhooks: {
+      timeoutSeconds: v.PROV_WEBHOOK_TIMEOUT_SECONDS,
+      retryHours: v.PROV_WEBHOOK_RETRY_HOURS,
+      backoffMs: v.PROV_WEBHOOK_BACKOFF_MS,
+      pollMs: v.PROV_WEBHOOK_POLL_MS,
+    },
   };
 }
 
@@ -264,6 +291,19 @@ export function prepareDataDir(dataDir: string): void {
     const code = (err as NodeJS.ErrnoException).code ?? 'error';
     throw new ConfigError('PROV_DATA_DIR', `is not a writable directory: ${dataDir} (${code})`);
   }
+}
+
+/** `a.b.c.d/n` and IPv6 blocks, comma-separated; null when any entry is not one. */
+export function cidrList(text: string): string[] | null {
+  const out: string[] = [];
+  for (const raw of text.split(',')) {
+    const entry = raw.trim();
+    const m = /^([^/]+)\/(\d{1,3})$/.exec(entry);
+    const family = m ? isIP(m[1]!) : 0;
+    if (!m || family === 0 || Number(m[2]) > (family === 4 ? 32 : 128)) return null;
+    out.push(entry);
+  }
+  return out.length ? out : null;
 }
 
 function lowerFirst(s: string): string {

@@ -37,6 +37,9 @@ import { openNotifier } from './notify/open-notifier.ts';
 import { createSyncRequests } from './notify/sync-requests.ts';
 import { holdCatalog, loadCatalog } from './render/catalog.ts';
 import { checkSecretKey, loadSecretKey } from './storage/secret-key.ts';
+import { createCredentialFeed } from './pbx/credential-feed.ts';
+import { createWebhookDispatcher } from './webhooks/dispatcher.ts';
+import { createWebhooks } from './webhooks/webhooks.ts';
 import { openMongoStore } from './storage/mongo-store.ts';
 import { openSqliteStore } from './storage/sqlite-store.ts';
 
@@ -92,7 +95,7 @@ export async function assemble(config: Config, { log, clock = () => new Date() }
     throw new ConfigError('PROV_NOTIFY_BIND', `or PROV_NOTIFY_PORT cannot be bound (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
   }
   const services = {
-    extensions: createExtensions({ store, box, clock, runChange }),
+    extensions: createExtensions({ store, box, clock, runChange, rotationGraceMinutes: config.rotationGraceMinutes }),
     devices: createDevices({ store, catalog, clock, runChange, box, claimMinutes: config.claimMinutes }),
     deviceFiles: createDeviceFiles({ store, box, catalog, clock, runChange }),
     reloadTemplates: createTemplatesReload({ catalog, load, rerenderer, runChange, clock }),
@@ -129,6 +132,8 @@ export async function assemble(config: Config, { log, clock = () => new Date() }
     audit: createAuditReader(store),
     sync: createSyncRequests({ store, clock, runChange, notifier: notify?.notifier ?? null }),
     sipCa: () => catalog.current().sipCa,
+    pbxFeed: createCredentialFeed({ store, box, clock, log }),
+    webhooks: createWebhooks({ store, box, clock, runChange }),
   };
   const accounts = createAccounts({
     store,
@@ -152,6 +157,19 @@ export async function assemble(config: Config, { log, clock = () => new Date() }
   sweep.start();
   const streams = createEventStreams({ store, events, clock, log });
   const consoleDir = path.join(ROOT, 'server', 'console');
+  const webhookDispatcher = createWebhookDispatcher({
+    store,
+    box,
+    clock,
+    log,
+    events,
+    holder: randomUUID(),
+    timeoutMs: config.webhooks.timeoutSeconds * 1000,
+    retryForMs: config.webhooks.retryHours * 3_600_000,
+    backoffMs: config.webhooks.backoffMs,
+    pollMs: config.webhooks.pollMs,
+  });
+  webhookDispatcher.start();
   const app = createApp({
     services,
     landingPage: loadLandingPage(ROOT),
@@ -159,6 +177,7 @@ export async function assemble(config: Config, { log, clock = () => new Date() }
     log,
     guard,
     trustedProxies: config.trustedProxies,
+    pbxNetworks: config.pbxNetworks,
     console: {
       accounts,
       pages: loadConsolePages(path.join(consoleDir, 'pages')),
@@ -171,6 +190,7 @@ export async function assemble(config: Config, { log, clock = () => new Date() }
   const close = async () => {
     streams.endAll();
     streams.close();
+    await webhookDispatcher.stop();
     await sweep.stop();
     await notify?.close();
     await store.close();

@@ -65,3 +65,18 @@ test('PROV_CLAIM_NETWORKS defaults to loopback and the private ranges', (t) => {
   t.throws(() => loadConfig({ PROV_CLAIM_NETWORKS: '10.0.0.0/8, office' }), { instanceOf: ConfigError, message: /^PROV_CLAIM_NETWORKS .*"office"/ });
   t.throws(() => loadConfig({ PROV_TRUST_PROXY: 'true' }), { instanceOf: ConfigError, message: /^PROV_TRUST_PROXY no longer accepts true: list the addresses/ });
 });
+
+test('the registrar feed and webhook settings are read and checked', (t) => {
+  const d = loadConfig({});
+  t.is(d.rotationGraceMinutes, 1440);
+  t.is(d.pbxNetworks, null);
+  t.deepEqual(d.webhooks, { timeoutSeconds: 10, retryHours: 24, backoffMs: 30_000, pollMs: 5000 });
+  const c = loadConfig({ PROV_ROTATION_GRACE_MINUTES: '0', PROV_PBX_NETWORKS: ' 10.0.0.0/8,fd00::/8 ,192.0.2.7/32' });
+  t.is(c.rotationGraceMinutes, 0);
+  t.deepEqual(c.pbxNetworks, ['10.0.0.0/8', 'fd00::/8', '192.0.2.7/32']);
+  for (const bad of ['10.0.0.0', '10.0.0.0/33', 'fd00::/129', 'pbx.example.com/8', '10.0.0.0/8,,', 'any']) {
+    t.throws(() => loadConfig({ PROV_PBX_NETWORKS: bad }), { instanceOf: ConfigError, message: /^PROV_PBX_NETWORKS must be a comma-separated list of CIDR/ }, bad);
+  }
+  t.throws(() => loadConfig({ PROV_ROTATION_GRACE_MINUTES: '-1' }), { instanceOf: ConfigError, message: /^PROV_ROTATION_GRACE_MINUTES / });
+  t.throws(() => loadConfig({ PROV_WEBHOOK_TIMEOUT_SECONDS: '0' }), { instanceOf: ConfigError, message: /^PROV_WEBHOOK_TIMEOUT_SECONDS / });
+});

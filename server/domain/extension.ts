@@ -43,9 +43,27 @@ export interface ExtensionRecord {
   label: string | null;
   /** Absent on records written before media settings existed: everything follows the transport. */
   media?: ExtensionMedia;
+  /**
+   * The secret before the last change, still accepted by the registrar feed
+   * until the rotation ends (domain/rotation.ts); absent or null when none.
+   */
+  rotation?: Rotation | null;
   createdAt: string;
   updatedAt: string;
   rev: number;
+}
+
+export interface Rotation {
+  previousSecretSealed: string;
+  previousVersion: number;
+  startedAt: string;
+  /** The grace end: after it the previous secret is refused whatever else holds. */
+  acceptedUntil: string;
+  /**
+   * Devices that had fetched the old secret, each with the configVersion
+   * that first carries the new one: a fetch at or past it ends the wait.
+   */
+  devices: Record<string, number>;
 }
 
 /** A SIP user part that every vendor and every file name can carry. */

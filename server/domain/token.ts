@@ -1,7 +1,7 @@
 // API tokens: bearer secrets for the admin API, kept only as SHA-256.
 import { createHash, randomBytes } from 'node:crypto';
 
-export const ROLES = ['admin', 'viewer'] as const;
+export const ROLES = ['admin', 'viewer', 'pbx'] as const;
 export type Role = (typeof ROLES)[number];
 
 export interface TokenRecord {
@@ -27,6 +27,8 @@ export function hashToken(token: string): string {
   return createHash('sha256').update(token, 'utf8').digest('hex');
 }
 
+/** admin ⊃ viewer; pbx stands apart: it reads the registrar feed and nothing else. */
 export function roleAllows(have: Role, need: Role): boolean {
+  if (have === 'pbx' || need === 'pbx') return have === need;
   return have === 'admin' || need === 'viewer';
 }

@@ -44,13 +44,15 @@ const number = (ctx: Context): string => {
 };
 const mac = (ctx: Context) => parseMac(ctx.params.mac as string);
 
+const hasBody = (ctx: Context) => Boolean(ctx.request.type) || (ctx.request.length ?? 0) > 0;
+
 function answer(ctx: Context, status: number, body?: unknown): void {
   ctx.status = status;
   if (body !== undefined) ctx.body = body;
 }
 
 export function adminRoutes(services: Services): Route[] {
-  const { extensions, devices, deviceFiles, reloadTemplates, links, tokens, audit, sync } = services;
+  const { extensions, devices, deviceFiles, reloadTemplates, links, tokens, audit, sync, webhooks, pbxFeed } = services;
   return [
     ['post', '/extensions', 'admin', async (ctx, actor) =>
       answer(ctx, 201, await extensions.create(actor, await readJson(ctx, s.createExtension))),
@@ -72,11 +74,15 @@ export function adminRoutes(services: Services): Route[] {
       ctx.set('Cache-Control', 'no-store');
       answer(ctx, 200, await extensions.revealSecret(actor, number(ctx), query(ctx, s.revealQuery).purpose));
     }, { summary: 'reveal the SIP secret (audited; ?purpose=copy for the console copy)', query: s.revealQuery }],
-    ['put', '/extensions/:number/secret', 'admin', async (ctx, actor) =>
-      answer(ctx, 200, await extensions.setSecret(actor, number(ctx), (await readJson(ctx, s.setSecret)).secret)),
-      { summary: 'set a chosen secret', body: s.setSecret }],
-    ['post', '/extensions/:number/secret/generate', 'admin', async (ctx, actor) =>
-      answer(ctx, 200, await extensions.generateSecret(actor, number(ctx))), { summary: 'generate a new secret' }],
+    ['put', '/extensions/:number/secret', 'admin', async (ctx, actor) => {
+      const { secret, ...options } = await readJson(ctx, s.setSecret);
+      answer(ctx, 200, await extensions.setSecret(actor, number(ctx), secret, options));
+    }, { summary: 'set a chosen secret (revokePrevious drops the old one from the registrar feed at once)', body: s.setSecret }],
+    ['post', '/extensions/:number/secret/generate', 'admin', async (ctx, actor) => {
+      // The body is optional: an empty POST keeps working as it always did.
+      const options = hasBody(ctx) ? await readJson(ctx, s.generateSecret) : {};
+      answer(ctx, 200, await extensions.generateSecret(actor, number(ctx), options));
+    }, { summary: 'generate a new secret', body: s.generateSecret }],
 
     ['post', '/devices', 'admin', async (ctx, actor) =>
       answer(ctx, 201, await devices.create(actor, await readJson(ctx, s.createDevice))),
@@ -145,6 +151,21 @@ export function adminRoutes(services: Services): Route[] {
       await tokens.remove(actor, ctx.params.id as string);
       answer(ctx, 204);
     }, { summary: 'revoke a token', status: 204 }],
+
+    ['post', '/webhooks', 'admin', async (ctx, actor) => {
+      ctx.set('Cache-Control', 'no-store');
+      answer(ctx, 201, await webhooks.create(actor, await readJson(ctx, s.createWebhook)));
+    }, { summary: 'subscribe a receiver to events; its signing secret is shown this once', body: s.createWebhook, status: 201 }],
+    ['get', '/webhooks', 'admin', async (ctx) => answer(ctx, 200, await webhooks.list()), { summary: 'webhooks, without their secrets' }],
+    ['delete', '/webhooks/:id', 'admin', async (ctx, actor) => {
+      await webhooks.remove(actor, ctx.params.id as string);
+      answer(ctx, 204);
+    }, { summary: 'delete a webhook and its delivery log', status: 204 }],
+    ['get', '/webhooks/:id/deliveries', 'admin', async (ctx) =>
+      answer(ctx, 200, await webhooks.deliveries(ctx.params.id as string, query(ctx, s.deliveryQuery).limit)),
+      { summary: "a webhook's delivery log, newest first", query: s.deliveryQuery }],
+    ['get', '/pbx/lookups', 'viewer', async (ctx) => answer(ctx, 200, pbxFeed.counts()),
+      { summary: "this instance's registrar feed lookup counts" }],
 
     ['get', '/audit', 'admin', async (ctx) => {
       const q = query(ctx, s.auditQuery);

@@ -16,6 +16,8 @@ import type { Actor } from '../domain/token.ts';
 import type { ScanGuard } from '../provisioning/scan-guard.ts';
 import type { CaBundle } from '../render/ca-bundle.ts';
 import type { Store } from '../storage/store.ts';
+import type { CredentialFeed } from '../pbx/credential-feed.ts';
+import type { Webhooks } from '../webhooks/webhooks.ts';
 import { adminRouter } from './admin-api.ts';
 import type { Accounts } from '../console/accounts.ts';
 import { consoleApiRouter, OPEN_ROUTES } from '../console/console-api.ts';
@@ -23,10 +25,11 @@ import type { ConsolePages } from '../console/console-pages.ts';
 import { consoleRouter } from '../console/console-routes.ts';
 import type { EventStreams } from '../console/event-stream.ts';
 import type { CatalogHolder } from '../render/catalog.ts';
-import { apiAuth } from './auth.ts';
+import { apiAuth, bearerAuth } from './auth.ts';
 import { clientAddressMiddleware } from './client-address.ts';
-import { errorMiddleware, isApiPath, knownMethods } from './errors.ts';
+import { errorMiddleware, isApiPath, isPbxPath, knownMethods } from './errors.ts';
 import type { LandingView } from './landing-page.ts';
+import { pbxNetworkGuard, pbxRouter } from './pbx-routes.ts';
 import { phoneRouter } from './phone-routes.ts';
 import { sipCaRouter } from './sip-ca-route.ts';
 import { softphoneRouter } from './softphone-routes.ts';
@@ -44,6 +47,8 @@ export interface Services {
   sync: SyncRequests;
   /** The registrar's CA bundle the renders in force point phones at, or null. */
   sipCa: () => CaBundle | null;
+  pbxFeed: CredentialFeed;
+  webhooks: Webhooks;
 }
 
 export interface AppDeps {
@@ -54,6 +59,8 @@ export interface AppDeps {
   guard: ScanGuard;
   /** The reverse proxies in front, whose X-Forwarded-For hops are believed. */
   trustedProxies?: Network[];
+  /** PROV_PBX_NETWORKS: where the registrar feed answers from, null for anywhere. */
+  pbxNetworks?: string[] | null;
   console: ConsoleDeps;
 }
 
@@ -68,7 +75,7 @@ export interface ConsoleDeps {
   publicOrigin: string;
 }
 
-export function createApp({ services, landingPage, store, log, guard, trustedProxies = [], console }: AppDeps): Koa {
+export function createApp({ services, landingPage, store, log, guard, trustedProxies = [], pbxNetworks = null, console }: AppDeps): Koa {
   // Koa's proxy mode stays off: it would take the leftmost X-Forwarded-For hop.
   const app = new Koa();
   // Errors are answered and logged by our middleware; Koa's default handler
@@ -102,10 +109,16 @@ export function createApp({ services, landingPage, store, log, guard, trustedPro
     guard,
     open: OPEN_ROUTES,
     origins: [console.publicOrigin],
+    roles: ['admin', 'viewer'],
   });
   // Routers match paths in any letter case, so the check does too: /API/… is
   // the API and never reaches a route without an actor.
   app.use((ctx, next) => (isApiPath(ctx.path) ? auth(ctx, next) : next()));
+  // The registrar feed: its own network allow-list, then pbx tokens only.
+  const pbxAuth = bearerAuth(services.tokens.authenticate, guard, ['pbx']);
+  const pbxNet = pbxNetworkGuard(pbxNetworks);
+  app.use((ctx, next) => (isPbxPath(ctx.path) ? pbxNet(ctx, () => pbxAuth(ctx, next)) : next()));
+  app.use(pbxRouter(services.pbxFeed).routes());
   app.use(sipCaRouter(services.sipCa).routes());
   app.use(phoneRouter(services.phone).routes());
   app.use(softphoneRouter(services.links, landingPage).routes());

@@ -6,8 +6,12 @@ import { roleAllows, type Actor, type Role } from '../domain/token.ts';
 
 export type Authenticate = (bearer: string) => Promise<Actor | null>;
 
-/** Checks the bearer token; a client that keeps failing is refused (429) for a while, a valid token never is. */
-export function bearerAuth(authenticate: Authenticate, guard: ScanGuard) {
+/**
+ * Checks the bearer token; a client that keeps failing is refused (429) for a
+ * while, a valid token never is. A valid token of a role this surface does
+ * not serve is refused (403) before routing, whatever the path.
+ */
+export function bearerAuth(authenticate: Authenticate, guard: ScanGuard, roles?: readonly Role[]) {
   return async function auth(ctx: Context, next: Next): Promise<void> {
     const header = ctx.get('authorization');
     const m = /^Bearer +(\S+) *$/i.exec(header);
@@ -18,6 +22,7 @@ export function bearerAuth(authenticate: Authenticate, guard: ScanGuard) {
       if (!m) throw new Unauthorized(header ? 'the Authorization header must be "Bearer <token>"' : undefined);
       throw new Unauthorized('the token is not valid');
     }
+    if (roles && !roles.includes(actor.role)) throw new Forbidden('this token may not be used here');
     ctx.state.actor = actor;
     await next();
   };
@@ -65,6 +70,8 @@ export interface ApiAuthOptions {
   open: ReadonlySet<string>;
   /** Origins besides the request's own that the pages are served from (PROV_PUBLIC_URL's). */
   origins?: readonly string[];
+  /** The token roles this surface serves; another valid token is refused (403). */
+  roles?: readonly Role[];
 }
 
 /**
@@ -72,8 +79,8 @@ export interface ApiAuthOptions {
  * along with any request a browser makes, whoever's page starts it, so a
  * state-changing request on a cookie must come from our own pages.
  */
-export function apiAuth({ authenticate, authenticateSession, guard, open, origins = [] }: ApiAuthOptions) {
-  const bearer = bearerAuth(authenticate, guard);
+export function apiAuth({ authenticate, authenticateSession, guard, open, origins = [], roles }: ApiAuthOptions) {
+  const bearer = bearerAuth(authenticate, guard, roles);
   return async function auth(ctx: Context, next: Next): Promise<void> {
     const cookie = ctx.cookies.get(SESSION_COOKIE);
     const isOpen = open.has(`${ctx.method} ${ctx.path}`);

@@ -21,6 +21,12 @@ export function isApiPath(path: string): boolean {
   return p === '/api' || p.startsWith('/api/');
 }
 
+/** The registrar feed, in any letter case like the API. */
+export function isPbxPath(path: string): boolean {
+  const p = path.toLowerCase();
+  return p === '/pbx' || p.startsWith('/pbx/');
+}
+
 export async function knownMethods(ctx: Context, next: Next): Promise<void> {
   if (!KNOWN_METHODS.has(ctx.method)) {
     ctx.set('Allow', [...KNOWN_METHODS].join(', '));
@@ -60,7 +66,8 @@ export async function errorMiddleware(ctx: Context, next: Next): Promise<void> {
       // unauthenticated client cannot hold it open by sending slowly.
       ctx.set('Connection', 'close');
     }
-    if (api) {
+    // The registrar feed is a machine API too: its errors say what went wrong.
+    if (api || isPbxPath(ctx.path)) {
       ctx.body = { error: { code: appError.code, message: appError.message } };
     } else {
       ctx.body = '';

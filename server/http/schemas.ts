@@ -10,6 +10,7 @@ import { AUTH_USERNAME, EXTENSION_NUMBER, SRTP_MODES, TRANSPORTS, isValidHost, t
 import { tryParseMac, type Mac } from '../domain/mac.ts';
 import { secretProblem } from '../domain/secret.ts';
 import { ROLES } from '../domain/token.ts';
+import { WEBHOOK_EVENTS } from '../domain/webhook.ts';
 
 /** Turns the first zod issue into a 422 whose code a custom issue may choose. */
 export function validate<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {
@@ -80,7 +81,8 @@ export const updateExtension = z.strictObject(
   { error: secretViaPatch },
 );
 
-export const setSecret = z.strictObject({ secret });
+export const setSecret = z.strictObject({ secret, revokePrevious: z.boolean().optional() });
+export const generateSecret = z.strictObject({ revokePrevious: z.boolean().optional() });
 
 const lines = z
   .array(z.strictObject({ line: z.number().int().min(1).optional(), extension: extensionNumber }))
@@ -164,3 +166,10 @@ export const revealQuery = z.strictObject({ purpose: z.enum(['copy']).optional()
 
 /** `?masked=true`: the file with every secret it carries replaced, for a look that reveals nothing. */
 export const previewQuery = z.strictObject({ masked: z.enum(['true', 'false']).optional().transform((v) => v === 'true') });
+
+export const createWebhook = z.strictObject({
+  url: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).max(2048),
+  events: z.array(z.enum(WEBHOOK_EVENTS)).min(1).max(WEBHOOK_EVENTS.length * 2),
+});
+
+export const deliveryQuery = z.strictObject({ limit: z.coerce.number().int().min(1).max(1000).default(100) });

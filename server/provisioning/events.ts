@@ -7,8 +7,11 @@ import type { WriteOp } from '../storage/store.ts';
 export type ProvEvent =
   /** A batch the store has committed (never published for a refused one). */
   | { type: 'committed'; ops: readonly WriteOp[] }
-  /** A phone fetched its credential-bearing file; version null when it was served nothing. */
-  | { type: 'fetched'; mac: string; version: number | null; at: string }
+  /**
+   * A phone fetched its credential-bearing file; version null when it was
+   * served nothing. previousVersion: what it had fetched before, when known.
+   */
+  | { type: 'fetched'; mac: string; version: number | null; at: string; previousVersion?: number | null }
   /** A device's check-sync NOTIFY reached a new state (queued, sent, acknowledged, failed, no-fetch). */
   | { type: 'notify-outcome'; mac: string; notify: NotifyOutcome };
 

@@ -17,7 +17,8 @@ import { publicLink } from '../domain/link.ts';
 import { assertValidSecret, generateSecret } from '../domain/secret.ts';
 import type { SecretBox } from '../domain/secret-box.ts';
 import type { Actor } from '../domain/token.ts';
-import type { Store } from '../storage/store.ts';
+import type { Store, WriteOp } from '../storage/store.ts';
+import { previousSecretContext, rotationView } from '../domain/rotation.ts';
 import { auditOp } from './audit-log.ts';
 import type { RunChange } from './change-runner.ts';
 
@@ -26,6 +27,13 @@ export interface ExtensionsDeps {
   box: SecretBox;
   clock: () => Date;
   runChange: RunChange;
+  /** PROV_ROTATION_GRACE_MINUTES: the longest the previous secret stays accepted. */
+  rotationGraceMinutes?: number;
+}
+
+export interface SecretChangeOptions {
+  /** Drop the previous secret at once (a suspected leak) instead of keeping it through a grace. */
+  revokePrevious?: boolean;
 }
 
 export interface CreateExtension {
@@ -56,7 +64,7 @@ const target = (number: string) => `extension:${number}`;
 
 export type Extensions = ReturnType<typeof createExtensions>;
 
-export function createExtensions({ store, box, clock, runChange }: ExtensionsDeps) {
+export function createExtensions({ store, box, clock, runChange, rotationGraceMinutes = 1440 }: ExtensionsDeps) {
   async function load(number: string): Promise<ExtensionRecord> {
     const ext = await store.getExtension(number);
     if (!ext) throw new NotFound(`extension ${number} does not exist`, 'extension-not-found');
@@ -68,26 +76,62 @@ export function createExtensions({ store, box, clock, runChange }: ExtensionsDep
     return devices.map((d) => ({ mac: d.mac, status: deviceStatus(d) }));
   }
 
-  async function changeSecret(actor: Actor, number: string, secret: string, method: 'set' | 'generate') {
+  async function rotation(ext: ExtensionRecord) {
+    return rotationView(ext, await store.listDevices({ extension: ext.number }), await store.listLinks({ extension: ext.number }), clock());
+  }
+
+  /**
+   * The new secret's batch also starts the rotation: it records, for every
+   * device that has fetched the old secret, the configVersion its re-render
+   * will take, and names each of those devices at its revision, so a device
+   * changed meanwhile makes the change re-plan instead of recording a wrong version.
+   */
+  async function changeSecret(
+    actor: Actor,
+    number: string,
+    secret: string,
+    method: 'set' | 'generate',
+    { revokePrevious = false }: SecretChangeOptions,
+  ) {
     const version = await runChange(async () => {
       const ext = await load(number);
-      const at = clock().toISOString();
+      const now = clock();
+      const at = now.toISOString();
+      const devices = (await store.listDevices({ extension: number })).filter((d) => d.fetchedVersion !== null);
+      const keep = !revokePrevious && rotationGraceMinutes > 0;
       const next: ExtensionRecord = {
         ...ext,
         secretSealed: box.seal(secret, secretContext(number)),
         secretVersion: ext.secretVersion + 1,
+        rotation: keep
+          ? {
+              previousSecretSealed: box.seal(box.open(ext.secretSealed, secretContext(number)), previousSecretContext(number)),
+              previousVersion: ext.secretVersion,
+              startedAt: at,
+              acceptedUntil: new Date(now.getTime() + rotationGraceMinutes * 60_000).toISOString(),
+              devices: Object.fromEntries(devices.map((d) => [d.mac, d.configVersion + 1])),
+            }
+          : null,
         updatedAt: at,
         rev: ext.rev + 1,
       };
+      const touch: WriteOp[] = keep
+        ? devices.map((d) => ({ op: 'update-device', record: { ...d, rev: d.rev + 1 }, expectRev: d.rev }))
+        : [];
       return {
         ops: [
           { op: 'update-extension', record: next, expectRev: ext.rev },
-          auditOp(actor, at, 'secret.changed', target(number), { version: next.secretVersion, method }),
+          ...touch,
+          auditOp(actor, at, 'secret.changed', target(number), {
+            version: next.secretVersion,
+            method,
+            previous: keep ? 'kept' : revokePrevious ? 'revoked' : 'dropped',
+          }),
         ],
-        result: next.secretVersion,
+        result: next,
       };
     });
-    return { version, devices: await affectedDevices(number) };
+    return { version: version.secretVersion, devices: await affectedDevices(number), rotation: await rotation(version) };
   }
 
   return {
@@ -115,6 +159,7 @@ export function createExtensions({ store, box, clock, runChange }: ExtensionsDep
         ),
         // One-use app addresses belong to the link that handed them out.
         links: (await store.listLinks({ extension: number })).filter((l) => !l.parentId).map((l) => publicLink(l, ext.secretVersion, now)),
+        rotation: await rotation(ext),
       };
     },
 
@@ -221,12 +266,12 @@ export function createExtensions({ store, box, clock, runChange }: ExtensionsDep
       });
     },
 
-    setSecret(actor: Actor, number: string, secret: string) {
-      return changeSecret(actor, number, assertValidSecret(secret), 'set');
+    setSecret(actor: Actor, number: string, secret: string, options: SecretChangeOptions = {}) {
+      return changeSecret(actor, number, assertValidSecret(secret), 'set', options);
     },
 
-    generateSecret(actor: Actor, number: string) {
-      return changeSecret(actor, number, generateSecret(), 'generate');
+    generateSecret(actor: Actor, number: string, options: SecretChangeOptions = {}) {
+      return changeSecret(actor, number, generateSecret(), 'generate', options);
     },
   };
 }

@@ -237,7 +237,7 @@ export function createPhoneRequests({ store, box, catalog, clock, runChange, log
       const at = clock().toISOString();
       const credential = gate.via === 'credentials' ? gate.credential : null;
       await store.recordFetch(device.mac, { version, at, ip: req.ip, userAgent: storedUserAgent(req.userAgent), file: req.file, credential });
-      events.publish({ type: 'fetched', mac: device.mac, version, at });
+      events.publish({ type: 'fetched', mac: device.mac, version, at, previousVersion: device.fetchedVersion });
     }
     return answerText(m.profile, text, req.ifNoneMatch);
   }

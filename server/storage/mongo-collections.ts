@@ -7,6 +7,7 @@ import type { ExtensionRecord } from '../domain/extension.ts';
 import type { LinkRecord } from '../domain/link.ts';
 import type { TokenRecord } from '../domain/token.ts';
 import type { SessionRecord, UserRecord } from '../domain/user.ts';
+import type { DeliveryRecord, WebhookRecord } from '../domain/webhook.ts';
 import type { RenderRecord, UploadRecord } from './store.ts';
 
 export type ExtensionDoc = ExtensionRecord & { _id: string };
@@ -22,6 +23,8 @@ export type CounterDoc = { _id: string; seq: number };
 export type LeaseDoc = { _id: string; holder: string; until: string };
 export type UserDoc = UserRecord & { _id: string };
 export type SessionDoc = SessionRecord & { _id: string };
+export type WebhookDoc = WebhookRecord & { _id: string };
+export type DeliveryDoc = DeliveryRecord & { _id: string; leaseHolder: string | null; leaseUntil: string | null };
 
 export const renderId = (owner: string, file: string) => `${owner}\u0000${file}`;
 export const uploadId = (mac: string, file: string) => `${mac}\u0000${file}`;
@@ -48,9 +51,11 @@ export interface Collections {
   leases: Collection<LeaseDoc>;
   users: Collection<UserDoc>;
   sessions: Collection<SessionDoc>;
+  webhooks: Collection<WebhookDoc>;
+  deliveries: Collection<DeliveryDoc>;
 }
 
-const NAMES = ['meta', 'extensions', 'devices', 'tokens', 'links', 'renders', 'uploads', 'audit', 'counters', 'leases', 'users', 'sessions'] as const;
+const NAMES = ['meta', 'extensions', 'devices', 'tokens', 'links', 'renders', 'uploads', 'audit', 'counters', 'leases', 'users', 'sessions', 'webhooks', 'webhook_deliveries'] as const;
 
 export function collections(db: Db): Collections {
   return {
@@ -66,6 +71,8 @@ export function collections(db: Db): Collections {
     leases: db.collection('leases'),
     users: db.collection('users'),
     sessions: db.collection('sessions'),
+    webhooks: db.collection('webhooks'),
+    deliveries: db.collection('webhook_deliveries'),
   };
 }
 
@@ -90,4 +97,7 @@ export async function prepare(db: Db, c: Collections): Promise<void> {
   await c.audit.createIndex({ at: -1 });
   await c.sessions.createIndex({ username: 1 });
   await c.sessions.createIndex({ expiresAt: 1 });
+  await c.extensions.createIndex({ authUsername: 1 });
+  await c.deliveries.createIndex({ state: 1, nextAttemptAt: 1 });
+  await c.deliveries.createIndex({ webhookId: 1, createdAt: -1 });
 }

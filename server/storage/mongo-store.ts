@@ -23,6 +23,7 @@ import type { LinkRecord } from '../domain/link.ts';
 import type { NotifyRecord } from '../domain/notify.ts';
 import type { TokenRecord } from '../domain/token.ts';
 import type { SessionRecord, UserRecord } from '../domain/user.ts';
+import type { DeliveryOutcome, DeliveryRecord, WebhookRecord } from '../domain/webhook.ts';
 import {
   collections,
   isDuplicate,
@@ -149,6 +150,12 @@ class MongoStore implements Store {
       if (query.limit !== undefined) cursor.limit(query.limit);
       return (await cursor.toArray()).map((d) => strip(d)!);
     });
+  }
+
+  findExtensionsByAuthUsername(authUsername: string): Promise<ExtensionRecord[]> {
+    return this.engine(async () =>
+      (await this.c.extensions.find({ authUsername }).sort({ _id: 1 }).toArray()).map((d) => strip(d)!),
+    );
   }
 
   getDevice(mac: string): Promise<DeviceRecord | null> {
@@ -283,6 +290,58 @@ class MongoStore implements Store {
         if (isDuplicate(err)) return false;
         throw err;
       }
+    });
+  }
+
+  getWebhook(id: string): Promise<WebhookRecord | null> {
+    return this.engine(async () => strip(await this.c.webhooks.findOne({ _id: id })));
+  }
+
+  listWebhooks(): Promise<WebhookRecord[]> {
+    return this.engine(async () => (await this.c.webhooks.find().sort({ createdAt: 1, _id: 1 }).toArray()).map((d) => strip(d)!));
+  }
+
+  enqueueDeliveries(deliveries: DeliveryRecord[]): Promise<void> {
+    return this.engine(async () => {
+      for (const d of deliveries) {
+        // A webhook deleted meanwhile gets nothing queued (its log went with it).
+        if (!(await this.c.webhooks.findOne({ _id: d.webhookId }))) continue;
+        await this.c.deliveries.insertOne({ ...d, _id: d.id, leaseHolder: null, leaseUntil: null });
+      }
+    });
+  }
+
+  claimDeliveries(holder: string, now: string, leaseUntil: string, limit: number): Promise<DeliveryRecord[]> {
+    return this.engine(async () => {
+      const out: DeliveryRecord[] = [];
+      // One conditional update per delivery: two instances cannot lease the same one.
+      while (out.length < limit) {
+        const doc = await this.c.deliveries.findOneAndUpdate(
+          { state: 'pending', nextAttemptAt: { $lte: now }, $or: [{ leaseUntil: null }, { leaseUntil: { $lte: now } }] },
+          { $set: { leaseHolder: holder, leaseUntil } },
+          { sort: { nextAttemptAt: 1, _id: 1 }, returnDocument: 'after' },
+        );
+        if (!doc) break;
+        const { _id: _i, leaseHolder: _h, leaseUntil: _u, ...record } = doc;
+        out.push(record);
+      }
+      return out;
+    });
+  }
+
+  finishDelivery(id: string, holder: string, outcome: DeliveryOutcome): Promise<void> {
+    return this.engine(async () => {
+      await this.c.deliveries.updateOne(
+        { _id: id, leaseHolder: holder },
+        { $set: { ...outcome, leaseHolder: null, leaseUntil: null } },
+      );
+    });
+  }
+
+  listDeliveries(webhookId: string, limit: number): Promise<DeliveryRecord[]> {
+    return this.engine(async () => {
+      const docs = await this.c.deliveries.find({ webhookId }).sort({ createdAt: -1, _id: -1 }).limit(limit).toArray();
+      return docs.map(({ _id: _i, leaseHolder: _h, leaseUntil: _u, ...record }) => record);
     });
   }
 

@@ -174,5 +174,12 @@ export async function applyOp(c: Collections, op: WriteOp, session: ClientSessio
     case 'delete-expired-sessions':
       await c.sessions.deleteMany({ $or: [{ expiresAt: { $lte: op.now } }, { lastSeenAt: { $lt: op.idleBefore } }] }, s);
       return;
+    case 'insert-webhook':
+      await c.webhooks.insertOne({ ...op.record, _id: op.record.id }, s);
+      return;
+    case 'delete-webhook':
+      await c.webhooks.deleteOne({ _id: op.id }, s);
+      await c.deliveries.deleteMany({ webhookId: op.id }, s);
+      return;
   }
 }

@@ -5,6 +5,7 @@ import { StoreUnavailable } from '../domain/errors.ts';
 import type { LinkRecord } from '../domain/link.ts';
 import type { NotifyRecord } from '../domain/notify.ts';
 import type { SessionRecord } from '../domain/user.ts';
+import type { DeliveryRecord } from '../domain/webhook.ts';
 import { RevisionMismatch, type RenderRecord, type UploadRecord } from './store.ts';
 
 export type Row = { doc: string };
@@ -126,4 +127,36 @@ export const toSession = (r: SessionRow): SessionRecord => ({
   createdAt: r.created_at,
   lastSeenAt: r.last_seen_at,
   expiresAt: r.expires_at,
+});
+
+export type DeliveryRow = {
+  id: string;
+  webhook_id: string;
+  event_id: string;
+  event: string;
+  body: string;
+  created_at: string;
+  state: string;
+  attempts: number;
+  next_attempt_at: string;
+  last_attempt_at: string | null;
+  last_status: number | null;
+  last_error: string | null;
+  delivered_at: string | null;
+};
+
+export const toDelivery = (r: DeliveryRow): DeliveryRecord => ({
+  id: r.id,
+  webhookId: r.webhook_id,
+  eventId: r.event_id,
+  event: r.event as DeliveryRecord['event'],
+  body: r.body,
+  createdAt: r.created_at,
+  state: r.state as DeliveryRecord['state'],
+  attempts: r.attempts,
+  nextAttemptAt: r.next_attempt_at,
+  lastAttemptAt: r.last_attempt_at,
+  lastStatus: r.last_status,
+  lastError: r.last_error,
+  deliveredAt: r.delivered_at,
 });

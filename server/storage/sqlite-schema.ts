@@ -133,6 +133,30 @@ const MIGRATIONS: string[] = [
     expires_at TEXT NOT NULL
   ) STRICT;
   CREATE INDEX sessions_username ON sessions (username);
+  -- The registrar credential feed looks extensions up by SIP auth user.
+  CREATE INDEX extensions_auth_username ON extensions (json_extract(doc, '$.authUsername'));
+  CREATE TABLE webhooks (id TEXT PRIMARY KEY, created_at TEXT NOT NULL, doc TEXT NOT NULL) STRICT;
+  -- The delivery queue and log in one: a row is pending until delivered or
+  -- given up; the lease columns let one instance at a time attempt it.
+  CREATE TABLE webhook_deliveries (
+    id TEXT PRIMARY KEY,
+    webhook_id TEXT NOT NULL REFERENCES webhooks (id) ON DELETE CASCADE,
+    event_id TEXT NOT NULL,
+    event TEXT NOT NULL,
+    body TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    state TEXT NOT NULL,
+    attempts INTEGER NOT NULL,
+    next_attempt_at TEXT NOT NULL,
+    last_attempt_at TEXT,
+    last_status INTEGER,
+    last_error TEXT,
+    delivered_at TEXT,
+    lease_holder TEXT,
+    lease_until TEXT
+  ) STRICT;
+  CREATE INDEX webhook_deliveries_due ON webhook_deliveries (state, next_attempt_at);
+  CREATE INDEX webhook_deliveries_webhook ON webhook_deliveries (webhook_id, created_at);
   `,
 ];
 

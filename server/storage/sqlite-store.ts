@@ -11,6 +11,7 @@ import type { LinkRecord } from '../domain/link.ts';
 import type { NotifyRecord } from '../domain/notify.ts';
 import type { TokenRecord } from '../domain/token.ts';
 import type { SessionRecord, UserRecord } from '../domain/user.ts';
+import type { DeliveryOutcome, DeliveryRecord, WebhookRecord } from '../domain/webhook.ts';
 import {
   DEVICE_SELECT,
   deviceDoc,
@@ -23,6 +24,8 @@ import {
   toRender,
   toSession,
   toUpload,
+  toDelivery,
+  type DeliveryRow,
   type DeviceRow,
   type LinkRow,
   type RenderRow,
@@ -187,6 +190,34 @@ class SqliteStore implements Store {
       deleteSession: db.prepare('DELETE FROM sessions WHERE id_hash = ?'),
       deleteUserSessions: db.prepare('DELETE FROM sessions WHERE username = ?'),
       deleteExpiredSessions: db.prepare('DELETE FROM sessions WHERE expires_at <= ? OR last_seen_at < ?'),
+      extensionsByAuth: db.prepare<[string], Row>(
+        "SELECT doc FROM extensions WHERE json_extract(doc, '$.authUsername') = ? ORDER BY number",
+      ),
+      getWebhook: db.prepare<[string], Row>('SELECT doc FROM webhooks WHERE id = ?'),
+      listWebhooks: db.prepare<[], Row>('SELECT doc FROM webhooks ORDER BY created_at, id'),
+      insertWebhook: db.prepare('INSERT INTO webhooks (id, created_at, doc) VALUES (?, ?, ?)'),
+      deleteWebhook: db.prepare('DELETE FROM webhooks WHERE id = ?'),
+      insertDelivery: db.prepare(
+        `INSERT INTO webhook_deliveries (id, webhook_id, event_id, event, body, created_at, state, attempts,
+           next_attempt_at, last_attempt_at, last_status, last_error, delivered_at)
+         SELECT @id, @webhookId, @eventId, @event, @body, @createdAt, @state, @attempts, @nextAttemptAt,
+           @lastAttemptAt, @lastStatus, @lastError, @deliveredAt
+         WHERE EXISTS (SELECT 1 FROM webhooks WHERE id = @webhookId)`,
+      ),
+      dueDeliveries: db.prepare<{ now: string; limit: number }, DeliveryRow>(
+        `SELECT * FROM webhook_deliveries WHERE state = 'pending' AND next_attempt_at <= @now
+           AND (lease_until IS NULL OR lease_until <= @now) ORDER BY next_attempt_at, id LIMIT @limit`,
+      ),
+      leaseDelivery: db.prepare('UPDATE webhook_deliveries SET lease_holder = ?, lease_until = ? WHERE id = ?'),
+      finishDelivery: db.prepare(
+        `UPDATE webhook_deliveries SET state = @state, attempts = @attempts, next_attempt_at = @nextAttemptAt,
+           last_attempt_at = @lastAttemptAt, last_status = @lastStatus, last_error = @lastError,
+           delivered_at = @deliveredAt, lease_holder = NULL, lease_until = NULL
+         WHERE id = @id AND lease_holder = @holder`,
+      ),
+      listDeliveries: db.prepare<[string, number], DeliveryRow>(
+        'SELECT * FROM webhook_deliveries WHERE webhook_id = ? ORDER BY created_at DESC, id DESC LIMIT ?',
+      ),
     };
     this.applyBatch = db.transaction((ops: WriteOp[]) => {
       for (const op of ops) this.apply(op);
@@ -235,6 +266,10 @@ class SqliteStore implements Store {
     }
     const sql = `SELECT doc FROM extensions ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY number LIMIT ?`;
     return parseAll(this.db.prepare<(string | number)[], Row>(sql).all(...args, query.limit ?? -1));
+  }
+
+  async findExtensionsByAuthUsername(authUsername: string): Promise<ExtensionRecord[]> {
+    return parseAll(this.q.extensionsByAuth.all(authUsername));
   }
 
   async getDevice(mac: string): Promise<DeviceRecord | null> {
@@ -411,6 +446,49 @@ class SqliteStore implements Store {
     return rows.map((r) => ({ ...(JSON.parse(r.doc) as AuditEvent), id: r.id }));
   }
 
+  async getWebhook(id: string): Promise<WebhookRecord | null> {
+    return parse(this.q.getWebhook.get(id));
+  }
+
+  async listWebhooks(): Promise<WebhookRecord[]> {
+    return parseAll(this.q.listWebhooks.all());
+  }
+
+  async enqueueDeliveries(deliveries: DeliveryRecord[]): Promise<void> {
+    if (deliveries.length === 0) return;
+    try {
+      this.db.transaction(() => {
+        for (const d of deliveries) this.q.insertDelivery.run(d);
+      }).immediate();
+    } catch (err) {
+      throw engineTrouble(err) ?? err;
+    }
+  }
+
+  async claimDeliveries(holder: string, now: string, leaseUntil: string, limit: number): Promise<DeliveryRecord[]> {
+    try {
+      return this.db.transaction(() => {
+        const due = this.q.dueDeliveries.all({ now, limit });
+        for (const d of due) this.q.leaseDelivery.run(holder, leaseUntil, d.id);
+        return due.map(toDelivery);
+      }).immediate();
+    } catch (err) {
+      throw engineTrouble(err) ?? err;
+    }
+  }
+
+  async finishDelivery(id: string, holder: string, o: DeliveryOutcome): Promise<void> {
+    try {
+      this.q.finishDelivery.run({ id, holder, ...o });
+    } catch (err) {
+      throw engineTrouble(err) ?? err;
+    }
+  }
+
+  async listDeliveries(webhookId: string, limit: number): Promise<DeliveryRecord[]> {
+    return this.q.listDeliveries.all(webhookId, limit).map(toDelivery);
+  }
+
   async commit(ops: WriteOp[]): Promise<void> {
     if (ops.length === 0) return;
     try {
@@ -551,6 +629,12 @@ class SqliteStore implements Store {
         return;
       case 'delete-expired-sessions':
         q.deleteExpiredSessions.run(op.now, op.idleBefore);
+        return;
+      case 'insert-webhook':
+        q.insertWebhook.run(op.record.id, op.record.createdAt, JSON.stringify(op.record));
+        return;
+      case 'delete-webhook':
+        q.deleteWebhook.run(op.id);
         return;
     }
   }

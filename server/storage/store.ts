@@ -14,6 +14,7 @@ import type { LinkRecord } from '../domain/link.ts';
 import type { NotifyRecord, NotifyStateName } from '../domain/notify.ts';
 import type { TokenRecord } from '../domain/token.ts';
 import type { SessionRecord, UserRecord } from '../domain/user.ts';
+import type { DeliveryOutcome, DeliveryRecord, WebhookRecord } from '../domain/webhook.ts';
 
 /**
  * A rendered file. The body is sealed: it can hold a SIP secret. owner is a
@@ -82,7 +83,10 @@ export type WriteOp =
   /** Signs the user out everywhere (a password change, a role change). */
   | { op: 'delete-user-sessions'; username: string }
   /** Drops sessions whose absolute end or idle limit (lastSeenAt before idleBefore) has passed. */
-  | { op: 'delete-expired-sessions'; now: string; idleBefore: string };
+  | { op: 'delete-expired-sessions'; now: string; idleBefore: string }
+  | { op: 'insert-webhook'; record: WebhookRecord }
+  /** Deletes the webhook's delivery log with it. */
+  | { op: 'delete-webhook'; id: string };
 
 /**
  * Keyset paging: items come in key order (number, MAC), those after `after`
@@ -124,6 +128,8 @@ export interface Store {
   getExtension(number: string): Promise<ExtensionRecord | null>;
   /** In number order; every extension unless the query filters or pages. */
   listExtensions(query?: ExtensionQuery): Promise<ExtensionRecord[]>;
+  /** Extensions with this SIP auth user (an index lookup: the registrar feed asks per REGISTER). */
+  findExtensionsByAuthUsername(authUsername: string): Promise<ExtensionRecord[]>;
 
   /**
    * fetchedVersion and lastFetch come from recordFetch(): insert-device may
@@ -163,6 +169,21 @@ export interface Store {
 
   /** Newest first. */
   listAudit(query: AuditQuery): Promise<AuditEvent[]>;
+
+  getWebhook(id: string): Promise<WebhookRecord | null>;
+  listWebhooks(): Promise<WebhookRecord[]>;
+  /** Queues deliveries; one for a webhook deleted meanwhile is dropped. */
+  enqueueDeliveries(deliveries: DeliveryRecord[]): Promise<void>;
+  /**
+   * Leases up to `limit` pending deliveries due at `now` to `holder` until
+   * `leaseUntil`; a delivery leased to another holder is not handed out
+   * again before its lease ends, so each attempt happens on one instance.
+   */
+  claimDeliveries(holder: string, now: string, leaseUntil: string, limit: number): Promise<DeliveryRecord[]>;
+  /** Records an attempt and releases the lease, if `holder` still has it. */
+  finishDelivery(id: string, holder: string, outcome: DeliveryOutcome): Promise<void>;
+  /** Newest first. */
+  listDeliveries(webhookId: string, limit: number): Promise<DeliveryRecord[]>;
 
   commit(ops: WriteOp[]): Promise<void>;
 

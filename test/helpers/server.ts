@@ -8,8 +8,8 @@ import path from 'node:path';
 import pino from 'pino';
 import { loadConfig } from '../../server/config.ts';
 import type { SweepJob } from '../../server/jobs/sweep-job.ts';
-import { ADMIN_TOKEN_FILE, assemble, listen } from '../../server/main.ts';
 import type { EventBus } from '../../server/provisioning/events.ts';
+import { ADMIN_TOKEN_FILE, assemble, listen } from '../../server/main.ts';
 
 export interface TestServer {
   url: string;

@@ -53,6 +53,11 @@ const ROUTES: Route[] = [
   { method: 'GET', path: '/api/tokens', role: 'admin' },
   { method: 'DELETE', path: '/api/tokens/{viewerId}', role: 'admin' },
   { method: 'GET', path: '/api/audit', role: 'admin' },
+  { method: 'POST', path: '/api/webhooks', role: 'admin', body: { url: 'http://127.0.0.1:9/hook', events: ['secret.changed'] } },
+  { method: 'GET', path: '/api/webhooks', role: 'admin' },
+  { method: 'DELETE', path: '/api/webhooks/no-such-webhook', role: 'admin' },
+  { method: 'GET', path: '/api/webhooks/no-such-webhook/deliveries', role: 'admin' },
+  { method: 'GET', path: '/api/pbx/lookups', role: 'viewer' },
 ];
 
 interface Fixture {

@@ -17,6 +17,7 @@ import { linkContract } from './link-contract.ts';
 import { pagingContract } from './paging-contract.ts';
 import { renderContract } from './render-contract.ts';
 import { userContract } from './user-contract.ts';
+import { webhookContract } from './webhook-contract.ts';
 import { storeContract } from './store-contract.ts';
 
 test('an unreachable MongoDB is store-unavailable at start, not a crash', async (t) => {
@@ -62,6 +63,7 @@ if (!uri) {
   leaseContract(test, 'mongodb', open);
   notifyContract(test, 'mongodb', open);
   userContract(test, 'mongodb', open);
+  webhookContract(test, 'mongodb', open);
 
   test('read-your-write across two server processes on one MongoDB', async (t) => {
     const token = randomBytes(24).toString('hex');

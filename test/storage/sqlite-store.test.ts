@@ -13,6 +13,7 @@ import { notifyContract } from './notify-contract.ts';
 import { linkContract } from './link-contract.ts';
 import { pagingContract } from './paging-contract.ts';
 import { renderContract } from './render-contract.ts';
+import { webhookContract } from './webhook-contract.ts';
 import { dev, evt, ext, storeContract, tok } from './store-contract.ts';
 import { userContract } from './user-contract.ts';
 
@@ -45,6 +46,7 @@ pagingContract(test, 'sqlite', openTemp);
 leaseContract(test, 'sqlite', openTemp);
 notifyContract(test, 'sqlite', openTemp);
 userContract(test, 'sqlite', openTemp);
+webhookContract(test, 'sqlite', openTemp);
 
 const mode = (file: string) => fs.statSync(file).mode & 0o777;
 
