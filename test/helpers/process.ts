@@ -20,8 +20,12 @@ function spawnServer(env: Record<string, string>): ChildProcess {
   });
 }
 
-/** Runs a server that is expected to stop by itself (a refused boot). */
-export function runToExit(env: Record<string, string>, timeoutMs = 30_000): Promise<Exited> {
+/**
+ * Runs a server that is expected to stop by itself (a refused boot). The
+ * bound is generous: several tests start processes at once on a shared,
+ * loaded machine, and only a hang should fail here.
+ */
+export function runToExit(env: Record<string, string>, timeoutMs = 55_000): Promise<Exited> {
   return new Promise((resolve, reject) => {
     const child = spawnServer(env);
     let stdout = '';
@@ -47,7 +51,7 @@ export interface Running {
 }
 
 /** Starts a server and resolves once it logs that it is listening. */
-export function startProcess(env: Record<string, string>, timeoutMs = 30_000): Promise<Running> {
+export function startProcess(env: Record<string, string>, timeoutMs = 55_000): Promise<Running> {
   return new Promise((resolve, reject) => {
     const child = spawnServer(env);
     let out = '';
