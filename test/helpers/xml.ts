@@ -81,7 +81,8 @@ export function libxmlValue(input: string | Buffer, nodes: string, what: string)
   try {
     const count = doc.eval(`count(${nodes})`) as number;
     if (count > 1) throw new Error(`${what} is set ${count} times`);
-    return count === 0 ? null : (doc.eval(`string(${nodes})`) as string);
+    // A leading "x" keeps the binding's UTF-8 decoder from eating a U+FEFF the value starts with.
+    return count === 0 ? null : (doc.eval(`concat("x", string(${nodes}))`) as string).slice(1);
   } finally {
     doc.dispose();
   }

@@ -44,10 +44,10 @@ test('GET /api/openapi.json is valid OpenAPI 3.1 and names every route the route
   t.is(create.additionalProperties, false);
   t.deepEqual(create.required, ['number', 'server']);
   const list = doc.paths['/api/devices'].get.parameters.map((p: { name: string }) => p.name);
-  t.deepEqual(list.sort(), ['cursor', 'extension', 'limit', 'q', 'status', 'vendor']);
+  t.deepEqual(list.sort(), ['cursor', 'extension', 'limit', 'notify', 'q', 'status', 'vendor']);
   const secret = doc.paths['/api/extensions/{number}/secret'].get;
   t.is(secret['x-role'], 'admin');
-  t.deepEqual(secret.parameters.map((p: { name: string; in: string }) => `${p.in}:${p.name}`), ['path:number']);
+  t.deepEqual(secret.parameters.map((p: { name: string; in: string }) => `${p.in}:${p.name}`), ['path:number', 'query:purpose']);
 });
 
 test('the document needs a token like the rest of the API', async (t) => {

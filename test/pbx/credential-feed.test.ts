@@ -151,13 +151,15 @@ test('a softphone link that handed out the old secret holds the rotation until i
   const s = await server(t, { clock: () => new Date(now), env: { PROV_ROTATION_GRACE_MINUTES: '120' } });
   const pbx = await token(s, 'pbx');
   await s.api('POST', '/api/extensions', { body: extensionBody('1001') });
-  const link = (await s.api('POST', '/api/links', { body: { extension: '1001', app: 'zoiper', maxUses: 3, expiresInMinutes: 60 } })).json;
-  t.is((await fetch(link.url.replace(/^https?:\/\/[^/]+/, s.url))).status, 200);
+  // The landing page's button: a POST hands out the file with the current secret.
+  const download = (url: string) => fetch(url.replace(/^https?:\/\/[^/]+/, s.url), { method: 'POST' });
+  const link = (await s.api('POST', '/api/links', { body: { extension: '1001', app: 'microsip', maxUses: 3, expiresInMinutes: 60 } })).json;
+  t.is((await download(link.url)).status, 200);
   await s.api('POST', '/api/extensions/1001/secret/generate', { body: {} });
   t.deepEqual((await s.api('GET', '/api/extensions/1001')).json.rotation.waitingFor, { macs: [], links: [link.id] });
   t.truthy((await feed(s, '1001', 'r', pbx)).json.previous);
   // A second download carries the new secret: the link is synced.
-  t.is((await fetch(link.url.replace(/^https?:\/\/[^/]+/, s.url))).status, 200);
+  t.is((await download(link.url)).status, 200);
   t.is((await feed(s, '1001', 'r', pbx)).json.previous, null);
 
   await s.api('POST', '/api/extensions/1001/secret/generate');
@@ -165,8 +167,8 @@ test('a softphone link that handed out the old secret holds the rotation until i
   now += 61 * 60_000;
   t.is((await feed(s, '1001', 'r', pbx)).json.previous, null, 'an expired link waits for nothing');
 
-  const link2 = (await s.api('POST', '/api/links', { body: { extension: '1001', app: 'zoiper', expiresInMinutes: 43_200 } })).json;
-  t.is((await fetch(link2.url.replace(/^https?:\/\/[^/]+/, s.url))).status, 200);
+  const link2 = (await s.api('POST', '/api/links', { body: { extension: '1001', app: 'microsip', expiresInMinutes: 43_200 } })).json;
+  t.is((await download(link2.url)).status, 200);
   await s.api('POST', '/api/extensions/1001/secret/generate');
   t.deepEqual((await s.api('GET', '/api/extensions/1001')).json.rotation.waitingFor.links, [link2.id]);
   now += 119 * 60_000;

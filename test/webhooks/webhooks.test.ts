@@ -157,7 +157,7 @@ test('device.detected, device.synced, link.used and device.notify-failed reach t
   await s.api('PATCH', `/api/devices/${MAC}`, { body: { lines: [{ extension: '1001' }] } });
   t.is((await fetch(`${s.url}/prov/${MAC}.cfg`, { headers: { 'user-agent': UA } })).status, 200);
   const link = (await s.api('POST', '/api/links', { body: { extension: '1001', app: 'zoiper' } })).json;
-  t.is((await fetch(link.url.replace(/^https?:\/\/[^/]+/, s.url))).status, 200);
+  t.is((await fetch(link.url.replace(/^https?:\/\/[^/]+/, s.url), { method: "POST" })).status, 200);
   s.events.publish({
     type: 'notify-outcome',
     mac: MAC,
