@@ -34,6 +34,8 @@ export interface Config {
   mongo: { uri: string; database: string | undefined } | null;
   /** Take the client address from X-Forwarded-For (behind nginx or HAProxy). */
   trustProxy: boolean;
+  /** Processes serving HTTP (node:cluster workers); 1 serves from the one process. */
+  workers: number;
 }
 
 export class ConfigError extends Error {
@@ -84,6 +86,7 @@ const schema = z.object({
     .optional(),
   PROV_MONGODB_DB: z.string().regex(/^[A-Za-z0-9_-]{1,63}$/, 'must be a database name (letters, digits, _ and -)').optional(),
   PROV_TRUST_PROXY: z.enum(['true', 'false'], { error: 'must be true or false' }).default('false'),
+  PROV_WORKERS: wholeNumber(1, 256).default(String(os.availableParallelism())).pipe(z.coerce.number()),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -136,6 +139,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     sweepMinutes: v.PROV_SWEEP_MINUTES,
     mongo: v.MONGODB_URI ? { uri: v.MONGODB_URI, database: v.PROV_MONGODB_DB } : null,
     trustProxy: v.PROV_TRUST_PROXY === 'true',
+    workers: v.PROV_WORKERS,
   };
 }
 

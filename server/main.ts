@@ -1,5 +1,6 @@
 // The composition root: the only module that wires configuration, store,
 // services and HTTP together, and the process entry point.
+import cluster from 'node:cluster';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import http, { type Server } from 'node:http';
@@ -10,6 +11,13 @@ import pino, { type Logger } from 'pino';
 import { ConfigError, loadConfig, prepareDataDir, type Config } from './config.ts';
 import { createNonceBook } from './domain/digest.ts';
 import { createSecretBox, deriveKey } from './domain/secret-box.ts';
+import { AppError } from './domain/errors.ts';
+import { relayedBus } from './cluster/event-relay.ts';
+import { createLink, RemoteError, type Link } from './cluster/link.ts';
+import { watchLoopDelay } from './cluster/loop-delay.ts';
+import { FLUSH_CALL, RELOAD_CALL, startPrimary, SWAP_CALL } from './cluster/primary.ts';
+import { createSharedNonceBook } from './cluster/shared-nonce-book.ts';
+import { createSharedScanGuard } from './cluster/shared-scan-guard.ts';
 import { createApp } from './http/app.ts';
 import { loadLandingPage } from './http/landing-page.ts';
 import { createSweepJob } from './jobs/sweep-job.ts';
@@ -17,7 +25,9 @@ import { createAuditReader } from './provisioning/audit.ts';
 import { allOf, createChangeRunner } from './provisioning/change-runner.ts';
 import { createDeviceFiles } from './provisioning/device-files.ts';
 import { createDevices } from './provisioning/devices.ts';
-import { createEventBus } from './provisioning/events.ts';
+import { createEventBus, type EventBus } from './provisioning/events.ts';
+import { createFetchCoalescer, withCoalescedFetches, type FetchCoalescer } from './provisioning/fetch-records.ts';
+import { createCachingBox } from './provisioning/opened-cache.ts';
 import { createExtensions } from './provisioning/extensions.ts';
 import { createLinks } from './provisioning/links.ts';
 import { createOverrideScrubber } from './provisioning/override-scrub.ts';
@@ -39,10 +49,16 @@ export const ADMIN_TOKEN_FILE = 'admin-token';
 export interface AssembleOptions {
   log: Logger;
   clock?: () => Date;
+  /** The start-up reconcile runs after assemble returns (`reconciled` tells when), so the caller can listen at once. */
+  background?: boolean;
+  /** In a cluster worker: the link to the primary, which hosts the shared state and the whole-fleet work. */
+  worker?: { link: Link; id: number };
+  /** The bus to publish on, when the caller relays it (the primary). */
+  events?: EventBus;
 }
 
 /** Everything the server is, built and ready to listen; close() releases it. */
-export async function assemble(config: Config, { log, clock = () => new Date() }: AssembleOptions) {
+export async function assemble(config: Config, { log, clock = () => new Date(), background = false, worker, events: givenBus }: AssembleOptions) {
   prepareDataDir(config.dataDir);
   if (config.templatesDir && !fs.statSync(config.templatesDir, { throwIfNoEntry: false })?.isDirectory()) {
     throw new ConfigError('PROV_TEMPLATES_DIR', `is not a directory: ${config.templatesDir}`);
@@ -51,36 +67,54 @@ export async function assemble(config: Config, { log, clock = () => new Date() }
   const catalog = holdCatalog(load());
   const key = loadSecretKey(config.secretKey, config.dataDir);
   const box = createSecretBox(key);
-  const guard = createScanGuard(config.scan, clock, log);
+  const guard = worker
+    ? createSharedScanGuard(config.scan, clock, log, worker.link)
+    : createScanGuard(config.scan, clock, log);
   // Which store is the only thing here that knows: everything past this line sees the Store port.
-  const store = config.mongo ? await openMongoStore(config.mongo) : openSqliteStore(config.dataDir);
+  const engine = config.mongo ? await openMongoStore(config.mongo) : openSqliteStore(config.dataDir);
   try {
-    await checkSecretKey(store, box);
+    await checkSecretKey(engine, box);
   } catch (err) {
-    await store.close();
+    await engine.close();
     throw err;
   }
+  // Fetch records are coalesced off the request path: a worker hands them to
+  // the primary, which writes them with its own.
+  const fetches: FetchCoalescer | null = worker ? null : createFetchCoalescer(engine, log);
+  const sink = worker
+    ? (mac: string, fetch: unknown) => worker.link.post({ k: 'fetch', mac, fetch })
+    : (mac: string, fetch: Parameters<FetchCoalescer['add']>[1]) => fetches!.add(mac, fetch);
+  const barrier = worker ? () => worker.link.call<void>(FLUSH_CALL) : () => fetches!.flush();
+  const store = withCoalescedFetches(engine, sink, barrier);
+  // The phone path neither waits for the barrier nor opens the same sealed value twice.
+  const phoneStore = withCoalescedFetches(engine, sink);
+  const phoneBox = createCachingBox(box);
   const rerenderer = createRerenderer({ store, box, catalog, clock });
-  const events = createEventBus((err, event) => log.error({ err, event: event.type }, 'an event listener failed'));
+  const ownBus = givenBus ?? createEventBus((err, event) => log.error({ err, event: event.type }, 'an event listener failed'));
+  const events = worker ? relayedBus(ownBus, worker.link) : ownBus;
   const runChange = createChangeRunner(store, allOf(rerenderer.hook, createOverrideScrubber(store, box, catalog)), events);
   const services = {
     extensions: createExtensions({ store, box, clock, runChange }),
     devices: createDevices({ store, catalog, clock, runChange, box, claimMinutes: config.claimMinutes }),
     deviceFiles: createDeviceFiles({ store, box, catalog, clock, runChange }),
-    reloadTemplates: createTemplatesReload({ catalog, load, rerenderer, runChange, clock }),
+    reloadTemplates: worker
+      ? (actor: Parameters<ReturnType<typeof createTemplatesReload>>[0]) => reloadThroughPrimary(worker.link, actor)
+      : createTemplatesReload({ catalog, load, rerenderer, runChange, clock }),
     phone: createPhoneRequests({
-      store,
-      box,
+      store: phoneStore,
+      box: phoneBox,
       catalog,
       clock,
       runChange,
       log,
       events,
       access: createPhoneAccess({
-        store,
-        box,
+        store: phoneStore,
+        box: phoneBox,
         catalog,
-        nonces: createNonceBook(deriveKey(key, 'digest-nonces'), clock, config.nonceSeconds),
+        nonces: worker
+          ? createSharedNonceBook(deriveKey(key, 'digest-nonces'), clock, config.nonceSeconds, worker.id, worker.link)
+          : createNonceBook(deriveKey(key, 'digest-nonces'), clock, config.nonceSeconds),
         guard,
         clock,
         allowBasicOverHttp: config.allowBasicOverHttp,
@@ -101,16 +135,40 @@ export async function assemble(config: Config, { log, clock = () => new Date() }
   };
   await writeFirstAdminToken(services.tokens.bootstrap, config.dataDir, log);
   const sync = () => reconcile(rerenderer, catalog.current(), runChange, log);
-  await sync();
   // Each instance sweeps under its own id; the store lease lets one of them at a time.
   const sweep = createSweepJob({ store, holder: randomUUID(), minutes: config.sweepMinutes, clock, log, sweep: sync });
-  sweep.start();
+  // Whole-fleet work is the primary's: a worker serving phones never renders the fleet.
+  let reconciled: Promise<void> = Promise.resolve();
+  if (worker) {
+    worker.link.serve(SWAP_CALL, () => catalog.swap(load()));
+  } else {
+    // Until the reconcile is done, phones get the last good stored bytes.
+    reconciled = sync().then(
+      () => log.info('reconciled'),
+      (err: unknown) => log.error({ err }, 'start-up reconcile failed; the sweep tries again'),
+    );
+    if (!background) await reconciled;
+    sweep.start();
+  }
   const app = createApp({ services, landingPage: loadLandingPage(ROOT), store, log, guard, proxy: config.trustProxy });
   const close = async () => {
     await sweep.stop();
-    await store.close();
+    await reconciled;
+    if (fetches) await fetches.flush();
+    else await barrier().catch(() => undefined);
+    await engine.close();
   };
-  return { app, store, services, sweep, events, close };
+  return { app, store, services, sweep, events, fetches, reconciled, close };
+}
+
+/** A reload asked of a worker runs on the primary; its refusal comes back as the same typed error. */
+async function reloadThroughPrimary(link: Link, actor: unknown) {
+  try {
+    return await link.call<{ changedFiles: number; changedDevices: number }>(RELOAD_CALL, actor);
+  } catch (err) {
+    if (err instanceof RemoteError && err.status && err.code) throw new AppError(err.status, err.code, err.message);
+    throw err;
+  }
 }
 
 async function writeFirstAdminToken(bootstrap: () => Promise<string | null>, dataDir: string, log: Logger) {
@@ -153,34 +211,125 @@ async function start(): Promise<void> {
     return fail(err);
   }
   const log = pino({ level: config.logLevel, redact: ['req.headers.authorization', '*.secret', '*.token'] });
+  if (cluster.isWorker) return startWorker(config, log);
+  if (config.workers > 1) return startClusterPrimary(config, log);
   let servers: Server[];
   let close: () => Promise<void>;
   try {
-    const built = await assemble(config, { log });
+    const built = await assemble(config, { log, background: true });
     close = built.close;
     servers = await listen(built.app, config);
   } catch (err) {
     return fail(err, log);
   }
+  logListening(servers, config, log);
+  watchLoopDelay(log);
+  onStopSignal(log, async () => {
+    await closeServers(servers);
+    await close();
+    return true;
+  });
+}
+
+/** The primary opens the store first (migrations, key check, first admin token), then forks the workers. */
+async function startClusterPrimary(config: Config, log: Logger): Promise<void> {
+  const local = createEventBus((err, event) => log.error({ err, event: event.type }, 'an event listener failed'));
+  let hub: ReturnType<typeof startPrimary> | null = null;
+  let booted = true;
+  const relayed: EventBus = {
+    publish(event) {
+      local.publish(event);
+      hub?.broadcast(event);
+    },
+    subscribe: (listener) => local.subscribe(listener),
+  };
+  let built: Awaited<ReturnType<typeof assemble>>;
+  try {
+    built = await assemble(config, { log, background: true, events: relayed });
+  } catch (err) {
+    return fail(err, log);
+  }
+  hub = startPrimary({
+    workers: config.workers,
+    log,
+    local,
+    fetches: built.fetches!,
+    reloadTemplates: built.services.reloadTemplates,
+    onBootFailure: () => {
+      booted = false;
+      stop('boot-failure');
+    },
+  });
+  const stop = onStopSignal(log, async () => {
+    const clean = await hub!.stop();
+    await built.close();
+    return clean && booted;
+  });
+}
+
+async function startWorker(config: Config, log: Logger): Promise<void> {
+  const link = createLink(process as unknown as Parameters<typeof createLink>[0]);
+  let servers: Server[];
+  let close: () => Promise<void>;
+  try {
+    const built = await assemble(config, { log, worker: { link, id: cluster.worker!.id } });
+    close = built.close;
+    servers = await listen(built.app, config);
+  } catch (err) {
+    fail(err, log);
+    process.exit(1);
+  }
+  logListening(servers, config, log);
+  watchLoopDelay(log);
+  const stop = onStopSignal(log, async () => {
+    await closeServers(servers);
+    await close();
+    return true;
+  });
+  // The primary is gone: nothing relays, nothing writes fetch records; stop.
+  process.once('disconnect', () => stop('disconnect'));
+}
+
+function logListening(servers: Server[], config: Config, log: Logger): void {
   for (const server of servers) {
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
     log.info({ url: config.publicUrl, dataDir: config.dataDir, port, tls: server instanceof https.Server }, 'listening');
   }
+}
 
-  const stop = (signal: string) => {
-    log.info({ signal }, 'shutting down');
+function closeServers(servers: Server[]): Promise<void> {
+  return new Promise((resolve) => {
     let open = servers.length;
+    if (open === 0) resolve();
     for (const server of servers) {
       server.close(() => {
-        if (--open === 0) void close().then(() => process.exit(0));
+        if (--open === 0) resolve();
       });
       server.closeIdleConnections();
     }
-    setTimeout(() => process.exit(1), 10_000).unref();
+  });
+}
+
+/** SIGTERM and SIGINT (to us or to the whole process group) stop once, gracefully, or exit 1 after 10 s. */
+function onStopSignal(log: Logger, shutdown: () => Promise<boolean>): (signal: string) => void {
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down');
+    setTimeout(() => process.exit(1), 12_000).unref();
+    void shutdown().then(
+      (clean) => process.exit(clean ? 0 : 1),
+      (err: unknown) => {
+        log.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
   };
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  return stop;
 }
 
 function fail(err: unknown, log?: Logger): void {

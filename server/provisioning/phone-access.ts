@@ -69,7 +69,7 @@ export function createPhoneAccess({ store, box, catalog, nonces, guard, clock, a
   }
 
   async function gate(device: DeviceRecord, needsCredentials: boolean, client: PhoneClient): Promise<Gate> {
-    switch (verdictFor(device, client)) {
+    switch (await verdictFor(device, client)) {
       case 'valid':
         // The phone has its credentials: no more fetches without them.
         if (device.claimUntil !== null) await store.commit([{ op: 'close-claim', mac: device.mac }]);

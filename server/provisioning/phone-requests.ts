@@ -14,7 +14,7 @@ import { encodeBody } from '../render/body-encoding.ts';
 import { findModel, type VendorProfile } from '../render/profiles.ts';
 import { vendorOwner } from '../render/renderer.ts';
 import { parseUserAgent } from '../render/user-agent.ts';
-import type { Store, WriteOp } from '../storage/store.ts';
+import type { RenderRecord, Store, WriteOp } from '../storage/store.ts';
 import type { RunChange } from './change-runner.ts';
 import type { EventBus } from './events.ts';
 import type { PhoneAccess, PhoneClient, Refusal } from './phone-access.ts';
@@ -120,7 +120,7 @@ export function createPhoneRequests({ store, box, catalog, clock, runChange, log
     }));
   }
 
-  async function fetchDeviceFile(m: FileMatch, device: DeviceRecord, req: PhoneRequest): Promise<PhoneAnswer> {
+  async function fetchDeviceFile(m: FileMatch, device: DeviceRecord, req: PhoneRequest, render: RenderRecord | null): Promise<PhoneAnswer> {
     const needsCredentials = m.kind === 'upload' || m.spec.credentials;
     const gate = await access.device(device, needsCredentials, req);
     if (!gate.granted) return gate.refusal;
@@ -135,8 +135,8 @@ export function createPhoneRequests({ store, box, catalog, clock, runChange, log
     }
     // The version is read before the bytes: if a change lands in between, the
     // fetch is recorded as older than it is (pending), never as newer.
+    // Both came from one read, so they are consistent with each other.
     const version = device.configVersion;
-    const render = await store.getRender(device.mac, req.file);
     if (!render) return NOT_FOUND;
     const text = box.open(render.sealedBody, renderContext(device.mac, req.file));
     if (m.spec.credentials && !req.head) {
@@ -155,14 +155,16 @@ export function createPhoneRequests({ store, box, catalog, clock, runChange, log
     // (Polycom's 000000000000.cfg is not the device 000000000000).
     const shared = matches.filter((m) => !m.mac);
     const mac = shared.length ? undefined : matches[0]?.mac;
-    const device = mac ? await store.getDevice(mac) : null;
+    // One indexed read: the device and the render of this name it owns.
+    const found = mac ? await store.getPhoneFile(mac, file) : null;
+    const device = found?.device ?? null;
     const match = device ? matches.find((x) => x.mac && x.profile.id === device.vendor) : undefined;
-    return { matches, shared, mac, device, match };
+    return { matches, shared, mac, device, match, render: found?.render ?? null };
   }
 
   return {
     async fetch(req: PhoneRequest): Promise<PhoneAnswer> {
-      const { matches, shared, mac, device, match } = await resolve(req.file);
+      const { matches, shared, mac, device, match, render } = await resolve(req.file);
       if (mac && !device) {
         const gate = access.unknown(req, 'unknown-mac');
         if (!gate.granted && gate.refusal.status === 429) return gate.refusal;
@@ -171,7 +173,7 @@ export function createPhoneRequests({ store, box, catalog, clock, runChange, log
       }
       if (device) {
         if (!match || device.lines.length === 0) return NOT_FOUND;
-        return fetchDeviceFile(match, device, req);
+        return fetchDeviceFile(match, device, req, render);
       }
       if (shared.length === 0) {
         const gate = access.unknown(req, 'unknown-file');

@@ -150,6 +150,32 @@ class MongoStore implements Store {
     });
   }
 
+  recordFetches(fetches: readonly { mac: string; fetch: FetchRecord }[]): Promise<void> {
+    if (fetches.length === 0) return Promise.resolve();
+    return this.engine(async () => {
+      // Unordered: one round trip; the `at` filter keeps an older fetch from overwriting a newer one.
+      const writes = fetches.map(({ mac, fetch: f }) => ({
+        updateOne: {
+          filter: { _id: mac, $or: [{ 'lastFetch.at': { $lte: f.at } }, { lastFetch: null }] },
+          update: { $set: { fetchedVersion: f.version, lastFetch: { at: f.at, ip: f.ip, userAgent: f.userAgent, file: f.file } } },
+        },
+      }));
+      await this.c.devices.bulkWrite(writes, { ordered: false });
+    });
+  }
+
+  getPhoneFile(mac: string, file: string): Promise<{ device: DeviceRecord; render: RenderRecord | null } | null> {
+    return this.engine(async () => {
+      // Two point reads by _id, in parallel: one round trip's wait.
+      const [doc, render] = await Promise.all([
+        this.c.devices.findOne({ _id: mac }),
+        this.c.renders.findOne({ _id: renderId(mac, file) }),
+      ]);
+      if (!doc) return null;
+      return { device: { ...toDevice(doc), fetchedVersion: null, lastFetch: null }, render: strip(render) };
+    });
+  }
+
   getRender(owner: string, file: string): Promise<RenderRecord | null> {
     return this.engine(async () => strip(await this.c.renders.findOne({ _id: renderId(owner, file) })));
   }

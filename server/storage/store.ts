@@ -96,6 +96,18 @@ export interface Store {
   listDevices(query?: DeviceQuery): Promise<DeviceRecord[]>;
   /** Records a phone's fetch; a no-op for a device that no longer exists. */
   recordFetch(mac: string, fetch: FetchRecord): Promise<void>;
+  /**
+   * Records many fetches in one write (the coalesced fetch records); a fetch
+   * older than the one stored for its device is ignored, so batches flushed
+   * out of order never move lastFetch back.
+   */
+  recordFetches(fetches: readonly { mac: string; fetch: FetchRecord }[]): Promise<void>;
+  /**
+   * What a phone fetch needs, in one indexed read: the device (its fetch
+   * state is not read: fetchedVersion and lastFetch come back null) and the
+   * render of `file` it owns, or null when there is no such device.
+   */
+  getPhoneFile(mac: string, file: string): Promise<{ device: DeviceRecord; render: RenderRecord | null } | null>;
 
   getRender(owner: string, file: string): Promise<RenderRecord | null>;
   listRenders(owner: string): Promise<RenderRecord[]>;
