@@ -193,14 +193,22 @@ export async function listen(app: ReturnType<typeof createApp>, config: Config):
   if (config.tls) {
     let options: { cert: Buffer; key: Buffer };
     try {
-      options = { cert: fs.readFileSync(config.tls.cert), key: fs.readFileSync(config.tls.key) };
+      options = readTls(config.tls);
     } catch (err) {
       servers[0]!.close();
-      throw new ConfigError('PROV_TLS_CERT', `or PROV_TLS_KEY cannot be read (${(err as NodeJS.ErrnoException).code})`);
+      throw err;
     }
     servers.push(await listenOn(https.createServer(options, app.callback()), config.tls.port, config.host));
   }
   return servers;
+}
+
+function readTls(tls: NonNullable<Config['tls']>): { cert: Buffer; key: Buffer } {
+  try {
+    return { cert: fs.readFileSync(tls.cert), key: fs.readFileSync(tls.key) };
+  } catch (err) {
+    throw new ConfigError('PROV_TLS_CERT', `or PROV_TLS_KEY cannot be read (${(err as NodeJS.ErrnoException).code})`);
+  }
 }
 
 async function start(): Promise<void> {
@@ -245,6 +253,8 @@ async function startClusterPrimary(config: Config, log: Logger): Promise<void> {
   };
   let built: Awaited<ReturnType<typeof assemble>>;
   try {
+    // Refused once, here, rather than once per worker.
+    if (config.tls) readTls(config.tls);
     built = await assemble(config, { log, background: true, events: relayed });
   } catch (err) {
     return fail(err, log);
@@ -280,6 +290,7 @@ async function startWorker(config: Config, log: Logger): Promise<void> {
     process.exit(1);
   }
   logListening(servers, config, log);
+  link.post({ k: 'ready' }, true);
   watchLoopDelay(log);
   const stop = onStopSignal(log, async () => {
     await closeServers(servers);
@@ -317,6 +328,8 @@ function onStopSignal(log: Logger, shutdown: () => Promise<boolean>): (signal: s
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
+    // Until the shutdown proves clean: a process whose loop empties meanwhile must not exit 0.
+    process.exitCode = 1;
     log.info({ signal }, 'shutting down');
     setTimeout(() => process.exit(1), 12_000).unref();
     void shutdown().then(

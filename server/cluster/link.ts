@@ -8,7 +8,9 @@
 export type Post =
   | { k: 'strike'; ip: string; reason: string }
   | { k: 'event'; event: unknown }
-  | { k: 'fetch'; mac: string; fetch: unknown };
+  | { k: 'fetch'; mac: string; fetch: unknown }
+  /** A worker is assembled and listening on every port. */
+  | { k: 'ready' };
 
 type Envelope =
   | { t: 'posts'; posts: Post[] }

@@ -60,9 +60,11 @@ export function startPrimary({ workers, log, local, fetches, reloadTemplates, on
     const worker = cluster.fork();
     const link = createLink(worker);
     let listened = false;
-    worker.once('listening', () => (listened = true));
     links.set(worker.id, link);
-    link.onPost((post) => onPost(worker.id, post));
+    link.onPost((post) => {
+      if (post.k === 'ready') listened = true;
+      else onPost(worker.id, post);
+    });
     link.serve(NC_CALL, async (q: NonceCountQuestion) => {
       const issuer = links.get(q.issuer);
       // The issuer exited: its record of used counts is gone, so nothing can be proved fresh.

@@ -153,14 +153,14 @@ class MongoStore implements Store {
   recordFetches(fetches: readonly { mac: string; fetch: FetchRecord }[]): Promise<void> {
     if (fetches.length === 0) return Promise.resolve();
     return this.engine(async () => {
-      // Unordered: one round trip; the `at` filter keeps an older fetch from overwriting a newer one.
+      // One round trip; ordered, so a device's later fetch in the batch wins.
       const writes = fetches.map(({ mac, fetch: f }) => ({
         updateOne: {
-          filter: { _id: mac, $or: [{ 'lastFetch.at': { $lte: f.at } }, { lastFetch: null }] },
+          filter: { _id: mac },
           update: { $set: { fetchedVersion: f.version, lastFetch: { at: f.at, ip: f.ip, userAgent: f.userAgent, file: f.file } } },
         },
       }));
-      await this.c.devices.bulkWrite(writes, { ordered: false });
+      await this.c.devices.bulkWrite(writes, { ordered: true });
     });
   }
 

@@ -106,12 +106,6 @@ class SqliteStore implements Store {
          ON CONFLICT (mac) DO UPDATE SET version = excluded.version, at = excluded.at, ip = excluded.ip,
            user_agent = excluded.user_agent, file = excluded.file`,
       ),
-      recordLaterFetch: db.prepare(
-        `INSERT INTO fetches (mac, version, at, ip, user_agent, file)
-         SELECT @mac, @version, @at, @ip, @userAgent, @file WHERE EXISTS (SELECT 1 FROM devices WHERE mac = @mac)
-         ON CONFLICT (mac) DO UPDATE SET version = excluded.version, at = excluded.at, ip = excluded.ip,
-           user_agent = excluded.user_agent, file = excluded.file WHERE excluded.at >= fetches.at`,
-      ),
       getPhoneFile: db.prepare<[string, string], PhoneFileRow>(PHONE_FILE_SELECT),
       openClaim: db.prepare(
         `INSERT INTO claims (mac, until) SELECT @mac, @until WHERE EXISTS (SELECT 1 FROM devices WHERE mac = @mac)
@@ -255,7 +249,7 @@ class SqliteStore implements Store {
     this.db
       .transaction(() => {
         for (const { mac, fetch: f } of fetches) {
-          this.q.recordLaterFetch.run({ mac, version: f.version, at: f.at, ip: f.ip, userAgent: f.userAgent, file: f.file });
+          this.q.recordFetch.run({ mac, version: f.version, at: f.at, ip: f.ip, userAgent: f.userAgent, file: f.file });
         }
       })
       .immediate();

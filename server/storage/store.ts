@@ -96,11 +96,7 @@ export interface Store {
   listDevices(query?: DeviceQuery): Promise<DeviceRecord[]>;
   /** Records a phone's fetch; a no-op for a device that no longer exists. */
   recordFetch(mac: string, fetch: FetchRecord): Promise<void>;
-  /**
-   * Records many fetches in one write (the coalesced fetch records); a fetch
-   * older than the one stored for its device is ignored, so batches flushed
-   * out of order never move lastFetch back.
-   */
+  /** Records many fetches, in order, in one write (the coalesced fetch records); as recordFetch otherwise. */
   recordFetches(fetches: readonly { mac: string; fetch: FetchRecord }[]): Promise<void>;
   /**
    * What a phone fetch needs, in one indexed read: the device (its fetch

@@ -82,7 +82,7 @@ test('two workers share the Digest nonce-counts, the scan guard and fetch record
     PROV_CLAIM_MINUTES: '0',
     PROV_SCAN_THRESHOLD: String(THRESHOLD),
     PROV_SWEEP_MINUTES: '0',
-  });
+  }, 120_000);
   let stopped = false;
   t.teardown(async () => {
     if (!stopped) await s.stop();
