@@ -130,7 +130,9 @@ export async function startServer(env: Record<string, string>, logFile: string):
   const fd = fs.openSync(logFile, 'a');
   const offset = fs.fstatSync(fd).size;
   const started = performance.now();
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
+  // BENCH_CPU_PROF=<dir>: every server process (workers inherit it) writes a .cpuprofile there on exit.
+  const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(process.env.BENCH_CPU_PROF)}`] : [];
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', MAIN], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', ...env },
     stdio: ['ignore', fd, fd],

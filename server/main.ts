@@ -270,6 +270,7 @@ async function startClusterPrimary(config: Config, log: Logger): Promise<void> {
       stop('boot-failure');
     },
   });
+  watchLoopDelay(log);
   const stop = onStopSignal(log, async () => {
     const clean = await hub!.stop();
     await built.close();
