@@ -24,6 +24,7 @@ export interface Report {
   ratios: { requestsPerSecond: number; p99: number } | null;
   digest: { ours: DigestFigures; nginx: DigestFigures | null; ratio: number | null };
   secretUnderStorm: SecretFigures;
+  cpuPerRequestMs: { served: number; challenge: number };
   reloadLoop: { workers: { pid: number; maxMs: number; p99Ms: number }[]; probe: { requests: number; p99Ms: number; maxMs: number; non2xx: number } };
   /** 1, 5 and 15 minute load averages at the end: the machine is shared. */
   load: number[];
@@ -72,6 +73,7 @@ export function formatReport(r: Report): string {
   lines.push(digestLine('ours', r.digest.ours));
   if (r.digest.nginx) lines.push(digestLine('nginx', r.digest.nginx));
   if (r.digest.ratio !== null) lines.push(`  ours/nginx (Digest): fetches/s ${r.digest.ratio.toFixed(2)}x`);
+  lines.push(`  server CPU per answer: served file ${r.cpuPerRequestMs.served.toFixed(3)} ms, 401 challenge ${r.cpuPerRequestMs.challenge.toFixed(3)} ms (${(r.cpuPerRequestMs.challenge / r.cpuPerRequestMs.served).toFixed(2)} of a served file)`);
   lines.push(`(b') new secret under the Basic storm: median ${ms(r.secretUnderStorm.medianMs)}, max ${ms(r.secretUnderStorm.maxMs)} (${r.secretUnderStorm.runs} runs)`);
   const delays = r.reloadLoop.workers.map((w) => `pid ${w.pid} max ${ms(w.maxMs)} p99 ${ms(w.p99Ms)}`).join('; ');
   lines.push(`(a') event-loop delay of the phone workers during the reloads: ${delays}`);

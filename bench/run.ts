@@ -101,6 +101,8 @@ async function main(work: string): Promise<void> {
     })(),
   ]);
   peakRss.storm = server.peakRssMiB();
+  say('(c) challenges only: the same storm without credentials (every answer a 401)');
+  const challengeOnly = await storm(server.url, server.pid, targets.map((t) => ({ ...t, authorization: '' })), STORM);
   say('(c) Digest path against our server (challenge + answer per fetch)');
   const oursDigest = await digestStorm(server.url, server.pid, digestTargets, '', STORM);
   peakRss.digest = server.peakRssMiB();
@@ -173,6 +175,11 @@ async function main(work: string): Promise<void> {
       : null,
     digest: { ours: oursDigest, nginx: nginxDigest, ratio: nginxDigest ? oursDigest.fetchesPerSecond / nginxDigest.fetchesPerSecond : null },
     secretUnderStorm,
+    // Server CPU per answer: what a 401 costs against a served file.
+    cpuPerRequestMs: {
+      served: (ours.targetCores * 1000) / ours.requestsPerSecond,
+      challenge: (challengeOnly.targetCores * 1000) / challengeOnly.requestsPerSecond,
+    },
     reloadLoop: { workers: loop.delays, probe: loop.probe },
     load: os.loadavg(),
     serverPeakRssMiB,
