@@ -15,7 +15,7 @@ import { AppError } from './domain/errors.ts';
 import { relayedBus } from './cluster/event-relay.ts';
 import { createLink, RemoteError, type Link } from './cluster/link.ts';
 import { watchLoopDelay } from './cluster/loop-delay.ts';
-import { FLUSH_CALL, RELOAD_CALL, startPrimary, SWAP_CALL } from './cluster/primary.ts';
+import { FLUSH_CALL, GO_CALL, RELOAD_CALL, startPrimary, SWAP_CALL } from './cluster/primary.ts';
 import { createSharedNonceBook } from './cluster/shared-nonce-book.ts';
 import { createSharedScanGuard } from './cluster/shared-scan-guard.ts';
 import { createApp } from './http/app.ts';
@@ -251,35 +251,44 @@ async function startClusterPrimary(config: Config, log: Logger): Promise<void> {
     },
     subscribe: (listener) => local.subscribe(listener),
   };
-  let built: Awaited<ReturnType<typeof assemble>>;
   try {
     // Refused once, here, rather than once per worker.
     if (config.tls) readTls(config.tls);
-    built = await assemble(config, { log, background: true, events: relayed });
   } catch (err) {
     return fail(err, log);
   }
+  const assembling = assemble(config, { log, background: true, events: relayed });
   hub = startPrimary({
     workers: config.workers,
     log,
     local,
-    fetches: built.fetches!,
-    reloadTemplates: built.services.reloadTemplates,
+    assembled: assembling.then((b) => ({ fetches: b.fetches!, reloadTemplates: b.services.reloadTemplates })),
     onBootFailure: () => {
       booted = false;
       stop('boot-failure');
     },
   });
+  let built: Awaited<ReturnType<typeof assemble>> | null = null;
+  try {
+    built = await assembling;
+  } catch (err) {
+    booted = false;
+    fail(err, log);
+    await hub.stop();
+    process.exit(1);
+  }
   watchLoopDelay(log);
   const stop = onStopSignal(log, async () => {
     const clean = await hub!.stop();
-    await built.close();
+    await built?.close();
     return clean && booted;
   });
 }
 
 async function startWorker(config: Config, log: Logger): Promise<void> {
   const link = createLink(process as unknown as Parameters<typeof createLink>[0]);
+  // The primary opens the store (migrations, key, first token) before any worker does.
+  await link.call(GO_CALL);
   let servers: Server[];
   let close: () => Promise<void>;
   try {

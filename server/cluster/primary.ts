@@ -20,6 +20,8 @@ import { NC_CALL, type NonceCountQuestion } from './shared-nonce-book.ts';
 export const FLUSH_CALL = 'flush-fetches';
 export const RELOAD_CALL = 'reload-templates';
 export const SWAP_CALL = 'swap-catalog';
+/** A worker's first call: answered once the primary has opened the store. */
+export const GO_CALL = 'may-assemble';
 const STOP_GRACE_MS = 10_000;
 
 export interface PrimaryDeps {
@@ -27,8 +29,12 @@ export interface PrimaryDeps {
   log: Logger;
   /** The primary's own bus, for listeners hosted here; worker events are published on it too. */
   local: EventBus;
-  fetches: FetchCoalescer;
-  reloadTemplates: (actor: Actor) => Promise<unknown>;
+  /**
+   * The primary's own assembly (store open, migrations, first token). Workers
+   * are forked before it is done, so that they load their code meanwhile,
+   * and are told to assemble once it is.
+   */
+  assembled: Promise<{ fetches: FetchCoalescer; reloadTemplates: (actor: Actor) => Promise<unknown> }>;
   /** A worker exited before it ever listened (a port in use, a bad certificate): the boot has failed. */
   onBootFailure: () => void;
 }
@@ -40,7 +46,15 @@ export interface Hub {
   stop(): Promise<boolean>;
 }
 
-export function startPrimary({ workers, log, local, fetches, reloadTemplates, onBootFailure }: PrimaryDeps): Hub {
+export function startPrimary({ workers, log, local, assembled, onBootFailure }: PrimaryDeps): Hub {
+  let fetches: FetchCoalescer | null = null;
+  let reloadTemplates: ((actor: Actor) => Promise<unknown>) | null = null;
+  const go = assembled.then((a) => {
+    fetches = a.fetches;
+    reloadTemplates = a.reloadTemplates;
+  });
+  // A failed assembly is the caller's to report; forked workers are stopped by its stop().
+  go.catch(() => undefined);
   const links = new Map<number, Link>();
   let stopping = false;
   let cleanExits = true;
@@ -53,7 +67,7 @@ export function startPrimary({ workers, log, local, fetches, reloadTemplates, on
     else if (post.k === 'event') {
       local.publish(post.event as ProvEvent);
       for (const l of others(from)) l.post(post);
-    } else if (post.k === 'fetch') fetches.add(post.mac, post.fetch as FetchRecord);
+    } else if (post.k === 'fetch') fetches!.add(post.mac, post.fetch as FetchRecord);
   }
 
   function fork(): Worker {
@@ -70,13 +84,16 @@ export function startPrimary({ workers, log, local, fetches, reloadTemplates, on
       // The issuer exited: its record of used counts is gone, so nothing can be proved fresh.
       return issuer ? issuer.call<boolean>(NC_CALL, q).catch(() => false) : false;
     });
-    link.serve(FLUSH_CALL, () => fetches.flush());
+    link.serve(FLUSH_CALL, () => fetches!.flush());
     link.serve(RELOAD_CALL, async (actor: Actor) => {
-      const result = await reloadTemplates(actor);
+      const result = await reloadTemplates!(actor);
       // Every worker reads the catalog again before the admin is told it changed.
       await Promise.all([...links.values()].map((l) => l.call(SWAP_CALL).catch(() => undefined)));
       return result;
     });
+    // Nothing a worker posts or asks can arrive before it was told to assemble.
+    // Asked once its code is loaded (a message sent before it listens would be lost).
+    link.serve(GO_CALL, () => go);
     exits.set(
       worker.id,
       new Promise((resolve) =>
@@ -85,7 +102,8 @@ export function startPrimary({ workers, log, local, fetches, reloadTemplates, on
           exits.delete(worker.id);
           link.fail('worker exited');
           if (stopping) {
-            if (code !== 0) cleanExits = false;
+            // A worker still loading when the stop came has nothing to hand over: ended by the signal is clean for it.
+            if (code !== 0 && listened) cleanExits = false;
             log.info({ worker: worker.id, pid: worker.process.pid, code, signal }, 'worker stopped');
           } else if (!listened) {
             log.fatal({ worker: worker.id, code, signal }, 'a worker could not start; stopping');

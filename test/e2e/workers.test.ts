@@ -73,6 +73,8 @@ async function servedBy(s: Running, path: string, status: number, count: number)
 }
 
 test('two workers share the Digest nonce-counts, the scan guard and fetch records, and stop on SIGTERM', async (t) => {
+  // Three processes to start and a few dozen requests, on a machine other tests share.
+  t.timeout(240_000);
   const dataDir = tempDir();
   t.teardown(() => fs.rmSync(dataDir, { recursive: true, force: true }));
   const s = await startProcess({
