@@ -218,7 +218,11 @@ async function start(): Promise<void> {
   } catch (err) {
     return fail(err);
   }
-  const log = pino({ level: config.logLevel, redact: ['req.headers.authorization', '*.secret', '*.token'] });
+  // Asynchronous writes (pino's own design): under a storm, lines written while one write is in flight go out together.
+  const log = pino(
+    { level: config.logLevel, redact: ['req.headers.authorization', '*.secret', '*.token'] },
+    pino.destination({ dest: 1, sync: false }),
+  );
   if (cluster.isWorker) return startWorker(config, log);
   if (config.workers > 1) return startClusterPrimary(config, log);
   let servers: Server[];
