@@ -40,11 +40,11 @@ async function freePort(): Promise<number> {
   });
 }
 
-function config(dir: string, root: string, port: number): string {
+function config(dir: string, root: string, port: number, workers: number): string {
   // One worker per core, access log on (our server logs every request too),
   // keep-alive unlimited for the storm's long-lived connections.
   return `daemon off;
-worker_processes ${os.availableParallelism()};
+worker_processes ${workers};
 pid ${dir}/nginx.pid;
 error_log ${dir}/error.log warn;
 events { worker_connections 1024; }
@@ -61,6 +61,15 @@ http {
   server {
     listen 127.0.0.1:${port};
     root ${root};
+    # The Digest path's yardstick: a request without credentials gets a bare
+    # 401 with a challenge, one with credentials the file (nginx checks none).
+    location ${DIGEST_PREFIX}/ {
+      if ($http_authorization = "") {
+        add_header WWW-Authenticate 'Digest realm="provisioning", qop="auth", nonce="static", algorithm=SHA-256' always;
+        return 401;
+      }
+      alias ${root}/;
+    }
   }
 }
 `;
@@ -74,11 +83,14 @@ export interface Nginx {
 }
 
 /** Starts nginx on a free loopback port and waits until it answers `probePath` with 200. */
-export async function startNginx(bin: string, dir: string, root: string, probePath: string): Promise<Nginx> {
+/** nginx serves the same files under this prefix as the Digest path (401, then the file). */
+export const DIGEST_PREFIX = '/digest';
+
+export async function startNginx(bin: string, dir: string, root: string, probePath: string, workers = os.availableParallelism()): Promise<Nginx> {
   fs.mkdirSync(dir, { recursive: true });
   const port = await freePort();
   const conf = path.join(dir, 'nginx.conf');
-  fs.writeFileSync(conf, config(dir, root, port));
+  fs.writeFileSync(conf, config(dir, root, port, workers));
   let stderr = '';
   const child = spawn(bin, ['-p', dir, '-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
   child.stderr!.on('data', (d) => (stderr += d));

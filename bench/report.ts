@@ -1,6 +1,7 @@
 // The printed report: a few aligned lines per measurement, figures rounded
 // to what a reader compares.
 import type { ReloadFigures, SecretFigures } from './rerender.ts';
+import type { DigestFigures } from './digest-storm.ts';
 import type { StormFigures } from './storm.ts';
 
 export interface Report {
@@ -8,11 +9,28 @@ export interface Report {
   fleet: { extensions: number; devices: number; lines: number; sharedExtensionDevices: number };
   setup: { extensionsS: number; devicesS: number; totalS: number; devicesPerSecond: number; deviceCallP50Ms: number; deviceCallP99Ms: number };
   reload: ReloadFigures;
-  restart: { emptyStartMs: number; baselineStartMs: number; changedUrlStartMs: number; reconcileMs: number; writes: number | null };
+  restart: {
+    emptyStartMs: number;
+    baselineStartMs: number;
+    changedUrlStartMs: number;
+    reconcileMs: number;
+    writes: number | null;
+    baselineReconciledMs: number;
+    changedUrlReconciledMs: number;
+    changedUrlPeakRssMiB: number;
+  };
   secretChange: SecretFigures;
-  storm: { connections: number; seconds: number; ours: StormFigures; nginx: StormFigures | null; nginxSkipped: string | null };
+  storm: { connections: number; seconds: number; tool: string; workers: number; ours: StormFigures; nginx: StormFigures | null; nginxSkipped: string | null };
   ratios: { requestsPerSecond: number; p99: number } | null;
+  digest: { ours: DigestFigures; nginx: DigestFigures | null; ratio: number | null };
+  secretUnderStorm: SecretFigures;
+  cpuPerRequestMs: { served: number; challenge: number };
+  reloadLoop: { workers: { pid: number; maxMs: number; p99Ms: number }[]; probe: { requests: number; p99Ms: number; maxMs: number; non2xx: number } };
+  /** 1, 5 and 15 minute load averages at the end: the machine is shared. */
+  load: number[];
+  /** The largest VmHWM of the primary and its workers, and their sum. */
   serverPeakRssMiB: number;
+  serverTotalPeakRssMiB: number;
   /** VmHWM read after each phase: the phase where it jumps set the peak. */
   peakRssAfterMiB: Record<string, number>;
   wallS: number;
@@ -24,7 +42,7 @@ const ms = (x: number) => (x >= 100 ? `${n0(x)} ms` : `${x.toFixed(1)} ms`);
 
 function stormLine(label: string, s: StormFigures): string {
   // autocannon is one JS thread: near a full core it, not the target, sets the pace.
-  const bound = s.loadGeneratorCores >= 0.9 ? '\n          ^ the load generator was saturated: these req/s are a lower bound for this target' : '';
+  const bound = s.loadGeneratorCores >= 0.9 && s.loadGeneratorCores > 0 ? '\n          ^ the load generator was saturated: these req/s are a lower bound for this target' : '';
   return `  ${label.padEnd(7)} ${n0(s.requestsPerSecond).padStart(7)} req/s   p50 ${ms(s.p50Ms).padStart(8)}   p99 ${ms(s.p99Ms).padStart(8)}   max ${ms(s.maxMs).padStart(8)}   non-200 ${s.non200}   (${n0(s.requests)} requests; CPU: target ${s.targetCores.toFixed(2)}, load generator ${s.loadGeneratorCores.toFixed(2)} cores)${bound}`;
 }
 
@@ -47,12 +65,25 @@ export function formatReport(r: Report): string {
     storm.nginx ? stormLine('nginx', storm.nginx) : `  nginx   skipped: ${storm.nginxSkipped}`,
   ];
   if (r.ratios) {
-    lines.push(`  ours/nginx: req/s ${r.ratios.requestsPerSecond.toFixed(2)}x, p99 ${r.ratios.p99.toFixed(2)}x`);
+    lines.push(`  ours/nginx (Basic, ${storm.tool}, ${storm.workers} workers each): req/s ${r.ratios.requestsPerSecond.toFixed(2)}x, p99 ${r.ratios.p99.toFixed(2)}x`);
   }
+  const digestLine = (label: string, d: DigestFigures) =>
+    `  ${label.padEnd(7)} ${n0(d.fetchesPerSecond).padStart(7)} fetches/s (${n0(d.requestsPerSecond)} req/s)   p50 ${ms(d.p50Ms).padStart(8)}   p99 ${ms(d.p99Ms).padStart(8)}   max ${ms(d.maxMs).padStart(8)}   unexpected ${d.unexpected}   (CPU: target ${d.targetCores.toFixed(2)}, load generator ${d.loadGeneratorCores.toFixed(2)} cores)`;
+  lines.push(`(c/d) Digest path: challenge + answer per fetch, autocannon, ${storm.connections} connections`);
+  lines.push(digestLine('ours', r.digest.ours));
+  if (r.digest.nginx) lines.push(digestLine('nginx', r.digest.nginx));
+  if (r.digest.ratio !== null) lines.push(`  ours/nginx (Digest): fetches/s ${r.digest.ratio.toFixed(2)}x`);
+  lines.push(`  server CPU per answer: served file ${r.cpuPerRequestMs.served.toFixed(3)} ms, 401 challenge ${r.cpuPerRequestMs.challenge.toFixed(3)} ms (${(r.cpuPerRequestMs.challenge / r.cpuPerRequestMs.served).toFixed(2)} of a served file)`);
+  lines.push(`(b') new secret under the Basic storm: median ${ms(r.secretUnderStorm.medianMs)}, max ${ms(r.secretUnderStorm.maxMs)} (${r.secretUnderStorm.runs} runs)`);
+  const delays = r.reloadLoop.workers.map((w) => `pid ${w.pid} max ${ms(w.maxMs)} p99 ${ms(w.p99Ms)}`).join('; ');
+  lines.push(`(a') event-loop delay of the phone workers during the reloads: ${delays}`);
+  lines.push(`    phones fetching meanwhile (4 connections): ${n0(r.reloadLoop.probe.requests)} requests, p99 ${ms(r.reloadLoop.probe.p99Ms)}, max ${ms(r.reloadLoop.probe.maxMs)}, non-2xx ${r.reloadLoop.probe.non2xx}`);
+  lines.push(`    restart, spawn to reconciled: unchanged ${ms(restart.baselineReconciledMs)}; PROV_PUBLIC_URL changed ${ms(restart.changedUrlReconciledMs)} (peak RSS of that start ${n0(restart.changedUrlPeakRssMiB)} MiB)`);
   const codes = (s: StormFigures) => Object.entries(s.statusCodes).map(([c, k]) => `${c}: ${n0(k)}`).join(', ');
   lines.push(`  status codes: ours {${codes(storm.ours)}}${storm.nginx ? `, nginx {${codes(storm.nginx)}}` : ''}`);
   const phases = Object.entries(r.peakRssAfterMiB).map(([p, v]) => `${p} ${n0(v)}`).join(', ');
-  lines.push(`(e) server peak RSS (VmHWM): ${n1(r.serverPeakRssMiB)} MiB  (peak so far, after each phase: ${phases} MiB)`);
+  lines.push(`(e) server peak RSS (VmHWM, largest process): ${n1(r.serverPeakRssMiB)} MiB, all processes ${n1(r.serverTotalPeakRssMiB)} MiB  (after each phase: ${phases} MiB)`);
+  lines.push(`load average at the end: ${r.load.map((l) => l.toFixed(2)).join(', ')}`);
   lines.push(`wall time ${n1(r.wallS)} s`);
   return lines.join('\n');
 }

@@ -8,13 +8,16 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { adminClient, percentile, pool } from './admin.ts';
-import { findNginx, mirror, startNginx } from './nginx.ts';
+import autocannon from 'autocannon';
+import { digestStorm, type DigestFigures, type DigestTarget } from './digest-storm.ts';
+import { DIGEST_PREFIX, findNginx, mirror, startNginx } from './nginx.ts';
 import { formatReport, type Report } from './report.ts';
 import { measureReload, measureSecretChange } from './rerender.ts';
 import { formatNotify, measureNotify } from './notify.ts';
 import { seed } from './seed.ts';
-import { ROOT, startServer, stopAllChildren } from './server-process.ts';
-import { shuffled, storm, type StormFigures } from './storm.ts';
+import { ROOT, startServer, stopAllChildren, waitForLine, type ServerProcess } from './server-process.ts';
+import { shuffled, storm, type StormFigures, type Target } from './storm.ts';
+import { findWrk, wrkStorm } from './wrk.ts';
 
 // Sizes can be shrunk for a quick try (BENCH_DEVICES=1000 npm run bench);
 // the defaults are the figures the report is about.
@@ -24,6 +27,8 @@ const CONCURRENCY = 8;
 const SECRET_CHANGES = 20;
 const STORM = { connections: 100, seconds: int('BENCH_STORM_SECONDS', 15), warmupSeconds: 3 };
 const DEADLINE_MS = 14 * 60_000;
+// Ours and nginx run the same number of worker processes.
+const WORKERS = int('BENCH_WORKERS', os.availableParallelism());
 
 const say = (msg: string) => console.log(`· ${msg}`);
 
@@ -42,6 +47,9 @@ async function main(work: string): Promise<void> {
     // Phones in the storm authenticate with Basic, as they would over HTTPS:
     // one round trip per fetch, like nginx serving files.
     PROV_ALLOW_BASIC_OVER_HTTP: 'true',
+    PROV_WORKERS: String(WORKERS),
+    // The storm's phones are past their claim window: they authenticate.
+    PROV_CLAIM_MINUTES: '0',
   };
 
   const server = await startServer(env, path.join(work, 'server-1.log'));
@@ -60,26 +68,48 @@ async function main(work: string): Promise<void> {
   const sharedCount = new Set(shared.body.devices.map((d: { mac: string }) => d.mac)).size;
   if (sharedCount !== SIZE.sharedBy) throw new Error(`extension ${fleet.shared} is on ${sharedCount} devices`);
 
-  say('(a) template reloads');
-  const reload = await measureReload(admin, fleet.devices, templatesDir);
-  peakRss.reloads = server.peakRssMiB();
-  say('(b) secret changes');
-  const secretChange = await measureSecretChange(admin, fleet.shared, SECRET_CHANGES, SIZE.sharedBy);
-
   say('reading every device\'s provisioning credentials');
   const logins = new Map<string, string>();
+  const logins2 = new Map<string, { user: string; password: string }>();
   await pool(fleet.devices, CONCURRENCY, async (d) => {
     const { body } = await admin.must(200, 'GET', `/api/devices/${d.mac}/credentials`);
+    logins2.set(d.mac, body);
     logins.set(d.mac, `Basic ${Buffer.from(`${body.user}:${body.password}`).toString('base64')}`);
   });
   const targets = shuffled(
     fleet.devices.map((d) => ({ path: `/prov/${d.credentialFile}`, userAgent: d.userAgent, authorization: logins.get(d.mac)! })),
   );
-  say(`(c) storm against our server (${STORM.warmupSeconds} s warm-up + ${STORM.seconds} s)`);
-  const ours = await storm(server.url, server.pid, targets, STORM);
+  const digestTargets: DigestTarget[] = targets.map((t) => {
+    const mac = t.path.slice('/prov/'.length, '/prov/'.length + 12);
+    return { path: t.path, userAgent: t.userAgent, ...logins2.get(mac)! };
+  });
+
+  say('(a) template reloads, with phones fetching meanwhile; event-loop delay of every worker');
+  const loop = await duringReload(server, targets, () => measureReload(admin, fleet.devices, templatesDir));
+  const reload = loop.result;
+  peakRss.reloads = server.peakRssMiB();
+  say('(b) secret changes');
+  const secretChange = await measureSecretChange(admin, fleet.shared, SECRET_CHANGES, SIZE.sharedBy);
+
+  const wrk = findWrk();
+  const basicStorm = (url: string, pid: number) => (wrk ? wrkStorm(wrk, url, pid, targets, STORM) : storm(url, pid, targets, STORM));
+  say(`(c) Basic storm against our server with ${wrk ? 'wrk' : 'autocannon'} (${STORM.warmupSeconds} s warm-up + ${STORM.seconds} s), secret changes meanwhile`);
+  const [ours, secretUnderStorm] = await Promise.all([
+    basicStorm(server.url, server.pid),
+    (async () => {
+      await new Promise((r) => setTimeout(r, (STORM.warmupSeconds + 1) * 1000));
+      return measureSecretChange(admin, fleet.shared, SECRET_CHANGES, SIZE.sharedBy);
+    })(),
+  ]);
   peakRss.storm = server.peakRssMiB();
+  say('(c) challenges only: the same storm without credentials (every answer a 401)');
+  const challengeOnly = await storm(server.url, server.pid, targets.map((t) => ({ ...t, authorization: '' })), STORM);
+  say('(c) Digest path against our server (challenge + answer per fetch)');
+  const oursDigest = await digestStorm(server.url, server.pid, digestTargets, '', STORM);
+  peakRss.digest = server.peakRssMiB();
 
   let nginxFigures: StormFigures | null = null;
+  let nginxDigest: DigestFigures | null = null;
   let nginxSkipped: string | null = null;
   const nginxBin = findNginx();
   if (!nginxBin) {
@@ -89,15 +119,17 @@ async function main(work: string): Promise<void> {
     const www = path.join(work, 'www');
     const copied = await mirror(server.url, targets, www, CONCURRENCY);
     say(`(d) mirrored ${copied.files} files (${(copied.bytes / 1024 / 1024).toFixed(1)} MiB); storm against nginx`);
-    const nginx = await startNginx(nginxBin, path.join(work, 'nginx'), www, targets[0]!.path);
+    const nginx = await startNginx(nginxBin, path.join(work, 'nginx'), www, targets[0]!.path, WORKERS);
     try {
-      nginxFigures = await storm(nginx.url, nginx.pid, targets, STORM);
+      nginxFigures = await basicStorm(nginx.url, nginx.pid);
+      nginxDigest = await digestStorm(nginx.url, nginx.pid, digestTargets, DIGEST_PREFIX, STORM);
     } finally {
       await nginx.stop();
     }
   }
 
   const serverPeakRssMiB = server.peakRssMiB();
+  const serverTotalPeakRssMiB = server.totalPeakRssMiB();
   peakRss.end = serverPeakRssMiB;
   await server.stop();
 
@@ -107,8 +139,11 @@ async function main(work: string): Promise<void> {
   // the cost of storing what the new URL changed.
   say('(a) restarts: unchanged, then with PROV_PUBLIC_URL changed');
   const baseline = await startServer(env, path.join(work, 'server-2.log'));
+  const baselineReconciledMs = await baseline.reconciled();
   await baseline.stop();
   const moved = await startServer({ ...env, PROV_PUBLIC_URL: 'http://prov2.bench.test:8080' }, path.join(work, 'server-3.log'));
+  const movedReconciledMs = await moved.reconciled();
+  const restartPeakRssMiB = moved.peakRssMiB();
   await moved.stop();
   const restart = {
     emptyStartMs: firstStartMs,
@@ -116,6 +151,9 @@ async function main(work: string): Promise<void> {
     changedUrlStartMs: moved.startMs,
     reconcileMs: moved.startMs - baseline.startMs,
     writes: loggedWrites(moved.logFile),
+    baselineReconciledMs,
+    changedUrlReconciledMs: movedReconciledMs,
+    changedUrlPeakRssMiB: restartPeakRssMiB,
   };
 
   const report: Report = {
@@ -132,11 +170,21 @@ async function main(work: string): Promise<void> {
     reload,
     restart,
     secretChange,
-    storm: { connections: STORM.connections, seconds: STORM.seconds, ours, nginx: nginxFigures, nginxSkipped },
+    storm: { connections: STORM.connections, seconds: STORM.seconds, tool: wrk ? 'wrk' : 'autocannon', workers: WORKERS, ours, nginx: nginxFigures, nginxSkipped },
     ratios: nginxFigures
       ? { requestsPerSecond: ours.requestsPerSecond / nginxFigures.requestsPerSecond, p99: ours.p99Ms / nginxFigures.p99Ms }
       : null,
+    digest: { ours: oursDigest, nginx: nginxDigest, ratio: nginxDigest ? oursDigest.fetchesPerSecond / nginxDigest.fetchesPerSecond : null },
+    secretUnderStorm,
+    // Server CPU per answer: what a 401 costs against a served file.
+    cpuPerRequestMs: {
+      served: (ours.targetCores * 1000) / ours.requestsPerSecond,
+      challenge: (challengeOnly.targetCores * 1000) / challengeOnly.requestsPerSecond,
+    },
+    reloadLoop: { workers: loop.delays, probe: loop.probe },
+    load: os.loadavg(),
     serverPeakRssMiB,
+    serverTotalPeakRssMiB,
     peakRssAfterMiB: peakRss,
     wallS: (performance.now() - wallStart) / 1000,
   };
@@ -149,6 +197,50 @@ async function main(work: string): Promise<void> {
   const json = path.join(os.tmpdir(), 'prov-bench-latest.json');
   fs.writeFileSync(json, JSON.stringify(report, null, 2) + '\n');
   console.log(`JSON: ${json}`);
+}
+
+/**
+ * Runs `work` (the reloads) while a few phones keep fetching, and reads each
+ * worker's event-loop delay over that time: SIGUSR2 before resets each
+ * worker's histogram, SIGUSR2 after makes it log max and p99.
+ */
+async function duringReload<T>(server: ServerProcess, targets: Target[], work: () => Promise<T>) {
+  const pids = server.workerPids().length ? server.workerPids() : [server.pid];
+  const signalAll = () => pids.forEach((pid) => process.kill(pid, 'SIGUSR2'));
+  signalAll();
+  await new Promise((r) => setTimeout(r, 200));
+  const offset = fs.statSync(server.logFile).size;
+  let next = 0;
+  let finished: (r: autocannon.Result) => void = () => {};
+  const done = new Promise<autocannon.Result>((resolve) => (finished = resolve));
+  const probe = autocannon(
+    {
+      url: server.url,
+      connections: 4,
+      duration: 3600,
+      requests: [
+        {
+          setupRequest: (req) => {
+            const t = targets[next++ % targets.length]!;
+            return { ...req, path: t.path, headers: { 'user-agent': t.userAgent, authorization: t.authorization } };
+          },
+        },
+      ],
+    },
+    (_err, r) => finished(r),
+  );
+  const result = await work();
+  probe.stop();
+  const figures = await done;
+  signalAll();
+  const lines = (await waitForLine(server.logFile, offset, 'event-loop delay', () => false, 10_000)) as { pid: number; maxMs: number; p99Ms: number }[];
+  // Every worker's line, once they are all written.
+  for (let i = 0; i < 100 && new Set(lines.map((l) => l.pid)).size < pids.length; i++) {
+    await new Promise((r) => setTimeout(r, 50));
+    lines.splice(0, lines.length, ...((await waitForLine(server.logFile, offset, 'event-loop delay', () => false, 1000)) as typeof lines));
+  }
+  const delays = lines.filter((l) => pids.includes(l.pid)).map((l) => ({ pid: l.pid, maxMs: l.maxMs, p99Ms: l.p99Ms }));
+  return { result, delays, probe: { requests: figures.requests.total, p99Ms: figures.latency.p99, maxMs: figures.latency.max, non2xx: figures.non2xx } };
 }
 
 /** The "stored renders brought up to date" line's write count, if the start logged one. */

@@ -19,8 +19,14 @@ export interface ServerProcess {
   /** Milliseconds from spawn to the "listening" log line. */
   startMs: number;
   logFile: string;
-  /** Peak resident set size so far (VmHWM), in MiB. */
+  /** Peak resident set size so far (VmHWM), in MiB: the largest of the primary and its workers. */
   peakRssMiB(): number;
+  /** The same, summed over the primary and its workers. */
+  totalPeakRssMiB(): number;
+  /** Milliseconds from spawn to the "reconciled" log line (the background start-up reconcile done). */
+  reconciled(): Promise<number>;
+  /** The worker processes (the primary's children); [] for a single process. */
+  workerPids(): number[];
   /** SIGTERM, then SIGKILL if it has not exited in time. */
   stop(): Promise<void>;
 }
@@ -79,11 +85,54 @@ export function readPeakRssMiB(pid: number): number {
   return Number(kb[1]) / 1024;
 }
 
+function safePeak(pid: number): number {
+  try {
+    return readPeakRssMiB(pid);
+  } catch {
+    return 0; // a process that exited meanwhile
+  }
+}
+
+const timeOrigin = Date.now() - performance.now();
+
+/** Epoch ms of this start's "reconciled" line (pino's time field). */
+function reconciledAt(logFile: string, offset: number): number {
+  for (const line of readFrom(logFile, offset).split('\n')) {
+    if (!line.includes('"reconciled"')) continue;
+    return (JSON.parse(line) as { time: number }).time;
+  }
+  throw new Error('no reconciled line');
+}
+
+/** Waits until a line with {"msg": msg} appears in this start's part of the log. */
+export async function waitForLine(logFile: string, offset: number, msg: string, dead: () => boolean, timeoutMs = START_TIMEOUT_MS): Promise<unknown[]> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const found = readFrom(logFile, offset)
+      .split('\n')
+      .filter((l) => l.includes(`"${msg}"`))
+      .flatMap((l) => {
+        try {
+          const entry = JSON.parse(l) as { msg?: string };
+          return entry.msg === msg ? [entry] : [];
+        } catch {
+          return [];
+        }
+      });
+    if (found.length) return found;
+    if (dead()) throw new Error(`server exited before logging "${msg}"`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  throw new Error(`no "${msg}" within ${timeoutMs} ms (log: ${logFile})`);
+}
+
 export async function startServer(env: Record<string, string>, logFile: string): Promise<ServerProcess> {
   const fd = fs.openSync(logFile, 'a');
   const offset = fs.fstatSync(fd).size;
   const started = performance.now();
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
+  // BENCH_CPU_PROF=<dir>: every server process (workers inherit it) writes a .cpuprofile there on exit.
+  const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(process.env.BENCH_CPU_PROF)}`] : [];
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', MAIN], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', ...env },
     stdio: ['ignore', fd, fd],
@@ -103,7 +152,13 @@ export async function startServer(env: Record<string, string>, logFile: string):
     url: `http://127.0.0.1:${port}`,
     startMs,
     logFile,
-    peakRssMiB: () => readPeakRssMiB(child.pid!),
+    peakRssMiB: () => Math.max(...family(child.pid!).map(safePeak)),
+    totalPeakRssMiB: () => family(child.pid!).map(safePeak).reduce((a, b) => a + b, 0),
+    reconciled: async () => {
+      await waitForLine(logFile, offset, 'reconciled', () => child.exitCode !== null);
+      return reconciledAt(logFile, offset) - (timeOrigin + started);
+    },
+    workerPids: () => family(child.pid!).slice(1),
     stop: () => stopChild(child, exited),
   };
 }

@@ -44,6 +44,8 @@ export interface Config {
   claimNetworks: Network[];
   /** PEM bundle of the CA(s) that signed the registrar's TLS certificate, checked at start; null: phones keep their own trust store. */
   sipCaFile: string | null;
+  /** Processes serving HTTP (node:cluster workers); 1 serves from the one process. */
+  workers: number;
   /** How long a changed secret's predecessor stays accepted by the registrar feed at most. */
   rotationGraceMinutes: number;
   /** CIDR blocks the registrar feed answers from, or null for any address. */
@@ -155,6 +157,7 @@ const schema = z.object({
   PROV_WEBHOOK_RETRY_HOURS: wholeNumber(0, 720).default('24').pipe(z.coerce.number()),
   PROV_WEBHOOK_BACKOFF_MS: wholeNumber(10, 3_600_000).default('30000').pipe(z.coerce.number()),
   PROV_WEBHOOK_POLL_MS: wholeNumber(10, 600_000).default('5000').pipe(z.coerce.number()),
+  PROV_WORKERS: wholeNumber(1, 256).default(String(os.availableParallelism())).pipe(z.coerce.number()),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -218,6 +221,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       backoffMs: v.PROV_WEBHOOK_BACKOFF_MS,
       pollMs: v.PROV_WEBHOOK_POLL_MS,
     },
+    workers: v.PROV_WORKERS,
   };
 }
 

@@ -1,5 +1,6 @@
 // The composition root: the only module that wires configuration, store,
 // services and HTTP together, and the process entry point.
+import cluster from 'node:cluster';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import http, { type Server } from 'node:http';
@@ -8,12 +9,20 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pino, { type Logger } from 'pino';
 import { ConfigError, loadConfig, prepareDataDir, type Config } from './config.ts';
+import type { Mac } from './domain/mac.ts';
 import { createNonceBook } from './domain/digest.ts';
 import { createSecretBox, deriveKey } from './domain/secret-box.ts';
 import { createAccounts } from './console/accounts.ts';
 import { loadConsolePages } from './console/console-pages.ts';
 import { loadAssets } from './console/console-routes.ts';
 import { createEventStreams } from './console/event-stream.ts';
+import { AppError } from './domain/errors.ts';
+import { relayedBus } from './cluster/event-relay.ts';
+import { createLink, RemoteError, type Link } from './cluster/link.ts';
+import { watchLoopDelay } from './cluster/loop-delay.ts';
+import { FLUSH_CALL, GO_CALL, RELOAD_CALL, startPrimary, SWAP_CALL, SYNC_CALL } from './cluster/primary.ts';
+import { createSharedNonceBook } from './cluster/shared-nonce-book.ts';
+import { createSharedScanGuard } from './cluster/shared-scan-guard.ts';
 import { createApp } from './http/app.ts';
 import { guardConnections } from './http/connection-guard.ts';
 import { loadLandingPage } from './http/landing-page.ts';
@@ -22,7 +31,9 @@ import { createAuditReader } from './provisioning/audit.ts';
 import { allOf, createChangeRunner } from './provisioning/change-runner.ts';
 import { createDeviceFiles } from './provisioning/device-files.ts';
 import { createDevices } from './provisioning/devices.ts';
-import { createEventBus } from './provisioning/events.ts';
+import { createEventBus, type EventBus } from './provisioning/events.ts';
+import { createFetchCoalescer, withCoalescedFetches, type FetchCoalescer } from './provisioning/fetch-records.ts';
+import { createCachingBox } from './provisioning/opened-cache.ts';
 import { createExtensions } from './provisioning/extensions.ts';
 import { createLinks } from './provisioning/links.ts';
 import { createOverrideScrubber } from './provisioning/override-scrub.ts';
@@ -49,10 +60,16 @@ export const ADMIN_TOKEN_FILE = 'admin-token';
 export interface AssembleOptions {
   log: Logger;
   clock?: () => Date;
+  /** The start-up reconcile runs after assemble returns (`reconciled` tells when), so the caller can listen at once. */
+  background?: boolean;
+  /** In a cluster worker: the link to the primary, which hosts the shared state and the whole-fleet work. */
+  worker?: { link: Link; id: number };
+  /** The bus to publish on, when the caller relays it (the primary). */
+  events?: EventBus;
 }
 
 /** Everything the server is, built and ready to listen; close() releases it. */
-export async function assemble(config: Config, { log, clock = () => new Date() }: AssembleOptions) {
+export async function assemble(config: Config, { log, clock = () => new Date(), background = false, worker, events: givenBus }: AssembleOptions) {
   prepareDataDir(config.dataDir);
   if (config.templatesDir && !fs.statSync(config.templatesDir, { throwIfNoEntry: false })?.isDirectory()) {
     throw new ConfigError('PROV_TEMPLATES_DIR', `is not a directory: ${config.templatesDir}`);
@@ -65,7 +82,9 @@ export async function assemble(config: Config, { log, clock = () => new Date() }
   }
   const key = loadSecretKey(config.secretKey, config.dataDir);
   const box = createSecretBox(key);
-  const guard = createScanGuard(config.scan, clock, log);
+  const guard = worker
+    ? createSharedScanGuard(config.scan, clock, log, worker.link)
+    : createScanGuard(config.scan, clock, log);
   log.info(
     {
       claimNetworks: config.claimNetworks.map((n) => n.text),
@@ -75,21 +94,34 @@ export async function assemble(config: Config, { log, clock = () => new Date() }
     'phone access: claims only from these networks; X-Forwarded-For believed only from these proxies',
   );
   // Which store is the only thing here that knows: everything past this line sees the Store port.
-  const store = config.mongo ? await openMongoStore(config.mongo) : openSqliteStore(config.dataDir);
+  const engine = config.mongo ? await openMongoStore(config.mongo) : openSqliteStore(config.dataDir);
   try {
-    await checkSecretKey(store, box);
+    await checkSecretKey(engine, box);
   } catch (err) {
-    await store.close();
+    await engine.close();
     throw err;
   }
+  // Fetch records are coalesced off the request path: a worker hands them to
+  // the primary, which writes them with its own.
+  const fetches: FetchCoalescer | null = worker ? null : createFetchCoalescer(engine, log);
+  const sink = worker
+    ? (mac: string, fetch: unknown) => worker.link.post({ k: 'fetch', mac, fetch })
+    : (mac: string, fetch: Parameters<FetchCoalescer['add']>[1]) => fetches!.add(mac, fetch);
+  const barrier = worker ? () => worker.link.call<void>(FLUSH_CALL) : () => fetches!.flush();
+  const store = withCoalescedFetches(engine, sink, barrier);
+  // The phone path neither waits for the barrier nor opens the same sealed value twice.
+  const phoneStore = withCoalescedFetches(engine, sink);
+  const phoneBox = createCachingBox(box);
   const rerenderer = createRerenderer({ store, box, catalog, clock });
-  const events = createEventBus((err, event) => log.error({ err, event: event.type }, 'an event listener failed'));
+  const ownBus = givenBus ?? createEventBus((err, event) => log.error({ err, event: event.type }, 'an event listener failed'));
+  const events = worker ? relayedBus(ownBus, worker.link) : ownBus;
   const runChange = createChangeRunner(store, allOf(rerenderer.hook, createOverrideScrubber(store, box, catalog)), events);
   const instance = randomUUID();
   // Listens before the start-up reconcile below, so what it re-renders is pushed too.
-  let notify: Awaited<ReturnType<typeof openNotifier>>;
+  // Events reach every process of an instance: the primary (or the one process) hosts the notifier.
+  let notify: Awaited<ReturnType<typeof openNotifier>> = null;
   try {
-    notify = await openNotifier({ config: config.notify, store, box, catalog, events, log, holder: instance });
+    if (!worker) notify = await openNotifier({ config: config.notify, store, box, catalog, events, log, holder: instance });
   } catch (err) {
     await store.close();
     throw new ConfigError('PROV_NOTIFY_BIND', `or PROV_NOTIFY_PORT cannot be bound (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
@@ -98,20 +130,25 @@ export async function assemble(config: Config, { log, clock = () => new Date() }
     extensions: createExtensions({ store, box, clock, runChange, rotationGraceMinutes: config.rotationGraceMinutes }),
     devices: createDevices({ store, catalog, clock, runChange, box, claimMinutes: config.claimMinutes }),
     deviceFiles: createDeviceFiles({ store, box, catalog, clock, runChange }),
-    reloadTemplates: createTemplatesReload({ catalog, load, rerenderer, runChange, clock }),
+    reloadTemplates: worker
+      ? (actor: Parameters<ReturnType<typeof createTemplatesReload>>[0]) =>
+          askPrimary<{ changedFiles: number; changedDevices: number; unmatchedFiles: string[] }>(worker.link, RELOAD_CALL, actor)
+      : createTemplatesReload({ catalog, load, rerenderer, runChange, clock }),
     phone: createPhoneRequests({
-      store,
-      box,
+      store: phoneStore,
+      box: phoneBox,
       catalog,
       clock,
       runChange,
       log,
       events,
       access: createPhoneAccess({
-        store,
-        box,
+        store: phoneStore,
+        box: phoneBox,
         catalog,
-        nonces: createNonceBook(deriveKey(key, 'digest-nonces'), clock, config.nonceSeconds),
+        nonces: worker
+          ? createSharedNonceBook(deriveKey(key, 'digest-nonces'), clock, config.nonceSeconds, worker.id, worker.link)
+          : createNonceBook(deriveKey(key, 'digest-nonces'), clock, config.nonceSeconds),
         guard,
         clock,
         allowBasicOverHttp: config.allowBasicOverHttp,
@@ -130,7 +167,7 @@ export async function assemble(config: Config, { log, clock = () => new Date() }
     }),
     tokens: createTokens({ store, clock, runChange, envAdminToken: config.adminToken }),
     audit: createAuditReader(store),
-    sync: createSyncRequests({ store, clock, runChange, notifier: notify?.notifier ?? null }),
+    sync: worker ? syncThroughPrimary(worker.link) : createSyncRequests({ store, clock, runChange, notifier: notify?.notifier ?? null }),
     sipCa: () => catalog.current().sipCa,
     pbxFeed: createCredentialFeed({ store, box, clock, log }),
     webhooks: createWebhooks({ store, box, clock, runChange }),
@@ -151,25 +188,40 @@ export async function assemble(config: Config, { log, clock = () => new Date() }
   // With a console account there is a way in: no token file is written again.
   if ((await store.listUsers()).length === 0) await writeFirstAdminToken(services.tokens.bootstrap, config.dataDir, log);
   const sync = () => reconcile(rerenderer, catalog.current(), runChange, log);
-  await sync();
   // Each instance sweeps under its own id; the store lease lets one of them at a time.
   const sweep = createSweepJob({ store, holder: instance, minutes: config.sweepMinutes, clock, log, sweep: sync });
-  sweep.start();
+  // Whole-fleet work is the primary's: a worker serving phones never renders the fleet.
+  let reconciled: Promise<void> = Promise.resolve();
+  if (worker) {
+    worker.link.serve(SWAP_CALL, () => catalog.swap(load()));
+  } else {
+    // Until the reconcile is done, phones get the last good stored bytes.
+    reconciled = sync().then(
+      () => log.info('reconciled'),
+      (err: unknown) => log.error({ err }, 'start-up reconcile failed; the sweep tries again'),
+    );
+    if (!background) await reconciled;
+    sweep.start();
+  }
   const streams = createEventStreams({ store, events, clock, log });
   const consoleDir = path.join(ROOT, 'server', 'console');
-  const webhookDispatcher = createWebhookDispatcher({
-    store,
-    box,
-    clock,
-    log,
-    events,
-    holder: randomUUID(),
-    timeoutMs: config.webhooks.timeoutSeconds * 1000,
-    retryForMs: config.webhooks.retryHours * 3_600_000,
-    backoffMs: config.webhooks.backoffMs,
-    pollMs: config.webhooks.pollMs,
-  });
-  webhookDispatcher.start();
+  // Events reach every process of an instance, so one of them (the primary)
+  // queues and sends the webhook deliveries.
+  const webhookDispatcher = worker
+    ? null
+    : createWebhookDispatcher({
+        store,
+        box,
+        clock,
+        log,
+        events,
+        holder: instance,
+        timeoutMs: config.webhooks.timeoutSeconds * 1000,
+        retryForMs: config.webhooks.retryHours * 3_600_000,
+        backoffMs: config.webhooks.backoffMs,
+        pollMs: config.webhooks.pollMs,
+      });
+  webhookDispatcher?.start();
   const app = createApp({
     services,
     landingPage: loadLandingPage(ROOT),
@@ -190,12 +242,33 @@ export async function assemble(config: Config, { log, clock = () => new Date() }
   const close = async () => {
     streams.endAll();
     streams.close();
-    await webhookDispatcher.stop();
+    await webhookDispatcher?.stop();
     await sweep.stop();
     await notify?.close();
-    await store.close();
+    await reconciled;
+    if (fetches) await fetches.flush();
+    else await barrier().catch(() => undefined);
+    await engine.close();
   };
-  return { app, store, services, sweep, events, notify, streams, close };
+  return { app, store, services, sweep, events, notify, streams, fetches, reconciled, close };
+}
+
+/** A call to the primary; a refusal there comes back as the same typed error. */
+async function askPrimary<T>(link: Link, kind: string, arg: unknown): Promise<T> {
+  try {
+    return await link.call<T>(kind, arg);
+  } catch (err) {
+    if (err instanceof RemoteError && err.status && err.code) throw new AppError(err.status, err.code, err.message);
+    throw err;
+  }
+}
+
+/** A worker's check-sync requests are the primary's, where the notifier runs. */
+function syncThroughPrimary(link: Link): ReturnType<typeof createSyncRequests> {
+  return {
+    device: (actor, mac) => askPrimary(link, SYNC_CALL, { what: 'device', actor, key: mac }),
+    extension: (actor, number) => askPrimary(link, SYNC_CALL, { what: 'extension', actor, key: number }),
+  };
 }
 
 async function writeFirstAdminToken(bootstrap: () => Promise<string | null>, dataDir: string, log: Logger) {
@@ -275,14 +348,7 @@ export interface Bound {
  * happens, so that a port in use stops the boot before a file is written.
  */
 export async function bind(config: Config): Promise<Bound> {
-  let tls: { cert: Buffer; key: Buffer } | null = null;
-  if (config.tls) {
-    try {
-      tls = { cert: fs.readFileSync(config.tls.cert), key: fs.readFileSync(config.tls.key) };
-    } catch (err) {
-      throw new ConfigError('PROV_TLS_CERT', `or PROV_TLS_KEY cannot be read (${(err as NodeJS.ErrnoException).code})`);
-    }
-  }
+  const tls = config.tls ? readTls(config.tls) : null;
   let handle: http.RequestListener = (_req, res) => {
     res.writeHead(503, { 'Retry-After': '1', Connection: 'close' }).end();
   };
@@ -314,6 +380,14 @@ export async function listen(app: ReturnType<typeof createApp>, config: Config):
   return bound.servers;
 }
 
+function readTls(tls: NonNullable<Config['tls']>): { cert: Buffer; key: Buffer } {
+  try {
+    return { cert: fs.readFileSync(tls.cert), key: fs.readFileSync(tls.key) };
+  } catch (err) {
+    throw new ConfigError('PROV_TLS_CERT', `or PROV_TLS_KEY cannot be read (${(err as NodeJS.ErrnoException).code})`);
+  }
+}
+
 async function start(): Promise<void> {
   let config: Config;
   try {
@@ -321,7 +395,13 @@ async function start(): Promise<void> {
   } catch (err) {
     return fail(err);
   }
-  const log = pino({ level: config.logLevel, redact: ['req.headers.authorization', '*.secret', '*.token'] });
+  // Asynchronous writes (pino's own design): under a storm, lines written while one write is in flight go out together.
+  const log = pino(
+    { level: config.logLevel, redact: ['req.headers.authorization', '*.secret', '*.token'] },
+    pino.destination({ dest: 1, sync: false }),
+  );
+  if (cluster.isWorker) return startWorker(config, log);
+  if (config.workers > 1) return startClusterPrimary(config, log);
   let servers: Server[];
   let close: () => Promise<void>;
   let endStreams: () => void;
@@ -332,7 +412,7 @@ async function start(): Promise<void> {
     return fail(err, log);
   }
   try {
-    const built = await assemble(config, { log });
+    const built = await assemble(config, { log, background: true });
     close = built.close;
     endStreams = built.streams.endAll;
     bound.serve(built.app);
@@ -341,27 +421,144 @@ async function start(): Promise<void> {
     await bound.close();
     return fail(err, log);
   }
+  logListening(servers, config, log);
+  watchLoopDelay(log);
+  onStopSignal(log, async () => {
+    // Event streams never go idle by themselves.
+    endStreams();
+    await closeServers(servers);
+    await close();
+    return true;
+  });
+}
+
+/** The primary opens the store first (migrations, key check, first admin token), then forks the workers. */
+async function startClusterPrimary(config: Config, log: Logger): Promise<void> {
+  const local = createEventBus((err, event) => log.error({ err, event: event.type }, 'an event listener failed'));
+  let hub: ReturnType<typeof startPrimary> | null = null;
+  let booted = true;
+  const relayed: EventBus = {
+    publish(event) {
+      local.publish(event);
+      hub?.broadcast(event);
+    },
+    subscribe: (listener) => local.subscribe(listener),
+  };
+  try {
+    // Refused once, here, rather than once per worker.
+    if (config.tls) readTls(config.tls);
+  } catch (err) {
+    return fail(err, log);
+  }
+  try {
+    // The workers listen; a port in use must still stop the boot before the store is opened.
+    await (await bind(config)).close();
+  } catch (err) {
+    return fail(err, log);
+  }
+  const assembling = assemble(config, { log, background: true, events: relayed });
+  hub = startPrimary({
+    workers: config.workers,
+    log,
+    local,
+    assembled: assembling.then((b) => ({
+      fetches: b.fetches!,
+      reloadTemplates: b.services.reloadTemplates,
+      sync: (what, actor, key) => (what === 'device' ? b.services.sync.device(actor, key as Mac) : b.services.sync.extension(actor, key)),
+    })),
+    onBootFailure: () => {
+      booted = false;
+      stop('boot-failure');
+    },
+  });
+  let built: Awaited<ReturnType<typeof assemble>> | null = null;
+  try {
+    built = await assembling;
+  } catch (err) {
+    booted = false;
+    fail(err, log);
+    await hub.stop();
+    process.exit(1);
+  }
+  watchLoopDelay(log);
+  const stop = onStopSignal(log, async () => {
+    const clean = await hub!.stop();
+    await built?.close();
+    return clean && booted;
+  });
+}
+
+async function startWorker(config: Config, log: Logger): Promise<void> {
+  const link = createLink(process as unknown as Parameters<typeof createLink>[0]);
+  // The primary opens the store (migrations, key, first token) before any worker does.
+  await link.call(GO_CALL);
+  let servers: Server[];
+  let close: () => Promise<void>;
+  let endStreams: () => void;
+  try {
+    const built = await assemble(config, { log, worker: { link, id: cluster.worker!.id } });
+    close = built.close;
+    endStreams = built.streams.endAll;
+    servers = await listen(built.app, config);
+  } catch (err) {
+    fail(err, log);
+    process.exit(1);
+  }
+  logListening(servers, config, log);
+  link.post({ k: 'ready' }, true);
+  watchLoopDelay(log);
+  const stop = onStopSignal(log, async () => {
+    endStreams();
+    await closeServers(servers);
+    await close();
+    return true;
+  });
+  // The primary is gone: nothing relays, nothing writes fetch records; stop.
+  process.once('disconnect', () => stop('disconnect'));
+}
+
+function logListening(servers: Server[], config: Config, log: Logger): void {
   for (const server of servers) {
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
     log.info({ url: config.publicUrl, dataDir: config.dataDir, port, tls: server instanceof https.Server }, 'listening');
   }
+}
 
-  const stop = (signal: string) => {
-    log.info({ signal }, 'shutting down');
-    // Event streams never go idle by themselves.
-    endStreams();
+function closeServers(servers: Server[]): Promise<void> {
+  return new Promise((resolve) => {
     let open = servers.length;
+    if (open === 0) resolve();
     for (const server of servers) {
       server.close(() => {
-        if (--open === 0) void close().then(() => process.exit(0));
+        if (--open === 0) resolve();
       });
       server.closeIdleConnections();
     }
-    setTimeout(() => process.exit(1), 10_000).unref();
+  });
+}
+
+/** SIGTERM and SIGINT (to us or to the whole process group) stop once, gracefully, or exit 1 after 10 s. */
+function onStopSignal(log: Logger, shutdown: () => Promise<boolean>): (signal: string) => void {
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    // Until the shutdown proves clean: a process whose loop empties meanwhile must not exit 0.
+    process.exitCode = 1;
+    log.info({ signal }, 'shutting down');
+    setTimeout(() => process.exit(1), 12_000).unref();
+    void shutdown().then(
+      (clean) => process.exit(clean ? 0 : 1),
+      (err: unknown) => {
+        log.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
   };
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  return stop;
 }
 
 function fail(err: unknown, log?: Logger): void {

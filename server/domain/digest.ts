@@ -2,7 +2,9 @@
 // phones. Nonces are stateless: a timestamp and an HMAC of it under a key
 // every instance shares, so any instance can check a nonce another issued.
 // What must be remembered — the highest nonce-count seen per nonce, to refuse
-// a replayed request — is kept per instance, bounded.
+// a replayed request — is kept, bounded, by the process that issued the nonce
+// (its id is signed into the nonce); server/cluster/ asks that process when
+// the answer lands on another worker.
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
 export const REALM = 'provisioning';
@@ -60,11 +62,25 @@ export interface NonceBook {
   issue(): string;
   /** 'fresh', 'stale' (ours but expired: the client should retry with a new one) or 'forged'. */
   check(nonce: string): 'fresh' | 'stale' | 'forged';
-  /** True the first time a (nonce, nc) is seen with nc above every earlier one; false for a replay. */
-  accept(nonce: string, nc: number): boolean;
+  /**
+   * True the first time a (nonce, nc) is seen with nc above every earlier one;
+   * false for a replay. A book shared between processes answers asynchronously.
+   */
+  accept(nonce: string, nc: number): boolean | Promise<boolean>;
 }
 
-export function createNonceBook(key: Buffer, clock: () => Date, ttlSeconds: number, remember = 100_000): NonceBook {
+/** The issuer a nonce names (0 when none), read only after check() has proved the nonce ours. */
+export function nonceIssuer(nonce: string): number {
+  const raw = Buffer.from(nonce, 'base64url');
+  return raw.length === 32 ? raw.readUInt16BE(8) : 0;
+}
+
+/**
+ * `issuer` (1-65535) is written into every nonce, under the signature, so
+ * that whichever process checks the answer knows whose record of its
+ * nonce-counts is the one that counts.
+ */
+export function createNonceBook(key: Buffer, clock: () => Date, ttlSeconds: number, remember = 100_000, issuer = 0): NonceBook {
   const highest = new Map<string, number>();
   const sign = (stamp: Buffer) => createHmac('sha256', key).update(stamp).digest().subarray(0, 16);
   return {
@@ -74,6 +90,7 @@ export function createNonceBook(key: Buffer, clock: () => Date, ttlSeconds: numb
       const stamp = Buffer.alloc(16);
       stamp.writeBigUInt64BE(BigInt(clock().getTime()));
       randomBytes(8).copy(stamp, 8);
+      if (issuer) stamp.writeUInt16BE(issuer, 8);
       return Buffer.concat([stamp, sign(stamp)]).toString('base64url');
     },
     check(nonce) {
@@ -111,7 +128,7 @@ export function verify(
   expected: { user: string; password: string },
   request: { method: string; uri: string; basicAllowed: boolean },
   nonces: NonceBook,
-): Verdict {
+): Verdict | Promise<Verdict> {
   if (presented.scheme === 'none') return 'none';
   if (presented.scheme === 'malformed') return 'invalid';
   if (presented.scheme === 'basic') {
@@ -129,5 +146,7 @@ export function verify(
   if (!equalText(presented.user, expected.user) || !equalText(p.response.toLowerCase(), wanted)) return 'invalid';
   // Right password on an old nonce: tell the client to retry, not that it failed.
   if (freshness === 'stale') return 'stale';
-  return nonces.accept(p.nonce, parseInt(p.nc, 16)) ? 'valid' : 'invalid';
+  const accepted = nonces.accept(p.nonce, parseInt(p.nc, 16));
+  if (typeof accepted === 'boolean') return accepted ? 'valid' : 'invalid';
+  return accepted.then((ok) => (ok ? 'valid' : 'invalid'));
 }

@@ -27,14 +27,19 @@ function client(ctx: Context): PhoneClient & { file: string } {
   };
 }
 
-/** Refusals carry no body; a 401 carries the challenges a phone answers. */
+/**
+ * Refusals carry no body; a 401 carries the challenges a phone answers. They
+ * are answered here, not thrown: a challenge is half of every Digest fetch,
+ * and building an exception (its stack) for it would cost more than the answer.
+ */
 function send(ctx: Context, answer: UploadAnswer): void {
   if (answer.status === 401) ctx.set('WWW-Authenticate', answer.challenges);
   if (answer.status === 413) throw new AppError(413, 'payload-too-large', 'upload refused');
-  if (answer.status === 401 || answer.status === 404 || answer.status === 429) {
-    throw new AppError(answer.status, 'refused', 'refused');
-  }
   ctx.status = answer.status;
+  if (answer.status === 401 || answer.status === 404 || answer.status === 429) {
+    ctx.body = '';
+    return;
+  }
   if (answer.status === 204) return;
   ctx.set('ETag', answer.etag);
   if (answer.status === 200) {

@@ -68,17 +68,17 @@ export function createPhoneAccess({ store, box, catalog, nonces, guard, clock, a
     return { granted: false, refusal: { status: 401, challenges: challenges(nonces.issue(), stale, basicAllowed(client)) } };
   }
 
-  function verdictFor(device: DeviceRecord, client: PhoneClient): { verdict: Verdict; credential: Credential } {
+  async function verdictFor(device: DeviceRecord, client: PhoneClient): Promise<{ verdict: Verdict; credential: Credential }> {
     const presented = parseAuthorization(client.authorization);
     // Most fetches bring no credentials (a challenge, a claim): no key work for those.
     if (presented.scheme === 'none') return { verdict: 'none', credential: 'current' };
     const request = { method: client.method, uri: client.uri, basicAllowed: basicAllowed(client) };
     const check = (sealed: string) =>
       verify(presented, { user: device.mac, password: box.open(sealed, provPasswordContext(device.mac)) }, request, nonces);
-    const current = check(device.provPasswordSealed);
+    const current = await check(device.provPasswordSealed);
     // A wrong answer consumes no nonce-count, so the same header can be tried against the previous password.
     if (current !== 'invalid' || !previousPasswordAlive(device)) return { verdict: current, credential: 'current' };
-    return { verdict: check(device.provPasswordPreviousSealed!), credential: 'previous' };
+    return { verdict: await check(device.provPasswordPreviousSealed!), credential: 'previous' };
   }
 
   function claimedByItsPhone(device: DeviceRecord, client: PhoneClient): boolean {
@@ -94,7 +94,7 @@ export function createPhoneAccess({ store, box, catalog, nonces, guard, clock, a
 
   async function gate(device: DeviceRecord, need: Need, client: PhoneClient): Promise<Gate> {
     const needsCredentials = need !== 'open';
-    const { verdict, credential } = verdictFor(device, client);
+    const { verdict, credential } = await verdictFor(device, client);
     switch (verdict) {
       case 'valid':
         // The phone has its credentials: no more fetches without them.

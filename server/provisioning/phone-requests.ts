@@ -16,7 +16,7 @@ import { encodeBody } from '../render/body-encoding.ts';
 import { findModel, linesFor, type VendorProfile } from '../render/profiles.ts';
 import { vendorOwner } from '../render/renderer.ts';
 import { parseUserAgent } from '../render/user-agent.ts';
-import { ClaimUnavailable, type Store, type WriteOp } from '../storage/store.ts';
+import { ClaimUnavailable, type RenderRecord, type Store, type WriteOp } from '../storage/store.ts';
 import type { RunChange } from './change-runner.ts';
 import type { EventBus } from './events.ts';
 import type { PhoneAccess, PhoneClient, Refusal } from './phone-access.ts';
@@ -210,7 +210,7 @@ export function createPhoneRequests({ store, box, catalog, clock, runChange, log
     }
   }
 
-  async function fetchDeviceFile(m: FileMatch, known: DeviceRecord, req: PhoneRequest): Promise<PhoneAnswer> {
+  async function fetchDeviceFile(m: FileMatch, known: DeviceRecord, req: PhoneRequest, stored: RenderRecord | null): Promise<PhoneAnswer> {
     const need = m.kind === 'upload' ? 'credentials' : m.spec.credentials ? 'claimable' : 'open';
     const gate = await access.device(known, need, req);
     if (!gate.granted) return gate.refusal;
@@ -225,8 +225,10 @@ export function createPhoneRequests({ store, box, catalog, clock, runChange, log
     }
     // The version is read before the bytes: if a change lands in between, the
     // fetch is recorded as older than it is (pending), never as newer.
+    // Both came from one read, so they are consistent with each other; a
+    // device this fetch taught its model has just been re-rendered.
     const version = device.configVersion;
-    const render = await store.getRender(device.mac, req.file);
+    const render = device === known ? stored : await store.getRender(device.mac, req.file);
     if (!render) return NOT_FOUND;
     const text = box.open(render.sealedBody, renderContext(device.mac, req.file));
     if (gate.via === 'claim' && !(await useClaim(device, req, version))) {
@@ -249,14 +251,16 @@ export function createPhoneRequests({ store, box, catalog, clock, runChange, log
     // (Polycom's 000000000000.cfg is not the device 000000000000).
     const shared = matches.filter((m) => !m.mac);
     const mac = shared.length ? undefined : matches[0]?.mac;
-    const device = mac ? await store.getDevice(mac) : null;
+    // One indexed read: the device and the render of this name it owns.
+    const found = mac ? await store.getPhoneFile(mac, file) : null;
+    const device = found?.device ?? null;
     const match = device ? matches.find((x) => x.mac && x.profile.id === device.vendor) : undefined;
-    return { matches, shared, mac, device, match };
+    return { matches, shared, mac, device, match, render: found?.render ?? null };
   }
 
   return {
     async fetch(req: PhoneRequest): Promise<PhoneAnswer> {
-      const { matches, shared, mac, device, match } = await resolve(req.file);
+      const { matches, shared, mac, device, match, render } = await resolve(req.file);
       if (mac && !device) {
         const gate = access.unknown(req, 'unknown-mac');
         if (!gate.granted && gate.refusal.status === 429) return gate.refusal;
@@ -266,7 +270,7 @@ export function createPhoneRequests({ store, box, catalog, clock, runChange, log
       if (device) {
         if (match && device.lines.length === 0 && !req.head) await seenAgain(match, device, req);
         if (!match || device.lines.length === 0) return NOT_FOUND;
-        return fetchDeviceFile(match, device, req);
+        return fetchDeviceFile(match, device, req, render);
       }
       if (shared.length === 0) {
         const gate = access.unknown(req, 'unknown-file');

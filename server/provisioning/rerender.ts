@@ -13,6 +13,9 @@ import type { RenderRecord, Store, WriteOp } from '../storage/store.ts';
 import type { ConfigRenderer } from './change-runner.ts';
 import { secretContext } from './extensions.ts';
 
+/** How long whole-fleet rendering runs before it lets other work on its event loop through. */
+export const SLICE_MS = 10;
+
 export const renderContext = (owner: string, file: string) => `render:${owner}:${file}`;
 
 type DeviceOp = Extract<WriteOp, { op: 'insert-device' | 'update-device' }>;
@@ -158,10 +161,15 @@ export function createRerenderer({ store, box, catalog, clock }: RerenderDeps) {
       await attempt(async () => planExtension(cat, await open(ext.number), at));
     }
     const devices = await store.listDevices();
+    let slice = performance.now();
     for (let i = 0; i < devices.length; i++) {
       await attempt(() => planDevice(cat, devices[i]!, undefined, open, at));
-      // Rendering thousands of devices is synchronous work: let phone fetches through now and then.
-      if (i % 200 === 199) await new Promise((resolve) => setImmediate(resolve));
+      // Rendering thousands of devices is synchronous work: a slice at most
+      // SLICE_MS long, then whatever else waits on this event loop goes first.
+      if (performance.now() - slice >= SLICE_MS) {
+        await new Promise((resolve) => setImmediate(resolve));
+        slice = performance.now();
+      }
     }
     return { ops, failures };
   }

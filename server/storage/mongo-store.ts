@@ -200,6 +200,32 @@ class MongoStore implements Store {
     });
   }
 
+  recordFetches(fetches: readonly { mac: string; fetch: FetchRecord }[]): Promise<void> {
+    if (fetches.length === 0) return Promise.resolve();
+    return this.engine(async () => {
+      // One round trip; ordered, so a device's later fetch in the batch wins.
+      const writes = fetches.map(({ mac, fetch: f }) => ({
+        updateOne: {
+          filter: { _id: mac },
+          update: { $set: { fetchedVersion: f.version, lastFetch: { at: f.at, ip: f.ip, userAgent: f.userAgent, file: f.file } } },
+        },
+      }));
+      await this.c.devices.bulkWrite(writes, { ordered: true });
+    });
+  }
+
+  getPhoneFile(mac: string, file: string): Promise<{ device: DeviceRecord; render: RenderRecord | null } | null> {
+    return this.engine(async () => {
+      // Two point reads by _id, in parallel: one round trip's wait.
+      const [doc, render] = await Promise.all([
+        this.c.devices.findOne({ _id: mac }),
+        this.c.renders.findOne({ _id: renderId(mac, file) }),
+      ]);
+      if (!doc) return null;
+      return { device: { ...toDevice(doc), lastFetch: null }, render: strip(render) };
+    });
+  }
+
   getRender(owner: string, file: string): Promise<RenderRecord | null> {
     return this.engine(async () => strip(await this.c.renders.findOne({ _id: renderId(owner, file) })));
   }

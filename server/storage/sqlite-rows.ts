@@ -50,6 +50,20 @@ export function toDevice(row: DeviceRow): DeviceRecord {
   };
 }
 
+export type PhoneFileRow = Row & { claim_until: string | null; f_version: number | null; r_version: number | null; r_at: string | null; r_body: string | null };
+/** Device, claim and the one render a fetch serves, by primary keys: the phone path's single read. */
+export const PHONE_FILE_SELECT = `SELECT d.doc, c.until AS claim_until, f.version AS f_version, r.version AS r_version, r.rendered_at AS r_at,
+    r.sealed_body AS r_body
+  FROM devices d LEFT JOIN claims c ON c.mac = d.mac LEFT JOIN fetches f ON f.mac = d.mac LEFT JOIN renders r ON r.owner = d.mac AND r.file = ?
+  WHERE d.mac = ?`;
+
+export function toPhoneFile(row: PhoneFileRow, file: string): { device: DeviceRecord; render: RenderRecord | null } {
+  const device: DeviceRecord = { ...(JSON.parse(row.doc) as DeviceRecord), fetchedVersion: row.f_version, lastFetch: null, claimUntil: row.claim_until };
+  const render =
+    row.r_body === null ? null : { owner: device.mac, file, version: row.r_version!, renderedAt: row.r_at!, sealedBody: row.r_body };
+  return { device, render };
+}
+
 /** The device document without the fetch, claim and notify state, which live in their own tables. */
 export function deviceDoc(d: DeviceRecord): string {
   const { fetchedVersion: _v, lastFetch: _f, claimUntil: _c, fetchCount: _n, notify: _s, ...doc } = d;

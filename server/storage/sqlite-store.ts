@@ -19,6 +19,9 @@ import {
   expectChanged,
   parse,
   parseAll,
+  PHONE_FILE_SELECT,
+  toPhoneFile,
+  type PhoneFileRow,
   toDevice,
   toLink,
   toRender,
@@ -120,6 +123,7 @@ class SqliteStore implements Store {
          ON CONFLICT (mac) DO UPDATE SET version = excluded.version, at = excluded.at, ip = excluded.ip,
            user_agent = excluded.user_agent, file = excluded.file, credential = excluded.credential, count = fetches.count + 1`,
       ),
+      getPhoneFile: db.prepare<[string, string], PhoneFileRow>(PHONE_FILE_SELECT),
       openClaim: db.prepare(
         `INSERT INTO claims (mac, until) SELECT @mac, @until WHERE EXISTS (SELECT 1 FROM devices WHERE mac = @mac)
          ON CONFLICT (mac) DO UPDATE SET until = excluded.until`,
@@ -348,6 +352,36 @@ class SqliteStore implements Store {
     } catch (err) {
       throw engineTrouble(err) ?? err;
     }
+  }
+
+  async recordFetches(fetches: readonly { mac: string; fetch: FetchRecord }[]): Promise<void> {
+    if (fetches.length === 0) return;
+    try {
+      // Like recordFetch: fetch state is not worth an fsync of its own.
+      this.q.fetchSync.run();
+      try {
+        this.recordBatch(fetches);
+      } finally {
+        this.q.adminSync.run();
+      }
+    } catch (err) {
+      throw engineTrouble(err) ?? err;
+    }
+  }
+
+  private recordBatch(fetches: readonly { mac: string; fetch: FetchRecord }[]): void {
+    this.db
+      .transaction(() => {
+        for (const { mac, fetch: f } of fetches) {
+          this.q.recordFetch.run({ mac, version: f.version, at: f.at, ip: f.ip, userAgent: f.userAgent, file: f.file });
+        }
+      })
+      .immediate();
+  }
+
+  async getPhoneFile(mac: string, file: string): Promise<{ device: DeviceRecord; render: RenderRecord | null } | null> {
+    const row = this.q.getPhoneFile.get(file, mac);
+    return row ? toPhoneFile(row, file) : null;
   }
 
   async getRender(owner: string, file: string): Promise<RenderRecord | null> {

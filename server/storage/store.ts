@@ -142,6 +142,14 @@ export interface Store {
   recordFetch(mac: string, fetch: FetchRecord): Promise<void>;
   /** Records a device's check-sync NOTIFY outcome (device.notify); a no-op for a device that no longer exists. */
   recordNotify(mac: string, notify: NotifyRecord): Promise<void>;
+  /** Records many fetches, in order, in one write (the coalesced fetch records); as recordFetch otherwise. */
+  recordFetches(fetches: readonly { mac: string; fetch: FetchRecord }[]): Promise<void>;
+  /**
+   * What a phone fetch needs, in one indexed read: the device (with its
+   * fetchedVersion, but lastFetch null) and the
+   * render of `file` it owns, or null when there is no such device.
+   */
+  getPhoneFile(mac: string, file: string): Promise<{ device: DeviceRecord; render: RenderRecord | null } | null>;
 
   getRender(owner: string, file: string): Promise<RenderRecord | null>;
   listRenders(owner: string): Promise<RenderRecord[]>;

@@ -9,6 +9,8 @@ import { startProcess } from '../helpers/process.ts';
 import { tempDir } from '../helpers/server.ts';
 
 test('first start to regenerated secret, through the real process', async (t) => {
+  // Two starts of a primary and its workers, on a machine other tests share.
+  t.timeout(240_000);
   const dataDir = tempDir();
   let server = await startProcess({ PROV_DATA_DIR: dataDir });
   t.teardown(() => server.stop());

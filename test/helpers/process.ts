@@ -51,7 +51,8 @@ export interface Running {
 }
 
 /** Starts a server and resolves once it logs that it is listening. */
-export function startProcess(env: Record<string, string>, timeoutMs = 55_000): Promise<Running> {
+// Generous: a primary and its workers each load the code, on a machine whose cores the other tests share.
+export function startProcess(env: Record<string, string>, timeoutMs = 90_000): Promise<Running> {
   return new Promise((resolve, reject) => {
     const child = spawnServer(env);
     let out = '';

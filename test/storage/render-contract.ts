@@ -119,6 +119,40 @@ export function renderContract(test: TestFn, name: string, open: Open): void {
     await t.throwsAsync(s.commit([{ op: 'use-claim', mac: '0004f2000009', at: '2024-05-01T10:30:00.000Z' }]), { instanceOf: ClaimUnavailable });
   });
 
+  it('getPhoneFile reads a device and the render of one of its files together', async (t, s) => {
+    await seed(s);
+    await s.commit([
+      { op: 'put-render', render: render(A, `${A}.cfg`, { version: 3 }) },
+      { op: 'open-claim', mac: A, until: '2030-01-01T00:00:00.000Z' },
+    ]);
+    await s.recordFetch(A, fetchOf(1));
+    const found = await s.getPhoneFile(A, `${A}.cfg`);
+    t.is(found?.device.mac as string | undefined, A);
+    t.is(found?.device.claimUntil, '2030-01-01T00:00:00.000Z');
+    t.deepEqual(found?.device.lines, [{ line: 1, extension: '1001' }]);
+    t.deepEqual(found?.render, render(A, `${A}.cfg`, { version: 3 }));
+    // The phone path does not read fetch state.
+    t.is(found?.device.lastFetch, null);
+    t.is((await s.getPhoneFile(A, `${A}.boot`))?.render, null, 'a file without a render');
+    t.is((await s.getPhoneFile(B, `${A}.cfg`))?.render, null, "another device's render is not B's");
+    t.is(await s.getPhoneFile('805ec0999999', '805ec0999999.cfg'), null);
+  });
+
+  it('recordFetches writes a batch in order, the later fetch of a device winning', async (t, s) => {
+    await seed(s);
+    await s.recordFetches([
+      { mac: A, fetch: fetchOf(1) },
+      { mac: B, fetch: fetchOf(4) },
+      { mac: A, fetch: fetchOf(2, '2024-05-03T08:00:00.000Z') },
+      { mac: '0004f2000009', fetch: fetchOf(1) },
+    ]);
+    t.is((await s.getDevice(A))?.fetchedVersion, 2);
+    t.is((await s.getDevice(A))?.lastFetch?.at, '2024-05-03T08:00:00.000Z');
+    t.is((await s.getDevice(B))?.fetchedVersion, 4);
+    t.is(await s.getDevice('0004f2000009'), null, 'a device that is gone gets nothing');
+    await s.recordFetches([]);
+  });
+
   it('listDevices({unassigned}) gives devices without lines, oldest first', async (t, s) => {
     await seed(s);
     await s.commit([

@@ -1,0 +1,35 @@
+// Live events across processes. Each process has its own bus; a worker's
+// events are posted to the primary, which publishes them on its bus and
+// posts them on to every other worker, and the primary's own events (the
+// background reconcile, the sweep, template reloads) go to every worker. So
+// a listener sees every event of the instance wherever it runs. Sealed
+// bodies are left out on the way (a full reload's batch would otherwise copy
+// every rendered file to every worker): relayed put-render and put-upload
+// ops carry sealedBody ''.
+import type { WriteOp } from '../storage/store.ts';
+import type { EventBus, ProvEvent } from '../provisioning/events.ts';
+import type { Link } from './link.ts';
+
+export function slim(event: ProvEvent): ProvEvent {
+  if (event.type !== 'committed') return event;
+  const ops = event.ops.map((op): WriteOp => {
+    if (op.op === 'put-render') return { ...op, render: { ...op.render, sealedBody: '' } };
+    if (op.op === 'put-upload') return { ...op, upload: { ...op.upload, sealedBody: '' } };
+    return op;
+  });
+  return { type: 'committed', ops };
+}
+
+/** A worker's bus: publishes locally and to the primary; what the primary relays is published locally only. */
+export function relayedBus(local: EventBus, link: Link): EventBus {
+  link.onPost((post) => {
+    if (post.k === 'event') local.publish(post.event as ProvEvent);
+  });
+  return {
+    publish(event) {
+      local.publish(event);
+      link.post({ k: 'event', event: slim(event) });
+    },
+    subscribe: (listener) => local.subscribe(listener),
+  };
+}

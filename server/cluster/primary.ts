@@ -1,0 +1,156 @@
+// The primary of a multi-worker instance: forks PROV_WORKERS workers that
+// serve every route, and is the hub of what must be one per instance — it
+// relays scan-guard strikes and live events between workers, forwards a
+// Digest nonce-count question to the worker that issued the nonce, receives
+// every worker's fetch records and writes them coalesced, and runs the
+// whole-fleet work (start-up reconcile, sweep, template reloads) so that no
+// worker serving phones renders the fleet. A worker that dies is replaced;
+// on SIGTERM or SIGINT every worker is stopped gracefully before the
+// primary lets go of the store.
+import cluster, { type Worker } from 'node:cluster';
+import type { Logger } from 'pino';
+import type { Actor } from '../domain/token.ts';
+import type { FetchCoalescer } from '../provisioning/fetch-records.ts';
+import type { EventBus, ProvEvent } from '../provisioning/events.ts';
+import type { FetchRecord } from '../storage/store.ts';
+import { slim } from './event-relay.ts';
+import { createLink, type Link, type Post } from './link.ts';
+import { NC_CALL, type NonceCountQuestion } from './shared-nonce-book.ts';
+
+export const FLUSH_CALL = 'flush-fetches';
+export const RELOAD_CALL = 'reload-templates';
+export const SWAP_CALL = 'swap-catalog';
+/** A worker's first call: answered once the primary has opened the store. */
+export const GO_CALL = 'may-assemble';
+/** An admin's check-sync request on a worker: the primary hosts the notifier. */
+export const SYNC_CALL = 'sync-request';
+
+/** What the primary does for a worker on request. */
+export interface PrimaryServices {
+  fetches: FetchCoalescer;
+  reloadTemplates: (actor: Actor) => Promise<unknown>;
+  sync: (what: 'device' | 'extension', actor: Actor, key: string) => Promise<unknown>;
+}
+const STOP_GRACE_MS = 10_000;
+
+export interface PrimaryDeps {
+  workers: number;
+  log: Logger;
+  /** The primary's own bus, for listeners hosted here; worker events are published on it too. */
+  local: EventBus;
+  /**
+   * The primary's own assembly (store open, migrations, first token). Workers
+   * are forked before it is done, so that they load their code meanwhile,
+   * and are told to assemble once it is.
+   */
+  assembled: Promise<PrimaryServices>;
+  /** A worker exited before it ever listened (a port in use, a bad certificate): the boot has failed. */
+  onBootFailure: () => void;
+}
+
+export interface Hub {
+  /** Sends an event published in the primary to every worker. */
+  broadcast(event: ProvEvent): void;
+  /** Stops every worker; resolves with whether all of them exited cleanly. */
+  stop(): Promise<boolean>;
+}
+
+export function startPrimary({ workers, log, local, assembled, onBootFailure }: PrimaryDeps): Hub {
+  let fetches: FetchCoalescer | null = null;
+  let reloadTemplates: PrimaryServices['reloadTemplates'] | null = null;
+  let sync: PrimaryServices['sync'] | null = null;
+  const go = assembled.then((a) => {
+    fetches = a.fetches;
+    reloadTemplates = a.reloadTemplates;
+    sync = a.sync;
+  });
+  // A failed assembly is the caller's to report; forked workers are stopped by its stop().
+  go.catch(() => undefined);
+  const links = new Map<number, Link>();
+  let stopping = false;
+  let cleanExits = true;
+  const exits = new Map<number, Promise<void>>();
+
+  const others = (from: number) => [...links].filter(([id]) => id !== from).map(([, l]) => l);
+
+  function onPost(from: number, post: Post): void {
+    if (post.k === 'strike') for (const l of others(from)) l.post(post, true);
+    else if (post.k === 'event') {
+      local.publish(post.event as ProvEvent);
+      for (const l of others(from)) l.post(post);
+    } else if (post.k === 'fetch') fetches!.add(post.mac, post.fetch as FetchRecord);
+  }
+
+  function fork(): Worker {
+    const worker = cluster.fork();
+    const link = createLink(worker);
+    let listened = false;
+    links.set(worker.id, link);
+    link.onPost((post) => {
+      if (post.k === 'ready') listened = true;
+      else onPost(worker.id, post);
+    });
+    link.serve(NC_CALL, async (q: NonceCountQuestion) => {
+      const issuer = links.get(q.issuer);
+      // The issuer exited: its record of used counts is gone, so nothing can be proved fresh.
+      return issuer ? issuer.call<boolean>(NC_CALL, q).catch(() => false) : false;
+    });
+    link.serve(FLUSH_CALL, () => fetches!.flush());
+    link.serve(RELOAD_CALL, async (actor: Actor) => {
+      const result = await reloadTemplates!(actor);
+      // Every worker reads the catalog again before the admin is told it changed.
+      await Promise.all([...links.values()].map((l) => l.call(SWAP_CALL).catch(() => undefined)));
+      return result;
+    });
+    link.serve(SYNC_CALL, (q: { what: 'device' | 'extension'; actor: Actor; key: string }) => sync!(q.what, q.actor, q.key));
+    // Nothing a worker posts or asks can arrive before it was told to assemble.
+    // Asked once its code is loaded (a message sent before it listens would be lost).
+    link.serve(GO_CALL, () => go);
+    exits.set(
+      worker.id,
+      new Promise((resolve) =>
+        worker.once('exit', (code, signal) => {
+          links.delete(worker.id);
+          exits.delete(worker.id);
+          link.fail('worker exited');
+          if (stopping) {
+            // A worker still loading when the stop came has nothing to hand over: ended by the signal is clean for it.
+            if (code !== 0 && listened) cleanExits = false;
+            log.info({ worker: worker.id, pid: worker.process.pid, code, signal }, 'worker stopped');
+          } else if (!listened) {
+            log.fatal({ worker: worker.id, code, signal }, 'a worker could not start; stopping');
+            onBootFailure();
+          } else {
+            log.error({ worker: worker.id, pid: worker.process.pid, code, signal }, 'worker exited; starting another');
+            // Not at once: a worker that dies at boot must not fork in a tight loop.
+            setTimeout(() => !stopping && fork(), 1000).unref();
+          }
+          resolve();
+        }),
+      ),
+    );
+    return worker;
+  }
+
+  for (let i = 0; i < workers; i++) fork();
+  log.info({ workers }, 'workers started');
+
+  return {
+    broadcast(event) {
+      const post: Post = { k: 'event', event: slim(event) };
+      for (const l of links.values()) l.post(post);
+    },
+    async stop() {
+      stopping = true;
+      const waiting = [...exits.values()];
+      for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGTERM');
+      const timeout = new Promise<'late'>((resolve) => setTimeout(() => resolve('late'), STOP_GRACE_MS).unref());
+      const outcome = await Promise.race([Promise.all(waiting).then(() => 'done' as const), timeout]);
+      if (outcome === 'late') {
+        for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGKILL');
+        return false;
+      }
+      return cleanExits;
+    },
+  };
+}
