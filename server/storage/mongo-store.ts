@@ -207,7 +207,13 @@ class MongoStore implements Store {
       const writes = fetches.map(({ mac, fetch: f }) => ({
         updateOne: {
           filter: { _id: mac },
-          update: { $set: { fetchedVersion: f.version, lastFetch: { at: f.at, ip: f.ip, userAgent: f.userAgent, file: f.file } } },
+          update: {
+            $set: {
+              fetchedVersion: f.version,
+              lastFetch: { at: f.at, ip: f.ip, userAgent: f.userAgent, file: f.file, ...(f.credential ? { credential: f.credential } : {}) },
+            },
+            $inc: { fetchCount: 1 },
+          },
         },
       }));
       await this.c.devices.bulkWrite(writes, { ordered: true });

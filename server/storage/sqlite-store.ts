@@ -373,7 +373,7 @@ class SqliteStore implements Store {
     this.db
       .transaction(() => {
         for (const { mac, fetch: f } of fetches) {
-          this.q.recordFetch.run({ mac, version: f.version, at: f.at, ip: f.ip, userAgent: f.userAgent, file: f.file });
+          this.q.recordFetch.run({ mac, version: f.version, at: f.at, ip: f.ip, userAgent: f.userAgent, file: f.file, credential: f.credential ?? null });
         }
       })
       .immediate();

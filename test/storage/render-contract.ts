@@ -151,6 +151,9 @@ export function renderContract(test: TestFn, name: string, open: Open): void {
     t.is((await s.getDevice(B))?.fetchedVersion, 4);
     t.is(await s.getDevice('0004f2000009'), null, 'a device that is gone gets nothing');
     await s.recordFetches([]);
+    // The batch keeps which password each fetch brought, like recordFetch.
+    await s.recordFetches([{ mac: A, fetch: { ...fetchOf(3), credential: 'previous' } }]);
+    t.is((await s.getDevice(A))?.lastFetch?.credential, 'previous');
   });
 
   it('listDevices({unassigned}) gives devices without lines, oldest first', async (t, s) => {
