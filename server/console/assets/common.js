@@ -11,6 +11,25 @@ export class ApiError extends Error {
 
 /** Calls /api with the session cookie; throws ApiError with the API's message. */
 export async function api(method, path, body) {
+  return (await request(method, path, body)).json;
+}
+
+/**
+ * Every item of a paged list: the API answers pages of at most 1000 and
+ * names the next one in its Link header.
+ */
+export async function apiAll(path, pageSize = 1000) {
+  const items = [];
+  let next = `${path}${path.includes('?') ? '&' : '?'}limit=${pageSize}`;
+  while (next) {
+    const { json, res } = await request('GET', next);
+    items.push(...json);
+    next = /<([^>]+)>;\s*rel="next"/.exec(res.headers.get('link') ?? '')?.[1] ?? null;
+  }
+  return items;
+}
+
+async function request(method, path, body) {
   const init = { method, credentials: 'same-origin', headers: { accept: 'application/json' } };
   if (body !== undefined) {
     init.headers['content-type'] = 'application/json';
@@ -30,7 +49,7 @@ export async function api(method, path, body) {
     }
     throw new ApiError(res.status, json?.error?.code ?? 'error', json?.error?.message ?? `request failed (${res.status})`);
   }
-  return json;
+  return { json, res };
 }
 
 /** h('td', {class: 'x'}, 'text', child) */

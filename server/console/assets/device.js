@@ -1,6 +1,6 @@
 // One device: its state and last fetch, settings and lines, provisioning
 // credentials (revealed on request, audited), files with a masked preview.
-import { $, api, badge, flash, h, isAdmin, live, notifyText, options, param, showError, start, when } from './common.js';
+import { $, api, apiAll, badge, flash, h, isAdmin, live, notifyText, options, param, showError, start, when } from './common.js';
 import { formatMac } from './mac.js';
 
 const mac = param();
@@ -153,7 +153,7 @@ async function load() {
 }
 
 start(async () => {
-  [device, profiles, extensions] = await Promise.all([api('GET', path), api('GET', '/api/profiles'), api('GET', '/api/extensions')]);
+  [device, profiles, extensions] = await Promise.all([api('GET', path), api('GET', '/api/profiles'), apiAll('/api/extensions')]);
   renderState();
   renderSettings();
   await renderFiles();

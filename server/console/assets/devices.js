@@ -1,6 +1,6 @@
 // Devices: the list with filters and a MAC search in any notation, the inbox
 // of detected phones with Assign, and adding a device.
-import { $, api, badge, flash, h, isAdmin, live, notifyText, options, showError, start, when } from './common.js';
+import { $, api, apiAll, badge, flash, h, isAdmin, live, notifyText, options, showError, start, when } from './common.js';
 import { formatMac, macQuery, normalizeMac } from './mac.js';
 
 let devices = new Map();
@@ -46,7 +46,7 @@ function render() {
 }
 
 async function load() {
-  const list = await api('GET', '/api/devices');
+  const list = await apiAll('/api/devices');
   devices = new Map(list.map((d) => [d.mac, d]));
   render();
 }
@@ -116,7 +116,7 @@ function setupForms() {
 }
 
 start(async () => {
-  const [list, p, x] = await Promise.all([api('GET', '/api/devices'), api('GET', '/api/profiles'), api('GET', '/api/extensions')]);
+  const [list, p, x] = await Promise.all([apiAll('/api/devices'), api('GET', '/api/profiles'), apiAll('/api/extensions')]);
   devices = new Map(list.map((d) => [d.mac, d]));
   profiles = p;
   extensions = x;

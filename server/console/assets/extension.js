@@ -1,7 +1,7 @@
 // The extension panel: its fields, the Extension Secret (masked until an
 // audited reveal or copy), generating or typing a new one, and every phone
 // and link that carries it, updated live from the event stream.
-import { $, api, badge, flash, h, isAdmin, live, notifyText, param, showError, start, when } from './common.js';
+import { $, api, apiAll, badge, flash, h, isAdmin, live, notifyText, param, showError, start, when } from './common.js';
 import { formatMac } from './mac.js';
 import { secretProblem } from './secret-rules.js';
 
@@ -66,7 +66,7 @@ function renderAffected() {
 async function load() {
   const [one, list, linkList] = await Promise.all([
     api('GET', path),
-    api('GET', `/api/devices?extension=${encodeURIComponent(number)}`),
+    apiAll(`/api/devices?extension=${encodeURIComponent(number)}`),
     api('GET', `/api/links?extension=${encodeURIComponent(number)}`),
   ]);
   ext = one;

@@ -1,4 +1,4 @@
-import { $, api, h, isAdmin, live, showError, start, summary } from './common.js';
+import { $, api, apiAll, h, isAdmin, live, showError, start, summary } from './common.js';
 
 let extensions = [];
 const devicesByExtension = new Map();
@@ -23,7 +23,7 @@ function render() {
 }
 
 async function load() {
-  const [list, devices] = await Promise.all([api('GET', '/api/extensions'), api('GET', '/api/devices')]);
+  const [list, devices] = await Promise.all([apiAll('/api/extensions'), apiAll('/api/devices')]);
   extensions = list;
   devicesByExtension.clear();
   for (const d of devices) {

@@ -1,6 +1,6 @@
 // Softphone links: create one for an extension and app (URL and QR shown
 // once), list them with state and sync status, revoke.
-import { $, api, badge, flash, h, isAdmin, live, options, showError, start, when } from './common.js';
+import { $, api, apiAll, badge, flash, h, isAdmin, live, options, showError, start, when } from './common.js';
 
 let links = new Map();
 
@@ -42,7 +42,7 @@ async function revoke(link) {
 }
 
 async function setupForm() {
-  const [extensions, profiles] = await Promise.all([api('GET', '/api/extensions'), api('GET', '/api/profiles')]);
+  const [extensions, profiles] = await Promise.all([apiAll('/api/extensions'), api('GET', '/api/profiles')]);
   options($('#l-extension'), extensions.map((x) => [x.number, `${x.number} ${x.displayName}`]), { keep: false });
   options($('#l-app'), profiles.filter((p) => p.kind === 'softphone').map((p) => [p.id, p.name]), { keep: false });
   $('#link-form').addEventListener('submit', async (e) => {
