@@ -9,6 +9,7 @@ import { ROLES, type Actor } from '../domain/token.ts';
 import { USERNAME, USERNAME_RULE } from '../domain/user.ts';
 import { requireRole, SESSION_COOKIE } from '../http/auth.ts';
 import { readJson } from '../http/body.ts';
+import type { DocumentedRoute } from '../http/openapi.ts';
 import type { ScanGuard } from '../provisioning/scan-guard.ts';
 import type { CatalogHolder } from '../render/catalog.ts';
 import type { Accounts } from './accounts.ts';
@@ -24,6 +25,20 @@ const setupBody = z.strictObject({ setupCode: z.string().min(1).max(1024), usern
 const signInBody = z.strictObject({ username: z.string().max(64), password });
 const newUser = z.strictObject({ username, role: z.enum(ROLES), password });
 const userPatch = z.strictObject({ role: z.enum(ROLES).optional(), password: password.optional() });
+
+/** What consoleApiRouter serves, for the API's OpenAPI document (a test holds the two together). */
+export const CONSOLE_ROUTES: readonly DocumentedRoute[] = [
+  ['post', '/setup', 'open', null, { summary: 'create the first console admin with the setup code; signs in', body: setupBody, status: 201 }],
+  ['post', '/session', 'open', null, { summary: 'sign in: sets the session cookie', body: signInBody, status: 201 }],
+  ['get', '/session', 'viewer', null, { summary: 'who the caller is' }],
+  ['delete', '/session', 'viewer', null, { summary: 'sign out', status: 204 }],
+  ['get', '/users', 'admin', null, { summary: 'console accounts, never a password or hash' }],
+  ['post', '/users', 'admin', null, { summary: 'create a console account', body: newUser, status: 201 }],
+  ['patch', '/users/:username', 'admin', null, { summary: "change an account's role or password; signs it out everywhere", body: userPatch }],
+  ['delete', '/users/:username', 'admin', null, { summary: 'delete a console account', status: 204 }],
+  ['get', '/profiles', 'viewer', null, { summary: 'vendors and models the forms choose from' }],
+  ['get', '/events', 'viewer', null, { summary: 'server-sent events: device status, notify outcomes, extensions, links' }],
+];
 
 export interface ConsoleApiDeps {
   accounts: Accounts;

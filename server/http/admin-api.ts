@@ -9,7 +9,7 @@ import type { Actor, Role } from '../domain/token.ts';
 import type { Services } from './app.ts';
 import { requireRole } from './auth.ts';
 import { readJson } from './body.ts';
-import { openApiDocument } from './openapi.ts';
+import { openApiDocument, type DocumentedRoute } from './openapi.ts';
 import { answerPage, decodeCursor } from './paging.ts';
 import * as s from './schemas.ts';
 
@@ -174,19 +174,23 @@ export function adminRoutes(services: Services): Route[] {
   ];
 }
 
-/** The whole route table: the use cases' routes and the document that describes them all. */
-function allRoutes(services: Services): Route[] {
+/**
+ * The whole route table: the use cases' routes and the document that
+ * describes them all, with the routes other routers serve under /api.
+ */
+function allRoutes(services: Services, served: readonly DocumentedRoute[]): Route[] {
   const routes = adminRoutes(services);
   let document: unknown;
   routes.push(['get', '/openapi.json', 'viewer', async (ctx) => {
     // Built on first use, from the table as it is, so every route added to it is in the document.
-    document ??= openApiDocument(routes, '/api');
+    document ??= openApiDocument([...routes, ...served], '/api');
     answer(ctx, 200, document);
   }, { summary: 'this document' }]);
   return routes;
 }
 
-export function adminRouter(services: Services): Router {
+/** `elsewhere`: routes other routers serve under /api, for the OpenAPI document. */
+export function adminRouter(services: Services, elsewhere: readonly DocumentedRoute[] = []): Router {
   const router = new Router({ prefix: '/api' });
   // The router answers HEAD with GET routes, and some GETs reveal and audit:
   // a reveal nobody reads must not happen, so the API has no HEAD at all.
@@ -199,7 +203,7 @@ export function adminRouter(services: Services): Router {
     }
     await next();
   });
-  for (const [method, path, role, handler, doc] of allRoutes(services)) {
+  for (const [method, path, role, handler, doc] of allRoutes(services, elsewhere)) {
     const schema = doc?.query ?? s.noQuery;
     router[method](path, requireRole(role), (ctx: Context) => {
       ctx.state.query = s.validate(schema, ctx.query);

@@ -20,7 +20,7 @@ import type { CredentialFeed } from '../pbx/credential-feed.ts';
 import type { Webhooks } from '../webhooks/webhooks.ts';
 import { adminRouter } from './admin-api.ts';
 import type { Accounts } from '../console/accounts.ts';
-import { consoleApiRouter, OPEN_ROUTES } from '../console/console-api.ts';
+import { CONSOLE_ROUTES, consoleApiRouter, OPEN_ROUTES } from '../console/console-api.ts';
 import type { ConsolePages } from '../console/console-pages.ts';
 import { consoleRouter } from '../console/console-routes.ts';
 import type { EventStreams } from '../console/event-stream.ts';
@@ -124,7 +124,7 @@ export function createApp({ services, landingPage, store, log, guard, trustedPro
   app.use(softphoneRouter(services.links, landingPage).routes());
   app.use(consoleRouter(console).routes());
   app.use(consoleApiRouter({ accounts: console.accounts, guard, catalog: console.catalog, streams: console.streams }).routes());
-  const api = adminRouter(services);
+  const api = adminRouter(services, CONSOLE_ROUTES);
   app.use(api.routes());
   // One answer for a known method on a path that has no route for it, on
   // every surface: 405 with Allow (the matched routes of all routers count).

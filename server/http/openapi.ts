@@ -2,7 +2,15 @@
 // and the very zod schemas that validate each route's query and body, so the
 // document cannot describe a request the server would refuse or miss a route.
 import { z } from 'zod';
-import type { Route } from './admin-api.ts';
+import type { Role } from '../domain/token.ts';
+import type { Route, RouteDoc } from './admin-api.ts';
+
+/**
+ * A route as the document needs it: a route of the table, or one served by
+ * another router (the console's), described here by method, path and role
+ * ('open': answered without anyone signed in).
+ */
+export type DocumentedRoute = Route | readonly [method: Route[0], path: string, role: Role | 'open', handler: null, doc: RouteDoc];
 
 type JsonSchema = Record<string, unknown>;
 
@@ -34,7 +42,7 @@ function queryParameters(schema: z.ZodType | undefined) {
   }));
 }
 
-export function openApiDocument(routes: Route[], prefix: string) {
+export function openApiDocument(routes: readonly DocumentedRoute[], prefix: string) {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const [method, path, role, , doc] of routes) {
     const names = [...path.matchAll(/:([A-Za-z0-9_]+)/g)].map((m) => m[1]!);
@@ -44,7 +52,7 @@ export function openApiDocument(routes: Route[], prefix: string) {
       operationId: `${method}${template.replace(/[^A-Za-z0-9]+(.)?/g, (_m, c: string | undefined) => (c ?? '').toUpperCase())}`,
       summary: doc?.summary ?? `${method.toUpperCase()} ${template}`,
       'x-role': role,
-      security: [{ bearer: [] }],
+      security: role === 'open' ? [] : [{ bearer: [] }],
       parameters: [
         ...names.map((name) => ({ name, in: 'path', required: true, schema: { type: 'string' } })),
         ...queryParameters(doc?.query),

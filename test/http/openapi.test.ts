@@ -3,15 +3,17 @@
 // and method the admin router serves, with the list taken from the router.
 import test from 'ava';
 import { Validator } from '@seriousme/openapi-schema-validator';
+import { CONSOLE_ROUTES, consoleApiRouter, type ConsoleApiDeps } from '../../server/console/console-api.ts';
 import { adminRouter } from '../../server/http/admin-api.ts';
 import type { Services } from '../../server/http/app.ts';
 import { startServer } from '../helpers/server.ts';
 
-/** Every (method, path) the router has a route for, as OpenAPI spells it. */
+/** Every (method, path) the /api routers have a route for, as OpenAPI spells it. */
 function served(): string[] {
-  // Building the routes calls no service, so none is needed to read the table.
-  const router = adminRouter({} as Services);
-  return router.stack
+  // Building the routes calls no service, so none is needed to read the tables.
+  const routers = [adminRouter({} as Services, CONSOLE_ROUTES), consoleApiRouter({} as ConsoleApiDeps)];
+  return routers
+    .flatMap((router) => router.stack)
     .filter((layer) => layer.methods.length > 0)
     .flatMap((layer) =>
       layer.methods
@@ -47,6 +49,9 @@ test('GET /api/openapi.json is valid OpenAPI 3.1 and names every route the route
   t.deepEqual(list.sort(), ['cursor', 'extension', 'limit', 'notify', 'q', 'status', 'vendor']);
   const secret = doc.paths['/api/extensions/{number}/secret'].get;
   t.is(secret['x-role'], 'admin');
+  // The console's routes are in it too; signing in needs no token.
+  t.deepEqual(doc.paths['/api/session'].post.security, []);
+  t.deepEqual(doc.paths['/api/session'].post.requestBody.content['application/json'].schema.required, ['username', 'password']);
   t.deepEqual(secret.parameters.map((p: { name: string; in: string }) => `${p.in}:${p.name}`), ['path:number', 'query:purpose']);
 });
 
