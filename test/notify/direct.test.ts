@@ -5,6 +5,7 @@ import test, { type ExecutionContext } from 'ava';
 import { basic, phoneCredentials } from '../helpers/phone.ts';
 import { extensionBody, startServer, type TestServer } from '../helpers/server.ts';
 import { startSipp, type Received } from '../helpers/sip-peers.ts';
+import { until } from '../helpers/until.ts';
 
 const EXT = '1001';
 // Small timer values: a silent phone fails in under two seconds instead of minutes.
@@ -30,16 +31,6 @@ async function must(p: Promise<{ status: number; text: string; json: any }>, sta
   const r = await p;
   if (r.status !== status) throw new Error(`setup: ${r.status} ${r.text}`);
   return r.json;
-}
-
-async function until<T>(what: string, fn: () => Promise<T | null | undefined | false>, ms = 20_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`gave up waiting: ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 const device = async (s: TestServer, mac: string) => (await s.api('GET', `/api/devices/${mac}`)).json;

@@ -6,19 +6,10 @@ import test from 'ava';
 import { basic, phoneCredentials } from '../helpers/phone.ts';
 import { startServer } from '../helpers/server.ts';
 import { freeUdpPort, startKamailio, startSipp } from '../helpers/sip-peers.ts';
+import { until } from '../helpers/until.ts';
 
 const EXT = '2001';
 const MAC = '805ec0a1b2c3';
-
-async function until<T>(what: string, fn: () => Promise<T | null | undefined | false>, ms = 20_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`gave up waiting: ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 test('a NOTIFY relayed by Kamailio to the registered phone is acknowledged', async (t) => {
   const kamailio = await startKamailio(t);

@@ -6,20 +6,11 @@ import { loadConfig, ConfigError } from '../../server/config.ts';
 import { basic, phoneCredentials } from '../helpers/phone.ts';
 import { extensionBody, startServer, type TestServer } from '../helpers/server.ts';
 import { startSipp } from '../helpers/sip-peers.ts';
+import { until } from '../helpers/until.ts';
 
 const ENV = { PROV_NOTIFY: 'direct', PROV_NOTIFY_JITTER_MS: '0', PROV_NOTIFY_T1_MS: '40', PROV_NOTIFY_TIMER_F_MS: '2000', PROV_NOTIFY_BACKOFF_MS: 'none', PROV_SWEEP_MINUTES: '0', PROV_ALLOW_BASIC_OVER_HTTP: 'true' };
 const YEA = '805ec0a1b2c3';
 const YEA2 = '805ec0a1b2c4';
-
-async function until<T>(what: string, fn: () => Promise<T | null | undefined | false>, ms = 20_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`gave up waiting: ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 async function seed(s: TestServer, contact: string | null) {
   if ((await s.api('POST', '/api/extensions', { body: extensionBody('1001') })).status !== 201) throw new Error('setup');
