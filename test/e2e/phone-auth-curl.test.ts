@@ -3,16 +3,12 @@
 // from RFC 7616 (stale nonces, replayed nonce-counts, MD5 and SHA-256). The
 // claim window is kept shut (PROV_CLAIM_MINUTES=0) so only credentials count
 // (API.md "Phone authentication").
-import { execFile } from 'node:child_process';
-import fs from 'node:fs';
-import path from 'node:path';
-import { promisify } from 'node:util';
 import test, { type ExecutionContext } from 'ava';
 import { digestAuthorization, digestChallenge, parseChallenges, type Algorithm } from '../helpers/digest-client.ts';
 import { phoneCredentials, type PhoneCredentials } from '../helpers/phone.ts';
-import { extensionBody, startServer, tempDir, type TestServer } from '../helpers/server.ts';
+import { curl, curlFleet } from '../helpers/curl.ts';
+import type { TestServer } from '../helpers/server.ts';
 
-const run = promisify(execFile);
 const YEA = '805ec0123456';
 const POLY = '0004f2e765da';
 const YEA_UA = `Yealink SIP-T46S 66.86.0.15 ${YEA.match(/../g)!.join(':')}`;
@@ -20,54 +16,22 @@ const POLY_UA = 'FileTransport PolycomVVX-VVX_450-UA/6.4.0.1 Type/Application';
 const SECRET = 'Handset-Secret-1';
 const YEA_FILE = `/prov/${YEA}.cfg`;
 
-interface Curled {
-  status: number;
-  body: string;
-  /** WWW-Authenticate lines of the last response. */
-  challenges: string[];
-}
-
-/** Runs curl against the server; -o, -D and -w collect the last response. */
-async function curl(s: TestServer, file: string, args: string[]): Promise<Curled> {
-  const dir = tempDir('prov-curl-');
-  const out = path.join(dir, 'body');
-  const head = path.join(dir, 'head');
-  const { stdout } = await run('/usr/bin/curl', ['-s', '-o', out, '-D', head, '-w', '%{http_code}', ...args, s.url + file]);
-  const blocks = fs.readFileSync(head, 'utf8').split(/\r?\n\r?\n/).filter((b) => b.trim());
-  const last = blocks.at(-1) ?? '';
-  const challenges = last
-    .split(/\r?\n/)
-    .filter((l) => /^www-authenticate:/i.test(l))
-    .map((l) => l.slice(l.indexOf(':') + 1).trim());
-  const body = fs.existsSync(out) ? fs.readFileSync(out, 'utf8') : '';
-  fs.rmSync(dir, { recursive: true, force: true });
-  return { status: Number(stdout), body, challenges };
-}
+/** curl against a path of the server. */
+const curlPath = (s: TestServer, file: string, args: string[]) => curl(s.url + file, args);
 
 const digestCurl = (s: TestServer, file: string, c: PhoneCredentials, ua = YEA_UA) =>
-  curl(s, file, ['--digest', '-u', `${c.user}:${c.password}`, '-A', ua]);
+  curlPath(s, file, ['--digest', '-u', `${c.user}:${c.password}`, '-A', ua]);
 const withHeader = (s: TestServer, file: string, authorization: string) =>
-  curl(s, file, ['-A', YEA_UA, '-H', `Authorization: ${authorization}`]);
+  curlPath(s, file, ['-A', YEA_UA, '-H', `Authorization: ${authorization}`]);
 
-async function server(t: ExecutionContext, env: Record<string, string> = {}, clock?: () => Date) {
-  const s = await startServer({ env: { PROV_CLAIM_MINUTES: '0', ...env }, clock });
-  t.teardown(s.close);
-  const must = async (p: Promise<{ status: number; text: string }>) => {
-    const r = await p;
-    if (r.status !== 201) throw new Error(r.text);
-  };
-  await must(s.api('POST', '/api/extensions', { body: extensionBody('1001', { secret: SECRET }) }));
-  for (const [mac, vendor] of [[YEA, 'yealink'], [POLY, 'polycom']]) {
-    await must(s.api('POST', '/api/devices', { body: { mac, vendor, lines: [{ extension: '1001' }] } }));
-  }
-  return s;
-}
+const server = (t: ExecutionContext, env: Record<string, string> = {}, clock?: () => Date) =>
+  curlFleet(t, SECRET, { PROV_CLAIM_MINUTES: '0', ...env }, clock);
 
 const status = async (s: TestServer, mac: string) => (await s.api('GET', `/api/devices/${mac}`)).json.status as string;
 
 /** A fresh challenge of the given algorithm, from a request without credentials. */
 async function challenge(t: ExecutionContext, s: TestServer, algorithm: Algorithm = 'SHA-256') {
-  const r = await curl(s, YEA_FILE, ['-A', YEA_UA]);
+  const r = await curlPath(s, YEA_FILE, ['-A', YEA_UA]);
   t.is(r.status, 401, 'the claim window is shut: no credentials, no file');
   const c = digestChallenge(r.challenges, algorithm);
   if (!c) throw new Error(`no ${algorithm} challenge in ${r.challenges.join(' | ')}`);
@@ -95,7 +59,7 @@ test('curl --digest fetches each phone its credential file, and the device then 
     [YEA, YEA_FILE, YEA_UA, `account.1.password = ${SECRET}`],
     [POLY, `/prov/${POLY}-sip.cfg`, POLY_UA, `reg.1.auth.password="${SECRET}"`],
   ] as const) {
-    const bare = await curl(s, file, ['-A', ua]);
+    const bare = await curlPath(s, file, ['-A', ua]);
     t.is(bare.status, 401, `${file} without credentials`);
     t.is(bare.body, '', 'a 401 has no body');
     t.is(await status(s, mac), 'never');
@@ -133,13 +97,13 @@ test('curl with a wrong password, another device\'s credentials or a non-MAC use
 test('curl --basic over plain HTTP is refused by default, and Basic is not offered', async (t) => {
   const s = await server(t);
   const creds = await phoneCredentials(s, YEA);
-  const r = await curl(s, YEA_FILE, ['--basic', '-u', `${creds.user}:${creds.password}`, '-A', YEA_UA]);
+  const r = await curlPath(s, YEA_FILE, ['--basic', '-u', `${creds.user}:${creds.password}`, '-A', YEA_UA]);
   t.is(r.status, 401);
   t.is(r.body, '');
   const schemes = parseChallenges(r.challenges).map((c) => `${c.scheme} ${c.params.algorithm ?? ''}`.trim());
   t.deepEqual(schemes, ['digest SHA-256', 'digest MD5']);
   // Claiming to be behind TLS changes nothing: the server trusts no proxy headers by default.
-  const forwarded = await curl(s, YEA_FILE, ['--basic', '-u', `${creds.user}:${creds.password}`, '-H', 'X-Forwarded-Proto: https']);
+  const forwarded = await curlPath(s, YEA_FILE, ['--basic', '-u', `${creds.user}:${creds.password}`, '-H', 'X-Forwarded-Proto: https']);
   t.is(forwarded.status, 401);
   t.is(await status(s, YEA), 'never');
 });
@@ -147,12 +111,12 @@ test('curl --basic over plain HTTP is refused by default, and Basic is not offer
 test('with PROV_ALLOW_BASIC_OVER_HTTP=true, curl --basic over plain HTTP works', async (t) => {
   const s = await server(t, { PROV_ALLOW_BASIC_OVER_HTTP: 'true' });
   const creds = await phoneCredentials(s, YEA);
-  const bare = await curl(s, YEA_FILE, ['-A', YEA_UA]);
+  const bare = await curlPath(s, YEA_FILE, ['-A', YEA_UA]);
   t.is(bare.status, 401);
   t.true(parseChallenges(bare.challenges).some((c) => c.scheme === 'basic' && c.params.realm), 'Basic is offered');
-  const wrong = await curl(s, YEA_FILE, ['--basic', '-u', `${creds.user}:nope-nope-nope`, '-A', YEA_UA]);
+  const wrong = await curlPath(s, YEA_FILE, ['--basic', '-u', `${creds.user}:nope-nope-nope`, '-A', YEA_UA]);
   t.is(wrong.status, 401);
-  const r = await curl(s, YEA_FILE, ['--basic', '-u', `${creds.user}:${creds.password}`, '-A', YEA_UA]);
+  const r = await curlPath(s, YEA_FILE, ['--basic', '-u', `${creds.user}:${creds.password}`, '-A', YEA_UA]);
   t.is(r.status, 200);
   t.true(r.body.includes(`account.1.password = ${SECRET}`));
   t.is(await status(s, YEA), 'synced');
@@ -231,14 +195,14 @@ test('unique nonces: two phones challenged in the same millisecond both get in w
   ];
   const challenged = [];
   for (const p of phones) {
-    const r = await curl(s, p.file, ['-A', p.ua]);
+    const r = await curlPath(s, p.file, ['-A', p.ua]);
     t.is(r.status, 401);
     challenged.push({ ...p, challenge: digestChallenge(r.challenges, 'SHA-256')! });
   }
   t.not(challenged[0]!.challenge.params.nonce, challenged[1]!.challenge.params.nonce, 'RFC 7616: a nonce is unique per challenge');
   for (const p of challenged) {
     const authorization = digestAuthorization({ credentials: p.creds, method: 'GET', uri: p.file, challenge: p.challenge });
-    const r = await curl(s, p.file, ['-A', p.ua, '-H', `Authorization: ${authorization}`]);
+    const r = await curlPath(s, p.file, ['-A', p.ua, '-H', `Authorization: ${authorization}`]);
     t.is(r.status, 200, `${p.creds.user} answering its own challenge with nc=1`);
   }
 });

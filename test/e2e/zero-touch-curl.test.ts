@@ -4,39 +4,23 @@
 // re-claim or a rotation retires the old provisioning password once the phone
 // has fetched the new one (or at once), and an upload needs credentials
 // before its body is even read (API.md "Phone authentication").
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import test, { type ExecutionContext } from 'ava';
-import { extensionBody, startServer, tempDir, type TestServer } from '../helpers/server.ts';
+import { curl, curlFleet } from '../helpers/curl.ts';
+import { tempDir, type TestServer } from '../helpers/server.ts';
 
-const run = promisify(execFile);
 const YEA = '805ec0123456';
 const POLY = '0004f2e765da';
 const YEA_UA = `Yealink SIP-T46S 66.86.0.15 ${YEA.match(/../g)!.join(':')}`;
 const POLY_UA = 'FileTransport PolycomVVX-VVX_450-UA/6.4.3.5018';
 const SECRET = 'Handset-Secret-1';
 
-interface Curled {
-  status: number;
-  body: string;
-}
-
-/** One curl run; the status and body of its last response. */
-async function curl(s: TestServer, file: string, args: string[], dir?: string): Promise<Curled> {
-  const own = dir ?? tempDir('prov-curl-');
-  const out = path.join(own, 'body');
-  try {
-    const { stdout } = await run('/usr/bin/curl', ['-s', '-o', out, '-w', '%{http_code}', ...args, `${s.url}/prov/${file}`]);
-    return { status: Number(stdout), body: fs.existsSync(out) ? fs.readFileSync(out, 'utf8') : '' };
-  } finally {
-    if (!dir) fs.rmSync(own, { recursive: true, force: true });
-  }
-}
-const bare = (s: TestServer, file: string, ua: string) => curl(s, file, ['-A', ua]);
+/** One curl run against a /prov file; the status and body of its last response. */
+const curlProv = (s: TestServer, file: string, args: string[]) => curl(`${s.url}/prov/${file}`, args);
+const bare = (s: TestServer, file: string, ua: string) => curlProv(s, file, ['-A', ua]);
 const digest = (s: TestServer, file: string, ua: string, user: string, password: string, extra: string[] = []) =>
-  curl(s, file, ['--digest', '-u', `${user}:${password}`, '-A', ua, ...extra]);
+  curlProv(s, file, ['--digest', '-u', `${user}:${password}`, '-A', ua, ...extra]);
 
 /** The provisioning password a delivered file hands the phone. */
 function passwordIn(body: string): string {
@@ -45,19 +29,7 @@ function passwordIn(body: string): string {
   return m[1]!.trim();
 }
 
-async function server(t: ExecutionContext, env: Record<string, string> = {}) {
-  const s = await startServer({ env: { PROV_SCAN_THRESHOLD: '1000', ...env } });
-  t.teardown(s.close);
-  const must = async (p: Promise<{ status: number; text: string }>) => {
-    const r = await p;
-    if (r.status !== 201) throw new Error(r.text);
-  };
-  await must(s.api('POST', '/api/extensions', { body: extensionBody('1001', { secret: SECRET }) }));
-  for (const [mac, vendor] of [[YEA, 'yealink'], [POLY, 'polycom']]) {
-    await must(s.api('POST', '/api/devices', { body: { mac, vendor, lines: [{ extension: '1001' }] } }));
-  }
-  return s;
-}
+const server = (t: ExecutionContext, env: Record<string, string> = {}) => curlFleet(t, SECRET, { PROV_SCAN_THRESHOLD: '1000', ...env });
 
 const device = async (s: TestServer, mac: string) => (await s.api('GET', `/api/devices/${mac}`)).json;
 const audit = async (s: TestServer, action: string) => (await s.api('GET', `/api/audit?action=${action}&limit=100`)).json as any[];
@@ -167,10 +139,10 @@ test('an upload without credentials is 401 and never stored; one past the cap is
   fs.writeFileSync(big, `<PHONE_CONFIG a="${'x'.repeat(300 * 1024)}"/>`);
   const file = `${POLY}-phone.cfg`;
 
-  const put = await curl(s, file, ['-A', POLY_UA, '-T', evil], dir);
+  const put = await curlProv(s, file, ['-A', POLY_UA, '-T', evil]);
   t.is(put.status, 401, 'inside the claim window, with the vendor User-Agent');
   const password = passwordIn((await bare(s, `${POLY}-sip.cfg`, POLY_UA)).body);
-  t.is((await curl(s, file, ['-A', POLY_UA, '-T', big], dir)).status, 401, 'too big and no credentials: 401 first');
+  t.is((await curlProv(s, file, ['-A', POLY_UA, '-T', big])).status, 401, 'too big and no credentials: 401 first');
   t.is((await digest(s, file, POLY_UA, POLY, password, ['-T', big], )).status, 413, 'too big with credentials: 413');
   t.deepEqual(await audit(s, 'device.override-uploaded'), []);
   const read = await digest(s, file, POLY_UA, POLY, password);
