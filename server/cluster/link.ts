@@ -19,7 +19,7 @@ type Envelope =
   | { t: 'reply'; id: number; ok: false; error: { message: string; status?: number; code?: string } };
 
 export interface Channel {
-  send(message: unknown): unknown;
+  send(message: unknown, callback: (err: Error | null) => void): unknown;
   on(event: 'message', listener: (message: unknown) => void): unknown;
   isConnected?(): boolean;
   connected?: boolean;
@@ -52,8 +52,11 @@ export function createLink(channel: Channel): Link {
   const postHandlers: ((post: Post) => void)[] = [];
 
   const connected = () => (channel.isConnected ? channel.isConnected() : channel.connected !== false);
+  // A write can still fail when the other process is exiting; without a
+  // callback Node raises it as an 'error' event, which would end this process.
+  // Nothing is lost by ignoring it: that end's exit fails its waiting calls.
   const send = (e: Envelope) => {
-    if (connected()) channel.send(e);
+    if (connected()) channel.send(e, () => undefined);
   };
 
   function drain(): void {

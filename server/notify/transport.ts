@@ -43,12 +43,16 @@ export interface SipTransport {
 
 type Handler = { onResponse: (res: SipResponse) => void; onError: (err: Error) => void };
 
+/** How long a stream stays open after its transaction ended, before our FIN. */
+const STREAM_LINGER_MS = 500;
 const bracket = (host: string) => (isIP(host) === 6 ? `[${host}]` : host);
 export const hostPort = (host: string, port: number) => `${bracket(host)}:${port}`;
 
 export async function openSipTransport(o: TransportOptions): Promise<SipTransport> {
   const handlers = new Map<string, Handler>();
   const sockets = new Map<4 | 6, dgram.Socket>();
+  // Streams whose transaction is over, waiting for their graceful close.
+  const lingering = new Set<net.Socket>();
   const routeCache = new Map<string, string>();
 
   const dispatch = (text: string) => {
@@ -158,7 +162,15 @@ export async function openSipTransport(o: TransportOptions): Promise<SipTranspor
       listen,
       close: () => {
         forget();
-        socket.destroy();
+        // A graceful close, a moment after the final response: a phone that
+        // sees the connection drop while it is still finishing its side of the
+        // transaction may count it as failed.
+        socket.removeAllListeners('close');
+        socket.on('error', () => undefined);
+        lingering.add(socket);
+        socket.once('close', () => lingering.delete(socket));
+        setTimeout(() => socket.end(), STREAM_LINGER_MS).unref();
+        setTimeout(() => socket.destroy(), STREAM_LINGER_MS + 5_000).unref();
       },
     };
   }
@@ -168,6 +180,8 @@ export async function openSipTransport(o: TransportOptions): Promise<SipTranspor
     open: (dest, branch, build) => (dest.transport === 'udp' ? openUdp(dest, branch, build) : openStream(dest, branch, build)),
     udpPort: () => sockets.get(4)?.address().port ?? 0,
     async close() {
+      for (const socket of lingering) socket.destroy();
+      lingering.clear();
       for (const socket of sockets.values()) await new Promise<void>((resolve) => socket.close(() => resolve()));
       sockets.clear();
       handlers.clear();

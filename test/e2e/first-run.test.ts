@@ -30,6 +30,7 @@ test('npm start is the server process: SIGTERM to it stops the server with exit 
   t.teardown(() => void (child.exitCode === null && child.kill('SIGKILL')));
   let out = '';
   const listening = await new Promise<{ pid: number; port: number }>((resolve, reject) => {
+    child.stderr.on('data', (d) => (out += d));
     child.stdout.on('data', (d) => {
       out += d;
       const line = out.split('\n').find((l) => l.includes('"msg":"listening"'));
@@ -40,7 +41,7 @@ test('npm start is the server process: SIGTERM to it stops the server with exit 
   t.is((await fetch(`http://127.0.0.1:${listening.port}/healthz`)).status, 200);
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   child.kill('SIGTERM');
-  t.is(await exited, 0);
+  t.is(await exited, 0, out);
   t.true(out.includes('"msg":"shutting down"'), 'the server itself got the signal');
   for (let i = 0; i < 50 && alive(listening.pid); i++) await new Promise((r) => setTimeout(r, 100));
   t.false(alive(listening.pid), 'no server process is left behind');

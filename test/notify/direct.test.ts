@@ -117,7 +117,7 @@ for (const code of [481, 489] as const) {
     await must(s.api('PUT', `/api/extensions/${EXT}/secret`, { body: { secret: 'Second-Secret-2' } }), 200);
     const failed = await notifyIs(s, p.mac, ['failed', 'acknowledged']);
     t.like(failed.notify, { state: 'failed', code, attempts: 1 });
-    t.is(await sipp.exited, 0);
+    t.is(await sipp.exited, 0, sipp.output());
     t.is(notifies(sipp.received()).length, 1);
     const listed = await s.api('GET', '/api/devices?notify=failed');
     t.deepEqual(listed.json.map((d: any) => d.mac), [p.mac]);
@@ -131,7 +131,7 @@ test('a phone that challenges the NOTIFY gets one Digest retry with its line\'s 
   await must(s.api('PUT', '/api/extensions/3001/secret', { body: { secret: 'Digest-Secret-1' } }), 200);
   const done = await notifyIs(s, p.mac, ['acknowledged', 'failed']);
   t.like(done.notify, { state: 'acknowledged', code: 200, attempts: 1 });
-  t.is(await sipp.exited, 0);
+  t.is(await sipp.exited, 0, sipp.output());
   const [first, second, ...rest] = notifies(sipp.received());
   t.deepEqual(rest, []);
   t.is(first!.header('Authorization'), undefined);
@@ -147,7 +147,7 @@ test('over TCP: one connection, no retransmission, acknowledged', async (t) => {
   await must(s.api('PUT', `/api/extensions/${EXT}/secret`, { body: { secret: 'Second-Secret-2' } }), 200);
   const done = await notifyIs(s, p.mac, ['acknowledged', 'failed']);
   t.like(done.notify, { state: 'acknowledged', target: `tcp:127.0.0.1:${sipp.port}`, code: 200 });
-  t.is(await sipp.exited, 0);
+  t.is(await sipp.exited, 0, sipp.output());
   const [notify, ...more] = notifies(sipp.received());
   t.deepEqual(more, []);
   t.regex(notify!.header('Via')!, /^SIP\/2\.0\/TCP 127\.0\.0\.1:\d+;branch=z9hG4bK/);
