@@ -37,6 +37,7 @@ import {
   type UploadRow,
 } from './sqlite-rows.ts';
 import { assertKnownSchema, migrate } from './sqlite-schema.ts';
+import { createPhoneFileCache, type PhoneFileCache } from './phone-file-cache.ts';
 import {
   BrokenReference,
   DuplicateKey,
@@ -89,6 +90,7 @@ export function openSqliteStore(dataDir: string): Store {
 class SqliteStore implements Store {
   private readonly q;
   private readonly applyBatch: Database.Transaction<(ops: WriteOp[]) => void>;
+  private readonly phoneFiles: PhoneFileCache;
 
   constructor(private readonly db: Database.Database) {
     this.q = {
@@ -124,6 +126,8 @@ class SqliteStore implements Store {
            user_agent = excluded.user_agent, file = excluded.file, credential = excluded.credential, count = fetches.count + 1`,
       ),
       getPhoneFile: db.prepare<[string, string], PhoneFileRow>(PHONE_FILE_SELECT),
+      dataVersion: db.prepare<[], number>('PRAGMA data_version').pluck(),
+      totalChanges: db.prepare<[], number>('SELECT total_changes()').pluck(),
       openClaim: db.prepare(
         `INSERT INTO claims (mac, until) SELECT @mac, @until WHERE EXISTS (SELECT 1 FROM devices WHERE mac = @mac)
          ON CONFLICT (mac) DO UPDATE SET until = excluded.until`,
@@ -226,6 +230,7 @@ class SqliteStore implements Store {
     this.applyBatch = db.transaction((ops: WriteOp[]) => {
       for (const op of ops) this.apply(op);
     });
+    this.phoneFiles = createPhoneFileCache(() => [this.q.dataVersion.get()!, this.q.totalChanges.get()!]);
   }
 
   async ping(): Promise<void> {
@@ -380,8 +385,10 @@ class SqliteStore implements Store {
   }
 
   async getPhoneFile(mac: string, file: string): Promise<{ device: DeviceRecord; render: RenderRecord | null } | null> {
-    const row = this.q.getPhoneFile.get(file, mac);
-    return row ? toPhoneFile(row, file) : null;
+    return this.phoneFiles.get(mac, file, () => {
+      const row = this.q.getPhoneFile.get(file, mac);
+      return row ? toPhoneFile(row, file) : null;
+    });
   }
 
   async getRender(owner: string, file: string): Promise<RenderRecord | null> {

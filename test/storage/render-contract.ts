@@ -138,6 +138,28 @@ export function renderContract(test: TestFn, name: string, open: Open): void {
     t.is(await s.getPhoneFile('805ec0999999', '805ec0999999.cfg'), null);
   });
 
+  it('getPhoneFile read again after each kind of write sees that write', async (t, s) => {
+    await seed(s);
+    await s.commit([{ op: 'put-render', render: render(A, `${A}.cfg`, { version: 1 }) }]);
+    const first = await s.getPhoneFile(A, `${A}.cfg`);
+    t.is(first?.render?.version, 1);
+    await s.commit([{ op: 'put-render', render: render(A, `${A}.cfg`, { version: 2 }) }]);
+    t.is((await s.getPhoneFile(A, `${A}.cfg`))?.render?.version, 2, 'a new render');
+    await s.recordFetch(A, fetchOf(2));
+    t.is((await s.getPhoneFile(A, `${A}.cfg`))?.device.fetchedVersion, 2, 'a fetch record');
+    await s.recordFetches([{ mac: A, fetch: fetchOf(5) }]);
+    t.is((await s.getPhoneFile(A, `${A}.cfg`))?.device.fetchedVersion, 5, 'a batch of fetch records');
+    await s.commit([{ op: 'open-claim', mac: A, until: '2030-01-01T00:00:00.000Z' }]);
+    t.is((await s.getPhoneFile(A, `${A}.cfg`))?.device.claimUntil, '2030-01-01T00:00:00.000Z', 'a claim window');
+    await s.commit([{ op: 'close-claim', mac: A }]);
+    t.is((await s.getPhoneFile(A, `${A}.cfg`))?.device.claimUntil, null);
+    const device = (await s.getDevice(A))!;
+    await s.commit([{ op: 'update-device', record: { ...device, label: 'moved', rev: device.rev + 1 }, expectRev: device.rev }]);
+    t.is((await s.getPhoneFile(A, `${A}.cfg`))?.device.label, 'moved', 'a device update');
+    await s.commit([{ op: 'delete-render', owner: A, file: `${A}.cfg` }]);
+    t.is((await s.getPhoneFile(A, `${A}.cfg`))?.render, null, 'a deleted render');
+  });
+
   it('recordFetches writes a batch in order, the later fetch of a device winning', async (t, s) => {
     await seed(s);
     await s.recordFetches([

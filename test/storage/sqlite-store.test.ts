@@ -187,6 +187,30 @@ test('a refused newer file is not left open', (t) => {
   }
 });
 
+test('a phone file read on one connection is never older than a commit on another', async (t) => {
+  const dir = scratch(t);
+  const a = openSqliteStore(dir);
+  const b = openSqliteStore(dir);
+  t.teardown(async () => {
+    await a.close();
+    await b.close();
+  });
+  const mac = '805ec0a1b2c3';
+  const file = `${mac}.cfg`;
+  await a.commit([
+    { op: 'insert-extension', record: ext('1001') },
+    { op: 'insert-device', record: dev(mac, [{ line: 1, extension: '1001' }]) },
+  ]);
+  for (let version = 1; version <= 20; version++) {
+    await b.commit([{ op: 'put-render', render: { owner: mac, file, version, renderedAt: '2024-05-01T10:00:00.000Z', sealedBody: `sealed-${version}` } }]);
+    // Read twice: the second read is the one a cache would answer.
+    t.is((await a.getPhoneFile(mac, file))?.render?.sealedBody, `sealed-${version}`);
+    t.is((await a.getPhoneFile(mac, file))?.render?.sealedBody, `sealed-${version}`);
+  }
+  const shared = await a.getPhoneFile(mac, file);
+  t.throws(() => ((shared!.device as { label: string | null }).label = 'changed'), { instanceOf: TypeError }, 'what every reader shares cannot be changed');
+});
+
 test('two stores on one file see each other and catch a lost update', async (t) => {
   const dir = scratch(t);
   const a = openSqliteStore(dir);
