@@ -99,6 +99,19 @@ export function createPhoneRequests({ store, box, catalog, clock, runChange, log
     return answer(bytes, contentType, ifNoneMatch);
   }
 
+  // A store that hands out the same render object while nothing changed (the
+  // SQLite store's phone-file cache) lets its opened, encoded bytes and ETag
+  // be reused; a new render is a new object, so nothing stale is reused.
+  const served = new WeakMap<RenderRecord, { profile: VendorProfile; body: Buffer; contentType: string; etag: string }>();
+  function servedBytes(profile: VendorProfile, render: RenderRecord): { body: Buffer; contentType: string; etag: string } {
+    const hit = served.get(render);
+    if (hit && hit.profile === profile) return hit;
+    const { bytes, contentType } = encodeBody(profile, box.open(render.sealedBody, renderContext(render.owner, render.file)));
+    const entry = { profile, body: bytes, contentType, etag: etagOf(bytes) };
+    served.set(render, entry);
+    return entry;
+  }
+
   function answer(body: Buffer, contentType: string, ifNoneMatch: string | undefined): PhoneAnswer {
     const etag = etagOf(body);
     return { status: matchesEtag(ifNoneMatch, etag) ? 304 : 200, body, contentType, etag };
@@ -230,7 +243,7 @@ export function createPhoneRequests({ store, box, catalog, clock, runChange, log
     const version = device.configVersion;
     const render = device === known ? stored : await store.getRender(device.mac, req.file);
     if (!render) return NOT_FOUND;
-    const text = box.open(render.sealedBody, renderContext(device.mac, req.file));
+    const served = servedBytes(m.profile, render);
     if (gate.via === 'claim' && !(await useClaim(device, req, version))) {
       const refused = access.challenge(req);
       return refused.granted ? NOT_FOUND : refused.refusal;
@@ -241,7 +254,7 @@ export function createPhoneRequests({ store, box, catalog, clock, runChange, log
       await store.recordFetch(device.mac, { version, at, ip: req.ip, userAgent: storedUserAgent(req.userAgent), file: req.file, credential });
       events.publish({ type: 'fetched', mac: device.mac, version, at, previousVersion: device.fetchedVersion });
     }
-    return answerText(m.profile, text, req.ifNoneMatch);
+    return { status: matchesEtag(req.ifNoneMatch, served.etag) ? 304 : 200, body: served.body, contentType: served.contentType, etag: served.etag };
   }
 
   /** The known device a /prov name is about, with the vendor's matching entry; null when there is none. */
