@@ -23,7 +23,7 @@ import { watchLoopDelay } from './cluster/loop-delay.ts';
 import { FLUSH_CALL, GO_CALL, RELOAD_CALL, startPrimary, SWAP_CALL, SYNC_CALL } from './cluster/primary.ts';
 import { createSharedNonceBook } from './cluster/shared-nonce-book.ts';
 import { createSharedScanGuard } from './cluster/shared-scan-guard.ts';
-import { createApp } from './http/app.ts';
+import { createHandler } from './http/app.ts';
 import { guardConnections } from './http/connection-guard.ts';
 import { loadLandingPage } from './http/landing-page.ts';
 import { createSweepJob } from './jobs/sweep-job.ts';
@@ -222,7 +222,7 @@ export async function assemble(config: Config, { log, clock = () => new Date(), 
         pollMs: config.webhooks.pollMs,
       });
   webhookDispatcher?.start();
-  const app = createApp({
+  const app = createHandler({
     services,
     landingPage: loadLandingPage(ROOT),
     store,
@@ -339,7 +339,7 @@ function listenOn(server: Server, port: number, host: string): Promise<Server> {
 export interface Bound {
   servers: Server[];
   /** Hands requests to the app; until then each is answered 503. */
-  serve: (app: ReturnType<typeof createApp>) => void;
+  serve: (handler: http.RequestListener) => void;
   close: () => Promise<void>;
 }
 
@@ -370,11 +370,11 @@ export async function bind(config: Config): Promise<Bound> {
     await close();
     throw err;
   }
-  return { servers, serve: (app) => void (handle = app.callback()), close };
+  return { servers, serve: (handler) => void (handle = handler), close };
 }
 
 /** Listens on HTTP and, when configured, HTTPS too; both serve the same app. */
-export async function listen(app: ReturnType<typeof createApp>, config: Config): Promise<Server[]> {
+export async function listen(app: http.RequestListener, config: Config): Promise<Server[]> {
   const bound = await bind(config);
   bound.serve(app);
   return bound.servers;

@@ -1,5 +1,7 @@
-// Builds the Koa application from its dependencies. It never listens: main.ts
+// Builds the Koa application from its dependencies, and the request handler
+// that puts the phone fetch lane in front of it. Neither listens: main.ts
 // does, and tests drive it on port 0.
+import type { RequestListener } from 'node:http';
 import Koa from 'koa';
 import Router from '@koa/router';
 import type { Logger } from 'pino';
@@ -30,6 +32,7 @@ import { clientAddressMiddleware } from './client-address.ts';
 import { errorMiddleware, isApiPath, isPbxPath, knownMethods } from './errors.ts';
 import type { LandingView } from './landing-page.ts';
 import { pbxNetworkGuard, pbxRouter } from './pbx-routes.ts';
+import { phoneLane } from './phone-lane.ts';
 import { phoneRouter } from './phone-routes.ts';
 import { sipCaRouter } from './sip-ca-route.ts';
 import { softphoneRouter } from './softphone-routes.ts';
@@ -130,4 +133,11 @@ export function createApp({ services, landingPage, store, log, guard, trustedPro
   // every surface: 405 with Allow (the matched routes of all routers count).
   app.use(api.allowedMethods());
   return app;
+}
+
+/** What the servers hand every request to: phone fetches by the lane, the rest by the Koa app. */
+export function createHandler(deps: AppDeps): RequestListener {
+  const app = createApp(deps);
+  const { services, log, trustedProxies = [] } = deps;
+  return phoneLane({ phone: services.phone, sipCa: services.sipCa, log, trustedProxies }, app.callback());
 }

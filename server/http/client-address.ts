@@ -4,6 +4,7 @@
 // of ours is the first one nobody we trust could have made up; everything to
 // its left was written by the client. Koa's own proxy mode takes the leftmost
 // hop, which is the client's choice.
+import type { IncomingMessage } from 'node:http';
 import type { Context, Next } from 'koa';
 import { formatAddress, inAny, parseAddress, type Network } from '../domain/ip.ts';
 
@@ -27,19 +28,28 @@ export function clientAddress(peer: string, forwardedFor: string | undefined, tr
   return client;
 }
 
+const header = (req: IncomingMessage, name: string): string => {
+  const v = req.headers[name];
+  return (Array.isArray(v) ? v[0] : v) ?? '';
+};
+
 /** Whether the client reached the first proxy (or us) over TLS. */
-function forwardedSecure(ctx: Context, trusted: readonly Network[]): boolean {
-  if (ctx.req.socket && (ctx.req.socket as { encrypted?: boolean }).encrypted) return true;
-  if (!trusted.length || !inAny(ctx.req.socket.remoteAddress ?? '', trusted)) return false;
-  const proto = ctx.get('x-forwarded-proto').split(',')[0]?.trim().toLowerCase();
+export function forwardedSecure(req: IncomingMessage, trusted: readonly Network[]): boolean {
+  if (req.socket && (req.socket as { encrypted?: boolean }).encrypted) return true;
+  if (!trusted.length || !inAny(req.socket.remoteAddress ?? '', trusted)) return false;
+  const proto = header(req, 'x-forwarded-proto').split(',')[0]?.trim().toLowerCase();
   return proto === 'https';
 }
+
+/** Who sent this request, with the trusted proxies' X-Forwarded-For read from the right. */
+export const requestAddress = (req: IncomingMessage, trusted: readonly Network[]): string =>
+  clientAddress(req.socket.remoteAddress ?? '', header(req, 'x-forwarded-for') || undefined, trusted);
 
 /** Sets ctx.request.ip once, for every later middleware, and records whether the client came over TLS. */
 export function clientAddressMiddleware(trusted: readonly Network[]) {
   return async (ctx: Context, next: Next) => {
-    ctx.request.ip = clientAddress(ctx.req.socket.remoteAddress ?? '', ctx.get('x-forwarded-for') || undefined, trusted);
-    ctx.state.secure = forwardedSecure(ctx, trusted);
+    ctx.request.ip = requestAddress(ctx.req, trusted);
+    ctx.state.secure = forwardedSecure(ctx.req, trusted);
     await next();
   };
 }

@@ -6,7 +6,7 @@ import { STATUS_CODES } from 'node:http';
 import type { Context, Next } from 'koa';
 import { AppError } from '../domain/errors.ts';
 
-const INTERNAL = new AppError(500, 'internal', 'internal error');
+export const INTERNAL = new AppError(500, 'internal', 'internal error');
 
 /**
  * The methods some route serves. Any other is 405 on every surface before any
@@ -35,7 +35,7 @@ export async function knownMethods(ctx: Context, next: Next): Promise<void> {
   await next();
 }
 
-function toAppError(err: unknown): AppError {
+export function toAppError(err: unknown): AppError {
   if (err instanceof AppError) return err;
   // Koa and its middleware throw http-errors; keep their 4xx as-is.
   const e = err as { status?: unknown; expose?: unknown; message?: unknown };

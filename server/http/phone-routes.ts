@@ -11,7 +11,7 @@ import type { PhoneRequests, UploadAnswer } from '../provisioning/phone-requests
 import { clientSecure } from './client-address.ts';
 
 export const MAX_UPLOAD_BYTES = 256 * 1024;
-const FILE_NAME = /^[A-Za-z0-9._-]{1,128}$/;
+export const FILE_NAME = /^[A-Za-z0-9._-]{1,128}$/;
 
 function client(ctx: Context): PhoneClient & { file: string } {
   const file = ctx.params.file as string;
@@ -32,6 +32,7 @@ function client(ctx: Context): PhoneClient & { file: string } {
  * are answered here, not thrown: a challenge is half of every Digest fetch,
  * and building an exception (its stack) for it would cost more than the answer.
  */
+/** Phone answers carry no detail but the challenges (401), the ETag and the file. */
 function send(ctx: Context, answer: UploadAnswer): void {
   if (answer.status === 401) ctx.set('WWW-Authenticate', answer.challenges);
   if (answer.status === 413) throw new AppError(413, 'payload-too-large', 'upload refused');
@@ -48,15 +49,16 @@ function send(ctx: Context, answer: UploadAnswer): void {
   }
 }
 
+/** Per route, not router.use(): a prefix middleware is skipped for /PROV/…, which the routes still match. */
+async function noStore(ctx: Context, next: () => Promise<unknown>): Promise<void> {
+  ctx.set('Cache-Control', 'no-store');
+  await next();
+}
+
 export function phoneRouter(phone: PhoneRequests): Router {
   const router = new Router({ prefix: '/prov' });
 
-  router.use(async (ctx, next) => {
-    ctx.set('Cache-Control', 'no-store');
-    await next();
-  });
-
-  router.get('/:file', async (ctx) => {
+  router.get('/:file', noStore, async (ctx) => {
     const answer = await phone.fetch({
       ...client(ctx),
       ifNoneMatch: ctx.get('if-none-match') || undefined,
@@ -65,7 +67,7 @@ export function phoneRouter(phone: PhoneRequests): Router {
     send(ctx, answer);
   });
 
-  router.put('/:file', async (ctx) => {
+  router.put('/:file', noStore, async (ctx) => {
     const who = client(ctx);
     const read = async () => {
       try {

@@ -1,12 +1,19 @@
 // What a phone fetch reads (its device and the render of the file it asks
 // for), remembered between fetches by the SQLite store. Whether anything
-// changed since is asked of SQLite itself on every read: `PRAGMA
-// data_version` moves when another connection (another worker, another
-// instance on the same file) commits, and `total_changes()` when this one
-// writes. Either moving empties the cache, so a read never returns what a
-// commit replaced, and the check costs a few microseconds against the join it
-// saves. Bounded, oldest entry out first; entries are frozen because every
-// reader shares them.
+// changed since is asked of SQLite itself: `PRAGMA data_version` moves when
+// another connection (another worker, another instance on the same file)
+// commits, and `total_changes()` when this one writes. Either moving empties
+// the cache, so a read never returns what a commit replaced.
+//
+// This connection's own writes are checked on every read. Other connections'
+// are checked once per event-loop turn: every request handled in a turn had
+// arrived before the turn's first check (the poll that woke the turn found
+// it), so answering it as of that check is answering it as of a moment
+// between its arrival and its answer. A commit acknowledged before a
+// request was sent is therefore always seen.
+//
+// Bounded, oldest entry out first; entries are frozen because every reader
+// shares them.
 import type { DeviceRecord } from '../domain/device.ts';
 import type { RenderRecord } from './store.ts';
 
@@ -25,15 +32,34 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
-export function createPhoneFileCache(changeMarks: () => [number, number], maxEntries = 20_000): PhoneFileCache {
+export interface ChangeMarks {
+  /** Moves when another connection commits (PRAGMA data_version). */
+  others(): number;
+  /** Moves when this connection writes (total_changes()). */
+  own(): number;
+}
+
+export function createPhoneFileCache(marks: ChangeMarks, maxEntries = 20_000): PhoneFileCache {
   const entries = new Map<string, PhoneFile>();
-  let seen: [number, number] = [-1, -1];
+  let others = -1;
+  let own = -1;
+  let checkedThisTurn = false;
+  const newTurn = () => void (checkedThisTurn = false);
   return {
     get(mac, file, load) {
-      const marks = changeMarks();
-      if (marks[0] !== seen[0] || marks[1] !== seen[1]) {
+      if (!checkedThisTurn) {
+        checkedThisTurn = true;
+        setImmediate(newTurn);
+        const now = marks.others();
+        if (now !== others) {
+          entries.clear();
+          others = now;
+        }
+      }
+      const mine = marks.own();
+      if (mine !== own) {
         entries.clear();
-        seen = marks;
+        own = mine;
       }
       const key = `${mac}/${file}`;
       const hit = entries.get(key);

@@ -230,7 +230,7 @@ class SqliteStore implements Store {
     this.applyBatch = db.transaction((ops: WriteOp[]) => {
       for (const op of ops) this.apply(op);
     });
-    this.phoneFiles = createPhoneFileCache(() => [this.q.dataVersion.get()!, this.q.totalChanges.get()!]);
+    this.phoneFiles = createPhoneFileCache({ others: () => this.q.dataVersion.get()!, own: () => this.q.totalChanges.get()! });
   }
 
   async ping(): Promise<void> {

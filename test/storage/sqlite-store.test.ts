@@ -187,7 +187,7 @@ test('a refused newer file is not left open', (t) => {
   }
 });
 
-test('a phone file read on one connection is never older than a commit on another', async (t) => {
+test('a phone file read on one connection is never older than a commit another made before that turn', async (t) => {
   const dir = scratch(t);
   const a = openSqliteStore(dir);
   const b = openSqliteStore(dir);
@@ -203,6 +203,8 @@ test('a phone file read on one connection is never older than a commit on anothe
   ]);
   for (let version = 1; version <= 20; version++) {
     await b.commit([{ op: 'put-render', render: { owner: mac, file, version, renderedAt: '2024-05-01T10:00:00.000Z', sealedBody: `sealed-${version}` } }]);
+    // Another process's commit reaches this one in a later event-loop turn at the earliest.
+    await new Promise((resolve) => setImmediate(resolve));
     // Read twice: the second read is the one a cache would answer.
     t.is((await a.getPhoneFile(mac, file))?.render?.sealedBody, `sealed-${version}`);
     t.is((await a.getPhoneFile(mac, file))?.render?.sealedBody, `sealed-${version}`);
