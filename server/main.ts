@@ -74,9 +74,10 @@ export async function assemble(config: Config, { log, clock = () => new Date(), 
   if (config.templatesDir && !fs.statSync(config.templatesDir, { throwIfNoEntry: false })?.isDirectory()) {
     throw new ConfigError('PROV_TEMPLATES_DIR', `is not a directory: ${config.templatesDir}`);
   }
-  const load = () =>
-    loadCatalog({ root: ROOT, overrideDir: config.templatesDir, publicUrl: config.publicUrl, sipCaFile: config.sipCaFile });
-  const catalog = holdCatalog(load());
+  const load = (validate = true) =>
+    loadCatalog({ root: ROOT, overrideDir: config.templatesDir, publicUrl: config.publicUrl, sipCaFile: config.sipCaFile, validate });
+  // A worker starts after the primary has loaded and proven the same sources.
+  const catalog = holdCatalog(load(!worker));
   for (const file of catalog.current().unmatchedOverrides) {
     log.warn({ file, dir: config.templatesDir }, 'a template override matches no vendor, template or model and is never used');
   }
@@ -193,7 +194,8 @@ export async function assemble(config: Config, { log, clock = () => new Date(), 
   // Whole-fleet work is the primary's: a worker serving phones never renders the fleet.
   let reconciled: Promise<void> = Promise.resolve();
   if (worker) {
-    worker.link.serve(SWAP_CALL, () => catalog.swap(load()));
+    // The primary proved these sources before it asked.
+    worker.link.serve(SWAP_CALL, () => catalog.swap(load(false)));
   } else {
     // Until the reconcile is done, phones get the last good stored bytes.
     reconciled = sync().then(

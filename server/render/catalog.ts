@@ -14,11 +14,13 @@ export interface CatalogSources {
   publicUrl: string;
   /** PROV_SIP_CA_FILE, or null; read again on each load, so a reload picks up a replaced bundle. */
   sipCaFile?: string | null;
+  /** False where the same sources were just proven by another process (see loadTemplates). */
+  validate?: boolean;
 }
 
-export function loadCatalog({ root, overrideDir, publicUrl, sipCaFile = null }: CatalogSources) {
+export function loadCatalog({ root, overrideDir, publicUrl, sipCaFile = null, validate = true }: CatalogSources) {
   const profiles = loadProfiles(path.join(root, 'vendor-profiles'));
-  const templates = loadTemplates(profiles, path.join(root, 'templates'), overrideDir);
+  const templates = loadTemplates(profiles, path.join(root, 'templates'), overrideDir, { validate });
   let sipCa = null;
   try {
     sipCa = sipCaFile ? readCaBundle(sipCaFile) : null;

@@ -129,8 +129,13 @@ function unmatchedFiles(root: string | null, profiles: Profiles): string[] {
   return out.sort();
 }
 
-/** Reads and compiles every template now, so a broken one is refused at load, not at a fetch. */
-export function loadTemplates(profiles: Profiles, builtinDir: string, overrideDir: string | null): TemplateSet {
+/**
+ * Reads and compiles every template now, so a broken one is refused at load,
+ * not at a fetch. `validate: false` skips the full parse that proves it: for
+ * a process loading what another one has just proven (a worker taking the
+ * primary's reload), which must not stall its phones for it.
+ */
+export function loadTemplates(profiles: Profiles, builtinDir: string, overrideDir: string | null, { validate = true } = {}): TemplateSet {
   const compiled = new Map<string, { override: Map<string, Compiled>; builtin: Map<string, Compiled> }>();
   for (const profile of profiles.all()) {
     const helpers = FORMATS[profile.format];
@@ -143,7 +148,7 @@ export function loadTemplates(profiles: Profiles, builtinDir: string, overrideDi
         try {
           const fn = env.compile(source, { noEscape: true, strict: true });
           // Handlebars compiles lazily; a first call with no data surfaces syntax errors now.
-          env.precompile(source, { noEscape: true, strict: true });
+          if (validate) env.precompile(source, { noEscape: true, strict: true });
           out.set(name, fn as Compiled);
         } catch (err) {
           throw new TemplateError(`${label}/${profile.id}/${file}.hbs: ${(err as Error).message}`);

@@ -1,11 +1,12 @@
 // What a phone fetch reads (its device and the render of the file it asks
 // for), remembered between fetches by the SQLite store. Whether anything
-// changed since is asked of SQLite itself: `PRAGMA data_version` moves when
-// another connection (another worker, another instance on the same file)
-// commits, and `total_changes()` when this one writes. Either moving empties
-// the cache, so a read never returns what a commit replaced.
+// changed since is asked of the store: a generation in the database that
+// every commit bumps in the same transaction (so another worker's or another
+// instance's commit moves it), and a count of this connection's own commits.
+// Either moving empties the cache, so a read never returns what a commit
+// replaced.
 //
-// This connection's own writes are checked on every read. Other connections'
+// This connection's own commits are checked on every read. Other connections'
 // are checked once per event-loop turn: every request handled in a turn had
 // arrived before the turn's first check (the poll that woke the turn found
 // it), so answering it as of that check is answering it as of a moment
@@ -33,9 +34,9 @@ function deepFreeze<T>(value: T): T {
 }
 
 export interface ChangeMarks {
-  /** Moves when another connection commits (PRAGMA data_version). */
+  /** Moves when any connection commits (read from the database). */
   others(): number;
-  /** Moves when this connection writes (total_changes()). */
+  /** Moves when this connection commits (counted in memory). */
   own(): number;
 }
 

@@ -87,10 +87,19 @@ export function openSqliteStore(dataDir: string): Store {
   return new SqliteStore(db);
 }
 
+/**
+ * A meta row every commit() batch bumps in the same transaction: everything a
+ * phone file is made of (devices, claims, renders) changes only through
+ * commit(), while fetch records, written every second, leave it alone.
+ */
+const PHONE_GENERATION = 'phone-generation';
+
 class SqliteStore implements Store {
   private readonly q;
   private readonly applyBatch: Database.Transaction<(ops: WriteOp[]) => void>;
   private readonly phoneFiles: PhoneFileCache;
+  /** Batches this connection committed: its own changes, seen by its next phone-file read. */
+  private commits = 0;
 
   constructor(private readonly db: Database.Database) {
     this.q = {
@@ -126,8 +135,11 @@ class SqliteStore implements Store {
            user_agent = excluded.user_agent, file = excluded.file, credential = excluded.credential, count = fetches.count + 1`,
       ),
       getPhoneFile: db.prepare<[string, string], PhoneFileRow>(PHONE_FILE_SELECT),
-      dataVersion: db.prepare<[], number>('PRAGMA data_version').pluck(),
-      totalChanges: db.prepare<[], number>('SELECT total_changes()').pluck(),
+      phoneGeneration: db.prepare<[], string>(`SELECT value FROM meta WHERE key = '${PHONE_GENERATION}'`).pluck(),
+      bumpPhoneGeneration: db.prepare(
+        `UPDATE meta SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT) WHERE key = '${PHONE_GENERATION}'`,
+      ),
+      fetchedVersion: db.prepare<[string], number | null>('SELECT version FROM fetches WHERE mac = ?').pluck(),
       openClaim: db.prepare(
         `INSERT INTO claims (mac, until) SELECT @mac, @until WHERE EXISTS (SELECT 1 FROM devices WHERE mac = @mac)
          ON CONFLICT (mac) DO UPDATE SET until = excluded.until`,
@@ -229,8 +241,10 @@ class SqliteStore implements Store {
     };
     this.applyBatch = db.transaction((ops: WriteOp[]) => {
       for (const op of ops) this.apply(op);
+      this.q.bumpPhoneGeneration.run();
     });
-    this.phoneFiles = createPhoneFileCache({ others: () => this.q.dataVersion.get()!, own: () => this.q.totalChanges.get()! });
+    this.q.initMeta.run(PHONE_GENERATION, '0');
+    this.phoneFiles = createPhoneFileCache({ others: () => Number(this.q.phoneGeneration.get()), own: () => this.commits });
   }
 
   async ping(): Promise<void> {
@@ -385,10 +399,12 @@ class SqliteStore implements Store {
   }
 
   async getPhoneFile(mac: string, file: string): Promise<{ device: DeviceRecord; render: RenderRecord | null } | null> {
-    return this.phoneFiles.get(mac, file, () => {
+    const found = this.phoneFiles.get(mac, file, () => {
       const row = this.q.getPhoneFile.get(file, mac);
       return row ? toPhoneFile(row, file) : null;
     });
+    // Fetch records are written every second and bump no generation: read apart.
+    return found && { device: { ...found.device, fetchedVersion: this.q.fetchedVersion.get(mac) ?? null }, render: found.render };
   }
 
   async getRender(owner: string, file: string): Promise<RenderRecord | null> {
@@ -536,6 +552,7 @@ class SqliteStore implements Store {
       // IMMEDIATE takes the write lock up front, so the busy timeout applies
       // instead of a read transaction failing at its first write.
       this.applyBatch.immediate(ops);
+      this.commits++;
     } catch (err) {
       throw engineTrouble(err) ?? err;
     }

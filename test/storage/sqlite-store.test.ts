@@ -210,7 +210,8 @@ test('a phone file read on one connection is never older than a commit another m
     t.is((await a.getPhoneFile(mac, file))?.render?.sealedBody, `sealed-${version}`);
   }
   const shared = await a.getPhoneFile(mac, file);
-  t.throws(() => ((shared!.device as { label: string | null }).label = 'changed'), { instanceOf: TypeError }, 'what every reader shares cannot be changed');
+  t.throws(() => ((shared!.render as { version: number }).version = 0), { instanceOf: TypeError }, 'what every reader shares cannot be changed');
+  t.throws(() => (shared!.device.lines as unknown[]).push({}), { instanceOf: TypeError });
 });
 
 test('two stores on one file see each other and catch a lost update', async (t) => {
