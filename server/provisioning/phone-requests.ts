@@ -70,6 +70,8 @@ export function unassignedToDrop(waiting: DeviceRecord[], ip: string, max: numbe
 }
 
 const NOT_FOUND: PhoneAnswer = { status: 404 };
+/** Files whose served bytes are kept opened (a few KiB each). */
+const SERVED_MAX = 20_000;
 export type UploadAnswer = PhoneAnswer | { status: 204 } | { status: 413 };
 
 /** The upload as the route has it: its declared length, and a reader called only once the upload is allowed. */
@@ -99,16 +101,20 @@ export function createPhoneRequests({ store, box, catalog, clock, runChange, log
     return answer(bytes, contentType, ifNoneMatch);
   }
 
-  // A store that hands out the same render object while nothing changed (the
-  // SQLite store's phone-file cache) lets its opened, encoded bytes and ETag
-  // be reused; a new render is a new object, so nothing stale is reused.
-  const served = new WeakMap<RenderRecord, { profile: VendorProfile; body: Buffer; contentType: string; etag: string }>();
+  // The opened, encoded bytes and ETag of each file last served, reused while
+  // its sealed text is the same: a seal takes a fresh IV, so a new render is
+  // always a new sealed text and never reuses an old entry. One entry per
+  // file, at most SERVED_MAX files, oldest out first.
+  const served = new Map<string, { sealed: string; profile: VendorProfile; body: Buffer; contentType: string; etag: string }>();
   function servedBytes(profile: VendorProfile, render: RenderRecord): { body: Buffer; contentType: string; etag: string } {
-    const hit = served.get(render);
-    if (hit && hit.profile === profile) return hit;
+    const key = `${render.owner}/${render.file}`;
+    const hit = served.get(key);
+    if (hit && hit.sealed === render.sealedBody && hit.profile === profile) return hit;
     const { bytes, contentType } = encodeBody(profile, box.open(render.sealedBody, renderContext(render.owner, render.file)));
-    const entry = { profile, body: bytes, contentType, etag: etagOf(bytes) };
-    served.set(render, entry);
+    const entry = { sealed: render.sealedBody, profile, body: bytes, contentType, etag: etagOf(bytes) };
+    served.delete(key);
+    if (served.size >= SERVED_MAX) served.delete(served.keys().next().value!);
+    served.set(key, entry);
     return entry;
   }
 
