@@ -66,10 +66,12 @@ export interface AssembleOptions {
   worker?: { link: Link; id: number };
   /** The bus to publish on, when the caller relays it (the primary). */
   events?: EventBus;
+  /** With `background`: the reconcile waits for this (the primary: its workers listening), not to compete with their start. */
+  reconcileAfter?: Promise<void>;
 }
 
 /** Everything the server is, built and ready to listen; close() releases it. */
-export async function assemble(config: Config, { log, clock = () => new Date(), background = false, worker, events: givenBus }: AssembleOptions) {
+export async function assemble(config: Config, { log, clock = () => new Date(), background = false, worker, events: givenBus, reconcileAfter }: AssembleOptions) {
   prepareDataDir(config.dataDir);
   if (config.templatesDir && !fs.statSync(config.templatesDir, { throwIfNoEntry: false })?.isDirectory()) {
     throw new ConfigError('PROV_TEMPLATES_DIR', `is not a directory: ${config.templatesDir}`);
@@ -193,15 +195,23 @@ export async function assemble(config: Config, { log, clock = () => new Date(), 
   const sweep = createSweepJob({ store, holder: instance, minutes: config.sweepMinutes, clock, log, sweep: sync });
   // Whole-fleet work is the primary's: a worker serving phones never renders the fleet.
   let reconciled: Promise<void> = Promise.resolve();
+  // A reconcile still waiting for its turn when the server stops never starts.
+  let closing = false;
+  let reconciling: Promise<void> = Promise.resolve();
   if (worker) {
     // The primary proved these sources before it asked.
     worker.link.serve(SWAP_CALL, () => catalog.swap(load(false)));
   } else {
     // Until the reconcile is done, phones get the last good stored bytes.
-    reconciled = sync().then(
-      () => log.info('reconciled'),
-      (err: unknown) => log.error({ err }, 'start-up reconcile failed; the sweep tries again'),
-    );
+    const run = () =>
+      sync().then(
+        () => log.info('reconciled'),
+        (err: unknown) => log.error({ err }, 'start-up reconcile failed; the sweep tries again'),
+      );
+    reconciled = (background && reconcileAfter ? reconcileAfter : Promise.resolve()).then(() => {
+      if (!closing) reconciling = run();
+      return reconciling;
+    });
     if (!background) await reconciled;
     sweep.start();
   }
@@ -242,12 +252,13 @@ export async function assemble(config: Config, { log, clock = () => new Date(), 
     },
   });
   const close = async () => {
+    closing = true;
     streams.endAll();
     streams.close();
     await webhookDispatcher?.stop();
     await sweep.stop();
     await notify?.close();
-    await reconciled;
+    await reconciling;
     if (fetches) await fetches.flush();
     else await barrier().catch(() => undefined);
     await engine.close();
@@ -458,11 +469,17 @@ async function startClusterPrimary(config: Config, log: Logger): Promise<void> {
   } catch (err) {
     return fail(err, log);
   }
-  const assembling = assemble(config, { log, background: true, events: relayed });
+  // Workers compile and load while the primary is idle: the reconcile starts
+  // once they all listen (or after a few seconds, whatever happened).
+  let workersListening = () => {};
+  const listening = new Promise<void>((resolve) => (workersListening = resolve));
+  setTimeout(workersListening, 5_000).unref();
+  const assembling = assemble(config, { log, background: true, events: relayed, reconcileAfter: listening });
   hub = startPrimary({
     workers: config.workers,
     log,
     local,
+    onAllListening: workersListening,
     assembled: assembling.then((b) => ({
       fetches: b.fetches!,
       reloadTemplates: b.services.reloadTemplates,

@@ -20,6 +20,20 @@ export function slim(event: ProvEvent): ProvEvent {
   return { type: 'committed', ops };
 }
 
+/** Committed operations per relayed message: a full reload is many messages, each parsed in its own turn. */
+export const RELAY_SLICE_OPS = 500;
+
+/** The event as relayed: a large commit as several committed events of at most `size` operations, in order. */
+export function slices(event: ProvEvent, size = RELAY_SLICE_OPS): ProvEvent[] {
+  if (event.type !== 'committed' || event.ops.length <= size) return [event];
+  const out: ProvEvent[] = [];
+  for (let i = 0; i < event.ops.length; i += size) out.push({ type: 'committed', ops: event.ops.slice(i, i + size) });
+  return out;
+}
+
+/** How much of a turn's relay budget an event takes. */
+export const weightOf = (event: ProvEvent): number => (event.type === 'committed' ? Math.max(1, event.ops.length) : 1);
+
 /** A worker's bus: publishes locally and to the primary; what the primary relays is published locally only. */
 export function relayedBus(local: EventBus, link: Link): EventBus {
   link.onPost((post) => {

@@ -13,7 +13,7 @@ import type { Actor } from '../domain/token.ts';
 import type { FetchCoalescer } from '../provisioning/fetch-records.ts';
 import type { EventBus, ProvEvent } from '../provisioning/events.ts';
 import type { FetchRecord } from '../storage/store.ts';
-import { slim } from './event-relay.ts';
+import { RELAY_SLICE_OPS, slices, slim, weightOf } from './event-relay.ts';
 import { createLink, type Link, type Post } from './link.ts';
 import { NC_CALL, type NonceCountQuestion } from './shared-nonce-book.ts';
 
@@ -46,6 +46,8 @@ export interface PrimaryDeps {
   assembled: Promise<PrimaryServices>;
   /** A worker exited before it ever listened (a port in use, a bad certificate): the boot has failed. */
   onBootFailure: () => void;
+  /** Every worker of the first round listens. */
+  onAllListening?: () => void;
 }
 
 export interface Hub {
@@ -55,7 +57,8 @@ export interface Hub {
   stop(): Promise<boolean>;
 }
 
-export function startPrimary({ workers, log, local, assembled, onBootFailure }: PrimaryDeps): Hub {
+export function startPrimary({ workers, log, local, assembled, onBootFailure, onAllListening }: PrimaryDeps): Hub {
+  let listeningWorkers = 0;
   let fetches: FetchCoalescer | null = null;
   let reloadTemplates: PrimaryServices['reloadTemplates'] | null = null;
   let sync: PrimaryServices['sync'] | null = null;
@@ -73,11 +76,35 @@ export function startPrimary({ workers, log, local, assembled, onBootFailure }: 
 
   const others = (from: number) => [...links].filter(([id]) => id !== from).map(([, l]) => l);
 
+  // Events go out in order, at most RELAY_SLICE_OPS operations a turn: a
+  // full reload's commit reaches each worker as many small messages, each
+  // parsed between phone requests rather than all at once.
+  const relayQueue: { to: Link[]; event: ProvEvent }[] = [];
+  let relayScheduled = false;
+  function drainRelay(): void {
+    let budget = RELAY_SLICE_OPS;
+    while (relayQueue.length > 0 && budget > 0) {
+      const { to, event } = relayQueue.shift()!;
+      for (const l of to) l.post({ k: 'event', event });
+      budget -= weightOf(event);
+    }
+    if (relayQueue.length > 0) setImmediate(drainRelay);
+    else relayScheduled = false;
+  }
+  function relay(to: Link[], event: ProvEvent): void {
+    if (to.length === 0) return;
+    for (const slice of slices(slim(event))) relayQueue.push({ to, event: slice });
+    if (!relayScheduled) {
+      relayScheduled = true;
+      setImmediate(drainRelay);
+    }
+  }
+
   function onPost(from: number, post: Post): void {
     if (post.k === 'strike') for (const l of others(from)) l.post(post, true);
     else if (post.k === 'event') {
       local.publish(post.event as ProvEvent);
-      for (const l of others(from)) l.post(post);
+      relay(others(from), post.event as ProvEvent);
     } else if (post.k === 'fetch') fetches!.add(post.mac, post.fetch as FetchRecord);
   }
 
@@ -87,7 +114,10 @@ export function startPrimary({ workers, log, local, assembled, onBootFailure }: 
     let listened = false;
     links.set(worker.id, link);
     link.onPost((post) => {
-      if (post.k === 'ready') listened = true;
+      if (post.k === 'ready') {
+        listened = true;
+        if (++listeningWorkers === workers) onAllListening?.();
+      }
       else onPost(worker.id, post);
     });
     link.serve(NC_CALL, async (q: NonceCountQuestion) => {
@@ -137,8 +167,7 @@ export function startPrimary({ workers, log, local, assembled, onBootFailure }: 
 
   return {
     broadcast(event) {
-      const post: Post = { k: 'event', event: slim(event) };
-      for (const l of links.values()) l.post(post);
+      relay([...links.values()], event);
     },
     async stop() {
       stopping = true;

@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import Database from 'better-sqlite3';
 import { SCHEMA_VERSION } from '../../server/storage/sqlite-schema.ts';
 import { DB_FILE, openSqliteStore } from '../../server/storage/sqlite-store.ts';
@@ -187,7 +187,8 @@ test('a refused newer file is not left open', (t) => {
   }
 });
 
-test('a phone file read on one connection is never older than a commit another made before that turn', async (t) => {
+/** Two stores on one file, as two workers or two instances have. */
+function twoConnections(t: ExecutionContext): [Store, Store] {
   const dir = scratch(t);
   const a = openSqliteStore(dir);
   const b = openSqliteStore(dir);
@@ -195,6 +196,11 @@ test('a phone file read on one connection is never older than a commit another m
     await a.close();
     await b.close();
   });
+  return [a, b];
+}
+
+test('a phone file read on one connection is never older than a commit another made before that turn', async (t) => {
+  const [a, b] = twoConnections(t);
   const mac = '805ec0a1b2c3';
   const file = `${mac}.cfg`;
   await a.commit([
@@ -215,13 +221,7 @@ test('a phone file read on one connection is never older than a commit another m
 });
 
 test('two stores on one file see each other and catch a lost update', async (t) => {
-  const dir = scratch(t);
-  const a = openSqliteStore(dir);
-  const b = openSqliteStore(dir);
-  t.teardown(async () => {
-    await a.close();
-    await b.close();
-  });
+  const [a, b] = twoConnections(t);
   await a.commit([{ op: 'insert-extension', record: ext('1001') }]);
   const planned = await b.getExtension('1001');
   t.is(planned?.rev, 1);
