@@ -20,6 +20,16 @@ export function virtualTimers(): VirtualTimers {
     for (const e of pending) if (!best || e[1].at < best[1].at || (e[1].at === best[1].at && e[0] < best[0])) best = e;
     return best;
   };
+  /** Fires every timer due by `end`, in order, letting what each one starts settle before the next. */
+  const runUntil = async (end: number) => {
+    await settle();
+    for (let due = nextDue(); due && due[1].at <= end; due = nextDue()) {
+      pending.delete(due[0]);
+      now = due[1].at;
+      due[1].fn();
+      await settle();
+    }
+  };
   const self: VirtualTimers = {
     now: () => now,
     setTimeout(fn, ms) {
@@ -32,24 +42,11 @@ export function virtualTimers(): VirtualTimers {
     },
     async advance(ms) {
       const end = now + ms;
-      await settle();
-      for (let due = nextDue(); due && due[1].at <= end; due = nextDue()) {
-        pending.delete(due[0]);
-        now = due[1].at;
-        due[1].fn();
-        await settle();
-      }
+      await runUntil(end);
       now = end;
     },
     async runAll(limit = 24 * 3600_000) {
-      const end = now + limit;
-      await settle();
-      for (let due = nextDue(); due && due[1].at <= end; due = nextDue()) {
-        pending.delete(due[0]);
-        now = due[1].at;
-        due[1].fn();
-        await settle();
-      }
+      await runUntil(now + limit);
     },
   };
   return self;
