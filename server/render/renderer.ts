@@ -76,12 +76,24 @@ export function createRenderer(profiles: Profiles, templates: TemplateSet, setti
       }
     : null;
 
-  const commons = new Map<string, object>();
-  function common(profile: VendorProfile) {
-    let c = commons.get(profile.id);
-    if (!c) commons.set(profile.id, (c = { provisioning, settings: profile.settings, modelFiles: modelFiles(profile) }));
-    return c;
+  // The parts of a context every device of a vendor (or model) shares,
+  // wrapped once: a whole-fleet render would otherwise wrap them again for
+  // every file of every device.
+  const shared = new Map<string, object>();
+  function once<T extends object>(key: string, make: () => T): T {
+    let v = shared.get(key);
+    if (!v) shared.set(key, (v = wrap(make())));
+    return v as T;
   }
+  const common = (profile: VendorProfile) =>
+    once(`common:${profile.id}`, () => ({ provisioning, settings: profile.settings, modelFiles: modelFiles(profile) }));
+  const modelShared = (profile: VendorProfile, model: string | null) =>
+    once(`model:${profile.id}:${model ?? ''}`, () => ({
+      // A model's firmware family may differ from the vendor's defaults (e.g. which SRTP keys it reads).
+      settings: { ...profile.settings, ...(model ? profile.models[model]!.settings : undefined) },
+      model: model ? modelContext(profile, model) : null,
+    }));
+  const trust = once('ca', () => ({ ca: sipCa }));
 
   function run(profile: VendorProfile, spec: FileSpec, owner: string, file: string, model: string | null, ctx: unknown) {
     try {
@@ -104,20 +116,18 @@ export function createRenderer(profiles: Profiles, templates: TemplateSet, setti
       const model = device.model ? findModel(profile, device.model) ?? null : null;
       const lines = device.lines.map((l) => ({ line: l.line, ...account(profile, extensions(l.extension)) }));
       const used = new Set(device.lines.map((l) => l.line));
-      const shared = common(profile);
-      const ctx = {
-        ...shared,
-        // A model's firmware family may differ from the vendor's defaults (e.g. which SRTP keys it reads).
-        settings: { ...profile.settings, ...(model ? profile.models[model]!.settings : undefined) },
+      // Wrapped once for all of the device's files.
+      const ctx = wrap({
+        ...common(profile),
+        ...modelShared(profile, model),
         device: { mac: device.mac, model, label: device.label },
         login: { user: device.mac, password: provPassword },
-        model: model ? modelContext(profile, model) : null,
         lines,
         // Lines the model has but the device does not use, so templates can switch them off.
         unusedLines: range(linesFor(profile, model)).filter((n) => !used.has(n)),
         // Only a phone with a TLS line is told to trust the registrar's CA; the others keep their own store.
-        trust: sipCa && lines.some((l) => l.tls) ? sipCa : null,
-      };
+        trust: lines.some((l) => l.tls) ? trust.ca : null,
+      });
       const out = new Map<string, string>();
       for (const spec of profile.files.filter((f) => f.scope === 'device')) {
         const file = expandName(spec, { mac: device.mac });
@@ -149,7 +159,7 @@ export function createRenderer(profiles: Profiles, templates: TemplateSet, setti
           // Models sharing a code (W52P/W56P) share one file, from the first one's template.
           for (const [code, names] of modelsByCode(profile)) {
             const file = expandName(spec, { code });
-            const ctx = { ...common(profile), model: modelContext(profile, names[0]!) };
+            const ctx = { ...common(profile), model: modelShared(profile, names[0]!).model };
             out.set(file, run(profile, spec, owner, file, names[0]!, ctx));
           }
         }

@@ -42,13 +42,31 @@ export type Wrapped<T> = T extends boolean
       ? Wrapped<U>[]
       : { [K in keyof T]: Wrapped<T[K]> };
 
+// What wrap() built: a part of a context wrapped once (a vendor's settings,
+// shared by every device) is reused as it is inside the next one.
+const built = new WeakSet<object>();
+// A record written bare ({{device}}) must fail, not print "[object Object]":
+// every wrapped record inherits the refusal (a list gets its own property).
+const RECORD: object = Object.freeze(Object.create(Object.prototype, { [Symbol.toPrimitive]: { value: refuseBare } }));
+
 export function wrap<T>(data: T): Wrapped<T> {
   if (data === null || data === undefined) return data as Wrapped<T>;
   if (typeof data === 'boolean') return data as Wrapped<T>;
   if (typeof data === 'string' || typeof data === 'number') return new Value(data) as Wrapped<T>;
-  const out = Array.isArray(data) ? data.map(wrap) : Object.fromEntries(Object.entries(data).map(([k, v]) => [k, wrap(v)]));
-  // A list or record written bare ({{lines}}) must fail too, not print "[object Object]".
-  Object.defineProperty(out, Symbol.toPrimitive, { value: refuseBare, enumerable: false });
+  if (data instanceof Value || built.has(data as object)) return data as Wrapped<T>;
+  let out: object;
+  if (Array.isArray(data)) {
+    const list = new Array(data.length);
+    for (let i = 0; i < data.length; i++) list[i] = wrap(data[i]);
+    Object.defineProperty(list, Symbol.toPrimitive, { value: refuseBare, enumerable: false });
+    out = list;
+  } else {
+    const record = Object.create(RECORD) as Record<string, unknown>;
+    for (const key of Object.keys(data)) record[key] = wrap((data as Record<string, unknown>)[key]);
+    out = record;
+  }
+  // Frozen: a part shared by every render must not be changed by one.
+  built.add(Object.freeze(out));
   return out as Wrapped<T>;
 }
 
