@@ -51,7 +51,6 @@ import { checkSecretKey, loadSecretKey } from './storage/secret-key.ts';
 import { createCredentialFeed } from './pbx/credential-feed.ts';
 import { createWebhookDispatcher } from './webhooks/dispatcher.ts';
 import { createWebhooks } from './webhooks/webhooks.ts';
-import { openMongoStore } from './storage/mongo-store.ts';
 import { openSqliteStore } from './storage/sqlite-store.ts';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -97,7 +96,10 @@ export async function assemble(config: Config, { log, clock = () => new Date(), 
     'phone access: claims only from these networks; X-Forwarded-For believed only from these proxies',
   );
   // Which store is the only thing here that knows: everything past this line sees the Store port.
-  const engine = config.mongo ? await openMongoStore(config.mongo) : openSqliteStore(config.dataDir);
+  // The MongoDB driver is loaded only when it is used: it is a fifth of each process's start.
+  const engine = config.mongo
+    ? await (await import('./storage/mongo-store.ts')).openMongoStore(config.mongo)
+    : openSqliteStore(config.dataDir);
   try {
     await checkSecretKey(engine, box);
   } catch (err) {
@@ -115,7 +117,10 @@ export async function assemble(config: Config, { log, clock = () => new Date(), 
   // The phone path neither waits for the barrier nor opens the same sealed value twice.
   const phoneStore = withCoalescedFetches(engine, sink);
   const phoneBox = createCachingBox(box);
-  const rerenderer = createRerenderer({ store, box, catalog, clock });
+  // Rendering reads no fetch state (and a device write leaves it alone), so
+  // it skips the barrier too: across workers each read behind it is a round
+  // trip to the primary, and a change on a 50-device extension read 51.
+  const rerenderer = createRerenderer({ store: phoneStore, box, catalog, clock });
   const ownBus = givenBus ?? createEventBus((err, event) => log.error({ err, event: event.type }, 'an event listener failed'));
   const events = worker ? relayedBus(ownBus, worker.link) : ownBus;
   const runChange = createChangeRunner(store, allOf(rerenderer.hook, createOverrideScrubber(store, box, catalog)), events);
