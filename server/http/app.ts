@@ -30,7 +30,7 @@ import type { CatalogHolder } from '../render/catalog.ts';
 import { apiAuth, bearerAuth } from './auth.ts';
 import { clientAddressMiddleware } from './client-address.ts';
 import { errorMiddleware, isApiPath, isPbxPath, knownMethods } from './errors.ts';
-import type { LandingView } from './landing-page.ts';
+import type { LandingPage } from './landing-page.ts';
 import { pbxNetworkGuard, pbxRouter } from './pbx-routes.ts';
 import { phoneLane } from './phone-lane.ts';
 import { phoneRouter } from './phone-routes.ts';
@@ -56,7 +56,7 @@ export interface Services {
 
 export interface AppDeps {
   services: Services;
-  landingPage: (view: LandingView) => string;
+  landingPage: LandingPage;
   store: Store;
   log: Logger;
   guard: ScanGuard;

@@ -5,7 +5,6 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import Handlebars from 'handlebars';
 
 export interface LandingView {
@@ -30,21 +29,28 @@ function styleHashes(source: string): string[] {
   );
 }
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-
 /** The page's Content-Security-Policy: no script, no framing, nothing fetched, the form posting back here. */
-export const LANDING_CSP = [
-  "default-src 'none'",
-  `style-src ${styleHashes(fs.readFileSync(path.join(root, TEMPLATE), 'utf8')).join(' ') || "'none'"}`,
-  "form-action 'self'",
-  "base-uri 'none'",
-  "frame-ancestors 'none'",
-].join('; ');
+function policy(source: string): string {
+  return [
+    "default-src 'none'",
+    `style-src ${styleHashes(source).join(' ') || "'none'"}`,
+    "form-action 'self'",
+    "base-uri 'none'",
+    "frame-ancestors 'none'",
+  ].join('; ');
+}
 
-export function loadLandingPage(root: string): (view: LandingView) => string {
+export interface LandingPage {
+  render(view: LandingView): string;
+  /** Allows the page's own inline styles and nothing else. */
+  csp: string;
+}
+
+/** The page from the project's templates folder under `root`. */
+export function loadLandingPage(root: string): LandingPage {
   const source = fs.readFileSync(path.join(root, TEMPLATE), 'utf8');
   const hb = Handlebars.create();
   hb.registerHelper('eq', (a: unknown, b: unknown) => a === b);
   const render = hb.compile<LandingView>(source, { strict: true });
-  return (view) => render({ appUrl: undefined, qrSvg: undefined, ...view });
+  return { render: (view) => render({ appUrl: undefined, qrSvg: undefined, ...view }), csp: policy(source) };
 }

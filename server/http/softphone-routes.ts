@@ -9,7 +9,7 @@ import Router from '@koa/router';
 import type { Context, Next } from 'koa';
 import { AppError } from '../domain/errors.ts';
 import type { Links } from '../provisioning/links.ts';
-import { LANDING_CSP, type LandingView } from './landing-page.ts';
+import type { LandingPage, LandingView } from './landing-page.ts';
 
 const TOKEN = /^[A-Za-z0-9_-]{16,128}$/;
 const gone = () => new AppError(404, 'not-found', 'no such link');
@@ -22,7 +22,7 @@ function token(ctx: Context): string {
 
 const client = (ctx: Context) => ({ ip: ctx.ip, userAgent: ctx.get('user-agent') });
 
-export function softphoneRouter(links: Links, page: (view: LandingView) => string): Router {
+export function softphoneRouter(links: Links, page: LandingPage): Router {
   const router = new Router({ prefix: '/sp' });
 
   router.use(async (ctx: Context, next: Next) => {
@@ -34,9 +34,9 @@ export function softphoneRouter(links: Links, page: (view: LandingView) => strin
   });
 
   const html = (ctx: Context, view: LandingView) => {
-    ctx.set('Content-Security-Policy', LANDING_CSP);
+    ctx.set('Content-Security-Policy', page.csp);
     ctx.type = 'text/html; charset=utf-8';
-    ctx.body = page(view);
+    ctx.body = page.render(view);
   };
 
   const sendFile = (ctx: Context, file: { body: Buffer; contentType: string; filename: string | undefined }) => {
