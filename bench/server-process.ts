@@ -3,13 +3,26 @@
 // Its log goes to a file rather than a pipe: the storm makes one log line per
 // request, and draining a pipe would cost the benchmark process CPU that the
 // load generator needs on a 2-core machine.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const MAIN = path.join(ROOT, 'server/main.ts');
+// The server as `npm start` runs it: the bundle `npm run build` writes, built
+// once per bench run. BENCH_FROM_SOURCE=1 runs server/main.ts through tsx
+// instead (CPU profiles then name the source files).
+const FROM_SOURCE = process.env.BENCH_FROM_SOURCE === '1';
+let built = false;
+function entry(): string[] {
+  if (FROM_SOURCE) return ['--import', 'tsx', path.join(ROOT, 'server/main.ts')];
+  if (!built) {
+    const run = spawnSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, encoding: 'utf8' });
+    if (run.status !== 0) throw new Error(`npm run build failed: ${run.stderr}`);
+    built = true;
+  }
+  return ['--enable-source-maps', path.join(ROOT, 'dist/main.mjs')];
+}
 const START_TIMEOUT_MS = 120_000;
 const STOP_TIMEOUT_MS = 15_000;
 
@@ -132,7 +145,8 @@ export async function startServer(env: Record<string, string>, logFile: string):
   const started = performance.now();
   // BENCH_CPU_PROF=<dir>: every server process (workers inherit it) writes a .cpuprofile there on exit.
   const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(process.env.BENCH_CPU_PROF)}`] : [];
-  const child = spawn(process.execPath, [...profile, '--import', 'tsx', MAIN], {
+  if (process.env.BENCH_TRACE_GC) profile.push('--trace-gc');
+  const child = spawn(process.execPath, [...profile, ...entry()], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', ...env },
     stdio: ['ignore', fd, fd],
