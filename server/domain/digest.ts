@@ -5,7 +5,7 @@
 // a replayed request — is kept, bounded, by the process that issued the nonce
 // (its id is signed into the nonce); server/cluster/ asks that process when
 // the answer lands on another worker.
-import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomFillSync, timingSafeEqual } from 'node:crypto';
 
 export const REALM = 'provisioning';
 export type DigestAlgorithm = 'MD5' | 'SHA-256';
@@ -88,13 +88,21 @@ export function nonceIssuer(nonce: string): number {
 export function createNonceBook(key: Buffer, clock: () => Date, ttlSeconds: number, remember = 100_000, issuer = 0): NonceBook {
   const highest = new Map<string, number>();
   const sign = (stamp: Buffer) => createHmac('sha256', key).update(stamp).digest().subarray(0, 16);
+  // Random bytes drawn a page at a time: one call to the system's generator
+  // per 512 challenges instead of one per challenge, a tenth of a 401's cost.
+  const pool = Buffer.alloc(4096);
+  let used = pool.length;
   return {
     // Time and 8 random bytes, signed: unique per challenge even within one
     // millisecond, so two phones challenged at once never share a nonce-count.
     issue() {
       const stamp = Buffer.alloc(16);
       stamp.writeBigUInt64BE(BigInt(clock().getTime()));
-      randomBytes(8).copy(stamp, 8);
+      if (used + 8 > pool.length) {
+        randomFillSync(pool);
+        used = 0;
+      }
+      pool.copy(stamp, 8, used, (used += 8));
       if (issuer) stamp.writeUInt16BE(issuer, 8);
       return Buffer.concat([stamp, sign(stamp)]).toString('base64url');
     },

@@ -9,12 +9,26 @@ import type { Context, Next } from 'koa';
 import { formatAddress, inAny, parseAddress, type Network } from '../domain/ip.ts';
 
 /** The client address of a request that reached us from `peer` with this X-Forwarded-For. */
+const normal = (s: string) => {
+  const a = parseAddress(s);
+  return a ? formatAddress(a) : null;
+};
+
+// The peer addresses seen lately, normalized: a fleet's phones come back
+// from the same few thousand addresses, and parsing one is a twentieth of a 401.
+const PEERS_MAX = 10_000;
+const peers = new Map<string, string>();
+function normalPeer(peer: string): string {
+  let client = peers.get(peer);
+  if (client === undefined) {
+    if (peers.size >= PEERS_MAX) peers.clear();
+    peers.set(peer, (client = normal(peer) ?? peer));
+  }
+  return client;
+}
+
 export function clientAddress(peer: string, forwardedFor: string | undefined, trusted: readonly Network[]): string {
-  const normal = (s: string) => {
-    const a = parseAddress(s);
-    return a ? formatAddress(a) : null;
-  };
-  let client = normal(peer) ?? peer;
+  let client = normalPeer(peer);
   if (!trusted.length || !inAny(client, trusted) || !forwardedFor) return client;
   const hops = forwardedFor.split(',').map((h) => h.trim()).filter(Boolean);
   for (let i = hops.length - 1; i >= 0; i--) {
