@@ -20,8 +20,18 @@ export interface Report {
     changedUrlPeakRssMiB: number;
   };
   secretChange: SecretFigures;
-  storm: { connections: number; seconds: number; tool: string; workers: number; ours: StormFigures; nginx: StormFigures | null; nginxSkipped: string | null };
-  ratios: { requestsPerSecond: number; p99: number } | null;
+  storm: {
+    connections: number;
+    seconds: number;
+    tool: string;
+    workers: number;
+    ours: StormFigures;
+    nginx: StormFigures | null;
+    nginxSkipped: string | null;
+    /** A bare node:cluster server answering the same bytes from memory: what any Node server could reach here. */
+    nodeFloor: StormFigures | null;
+  };
+  ratios: { requestsPerSecond: number; p99: number; floorRequestsPerSecond: number | null; oursToFloor: number | null } | null;
   digest: { ours: DigestFigures; nginx: DigestFigures | null; ratio: number | null };
   secretUnderStorm: SecretFigures;
   cpuPerRequestMs: { served: number; challenge: number };
@@ -64,8 +74,12 @@ export function formatReport(r: Report): string {
     stormLine('ours', storm.ours),
     storm.nginx ? stormLine('nginx', storm.nginx) : `  nginx   skipped: ${storm.nginxSkipped}`,
   ];
+  if (storm.nodeFloor) lines.push(stormLine('floor', storm.nodeFloor));
   if (r.ratios) {
     lines.push(`  ours/nginx (Basic, ${storm.tool}, ${storm.workers} workers each): req/s ${r.ratios.requestsPerSecond.toFixed(2)}x, p99 ${r.ratios.p99.toFixed(2)}x`);
+    if (r.ratios.floorRequestsPerSecond !== null && r.ratios.oursToFloor !== null) {
+      lines.push(`  Node floor/nginx: req/s ${r.ratios.floorRequestsPerSecond.toFixed(2)}x (the most any Node server reaches here); ours/floor ${r.ratios.oursToFloor.toFixed(2)}x`);
+    }
   }
   const digestLine = (label: string, d: DigestFigures) =>
     `  ${label.padEnd(7)} ${n0(d.fetchesPerSecond).padStart(7)} fetches/s (${n0(d.requestsPerSecond)} req/s)   p50 ${ms(d.p50Ms).padStart(8)}   p99 ${ms(d.p99Ms).padStart(8)}   max ${ms(d.maxMs).padStart(8)}   unexpected ${d.unexpected}   (CPU: target ${d.targetCores.toFixed(2)}, load generator ${d.loadGeneratorCores.toFixed(2)} cores)`;

@@ -11,6 +11,7 @@ import { adminClient, percentile, pool } from './admin.ts';
 import autocannon from 'autocannon';
 import { digestStorm, type DigestFigures, type DigestTarget } from './digest-storm.ts';
 import { DIGEST_PREFIX, findNginx, mirror, startNginx } from './nginx.ts';
+import { startNodeFloor } from './node-floor.ts';
 import { formatReport, type Report } from './report.ts';
 import { measureReload, measureSecretChange } from './rerender.ts';
 import { formatNotify, measureNotify } from './notify.ts';
@@ -102,13 +103,16 @@ async function main(work: string): Promise<void> {
     })(),
   ]);
   peakRss.storm = server.peakRssMiB();
-  say('(c) challenges only: the same storm without credentials (every answer a 401)');
-  const challengeOnly = await storm(server.url, server.pid, targets.map((t) => ({ ...t, authorization: '' })), STORM);
+  say(`(c) challenges only: the same storm without credentials (every answer a 401), ${wrk ? 'wrk' : 'autocannon'}`);
+  // The same load generator as the served-file storm, so the CPU per answer compares like with like.
+  const bare = targets.map((t) => ({ ...t, authorization: '' }));
+  const challengeOnly = await (wrk ? wrkStorm(wrk, server.url, server.pid, bare, STORM) : storm(server.url, server.pid, bare, STORM));
   say('(c) Digest path against our server (challenge + answer per fetch)');
   const oursDigest = await digestStorm(server.url, server.pid, digestTargets, '', STORM);
   peakRss.digest = server.peakRssMiB();
 
   let nginxFigures: StormFigures | null = null;
+  let floorFigures: StormFigures | null = null;
   let nginxDigest: DigestFigures | null = null;
   let nginxSkipped: string | null = null;
   const nginxBin = findNginx();
@@ -125,6 +129,13 @@ async function main(work: string): Promise<void> {
       nginxDigest = await digestStorm(nginx.url, nginx.pid, digestTargets, DIGEST_PREFIX, STORM);
     } finally {
       await nginx.stop();
+    }
+    say('(d) the same storm against the Node floor: node:cluster answering the same bytes from memory, nothing else');
+    const floor = await startNodeFloor(path.join(work, 'floor'), www, WORKERS);
+    try {
+      floorFigures = await basicStorm(floor.url, floor.pid);
+    } finally {
+      await floor.stop();
     }
   }
 
@@ -170,9 +181,14 @@ async function main(work: string): Promise<void> {
     reload,
     restart,
     secretChange,
-    storm: { connections: STORM.connections, seconds: STORM.seconds, tool: wrk ? 'wrk' : 'autocannon', workers: WORKERS, ours, nginx: nginxFigures, nginxSkipped },
+    storm: { connections: STORM.connections, seconds: STORM.seconds, tool: wrk ? 'wrk' : 'autocannon', workers: WORKERS, ours, nginx: nginxFigures, nginxSkipped, nodeFloor: floorFigures },
     ratios: nginxFigures
-      ? { requestsPerSecond: ours.requestsPerSecond / nginxFigures.requestsPerSecond, p99: ours.p99Ms / nginxFigures.p99Ms }
+      ? {
+          requestsPerSecond: ours.requestsPerSecond / nginxFigures.requestsPerSecond,
+          p99: ours.p99Ms / nginxFigures.p99Ms,
+          floorRequestsPerSecond: floorFigures ? floorFigures.requestsPerSecond / nginxFigures.requestsPerSecond : null,
+          oursToFloor: floorFigures ? ours.requestsPerSecond / floorFigures.requestsPerSecond : null,
+        }
       : null,
     digest: { ours: oursDigest, nginx: nginxDigest, ratio: nginxDigest ? oursDigest.fetchesPerSecond / nginxDigest.fetchesPerSecond : null },
     secretUnderStorm,

@@ -19,8 +19,13 @@ local targets = {}
 local i = 0
 function init(args)
   for line in io.lines(args[1]) do
-    local p, ua, auth = line:match("^([^\\t]+)\\t([^\\t]+)\\t([^\\t]+)$")
-    if p then targets[#targets + 1] = wrk.format("GET", p, { ["User-Agent"] = ua, ["Authorization"] = auth }) end
+    local p, ua, auth = line:match("^([^\\t]+)\\t([^\\t]+)\\t([^\\t]*)$")
+    if p then
+      -- No credentials (the challenge-only storm): no Authorization header at all.
+      local headers = { ["User-Agent"] = ua }
+      if auth ~= "" then headers["Authorization"] = auth end
+      targets[#targets + 1] = wrk.format("GET", p, headers)
+    end
   end
   i = tonumber(args[2]) or 0
 end
