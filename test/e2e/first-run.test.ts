@@ -22,6 +22,9 @@ function alive(pid: number): boolean {
 
 test('npm start is the server process: SIGTERM to it stops the server with exit 0', async (t) => {
   const dataDir = tempDir();
+  // npm start bundles the server into dist/ first; a bundle this test made goes with it.
+  const dist = path.join(ROOT, 'dist');
+  if (!fs.existsSync(dist)) t.teardown(() => fs.rmSync(dist, { recursive: true, force: true }));
   const child = spawn('npm', ['start', '--silent'], {
     cwd: ROOT,
     env: { ...process.env, PORT: '0', HOST: '127.0.0.1', PROV_DATA_DIR: dataDir },
