@@ -27,7 +27,8 @@ const SIZE = { extensions: int('BENCH_EXTENSIONS', 5_000), devices: int('BENCH_D
 const CONCURRENCY = 8;
 const SECRET_CHANGES = 20;
 const STORM = { connections: 100, seconds: int('BENCH_STORM_SECONDS', 15), warmupSeconds: 3 };
-const DEADLINE_MS = 14 * 60_000;
+// The default run takes about 7 minutes here; larger fleets get time in proportion.
+const DEADLINE_MS = Math.max(14, (14 * SIZE.devices) / 10_000) * 60_000;
 // Ours and nginx run the same number of worker processes.
 const WORKERS = int('BENCH_WORKERS', os.availableParallelism());
 
