@@ -116,6 +116,7 @@ export async function assemble(config: Config, { log, clock = () => new Date(), 
   const store = withCoalescedFetches(engine, sink, barrier);
   // The phone path neither waits for the barrier nor opens the same sealed value twice.
   const phoneStore = withCoalescedFetches(engine, sink);
+  // For the device passwords a phone's credentials are checked against.
   const phoneBox = createCachingBox(box);
   // Rendering reads no fetch state (and a device write leaves it alone), so
   // it skips the barrier too: across workers each read behind it is a round
@@ -144,7 +145,8 @@ export async function assemble(config: Config, { log, clock = () => new Date(), 
       : createTemplatesReload({ catalog, load, rerenderer, runChange, clock }),
     phone: createPhoneRequests({
       store: phoneStore,
-      box: phoneBox,
+      // Its served-bytes cache is the one copy of an opened body it keeps.
+      box,
       catalog,
       clock,
       runChange,

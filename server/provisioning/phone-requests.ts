@@ -70,8 +70,9 @@ export function unassignedToDrop(waiting: DeviceRecord[], ip: string, max: numbe
 }
 
 const NOT_FOUND: PhoneAnswer = { status: 404 };
-/** Files whose served bytes are kept opened (a few KiB each). */
+/** Files whose served bytes are kept opened, at most this many and this many bytes in all. */
 const SERVED_MAX = 20_000;
+const SERVED_MAX_BYTES = 32 * 1024 * 1024;
 export type UploadAnswer = PhoneAnswer | { status: 204 } | { status: 413 };
 
 /** The upload as the route has it: its declared length, and a reader called only once the upload is allowed. */
@@ -96,30 +97,37 @@ function matchesEtag(header: string | undefined, etag: string): boolean {
 }
 
 export function createPhoneRequests({ store, box, catalog, clock, runChange, log, access, events, maxUnassigned }: PhoneDeps) {
-  function answerText(profile: VendorProfile, text: string, ifNoneMatch: string | undefined): PhoneAnswer {
-    const { bytes, contentType } = encodeBody(profile, text);
-    return answer(bytes, contentType, ifNoneMatch);
-  }
-
   // The opened, encoded bytes and ETag of each file last served, reused while
   // its sealed text is the same: a seal takes a fresh IV, so a new render is
   // always a new sealed text and never reuses an old entry. One entry per
-  // file, at most SERVED_MAX files, oldest out first.
-  const served = new Map<string, { sealed: string; profile: VendorProfile; body: Buffer; contentType: string; etag: string }>();
-  function servedBytes(profile: VendorProfile, render: RenderRecord): { body: Buffer; contentType: string; etag: string } {
+  // file (a device's, or one every phone of a vendor shares), bounded by
+  // count and bytes, oldest out first. This is the only copy of an opened
+  // body a worker keeps.
+  type Served = { sealed: string; profile: VendorProfile; body: Buffer; contentType: string; etag: string };
+  const served = new Map<string, Served>();
+  let servedBytesHeld = 0;
+  const weight = (e: Served) => e.body.length + e.sealed.length;
+  function servedBytes(profile: VendorProfile, render: RenderRecord): Served {
     const key = `${render.owner}/${render.file}`;
     const hit = served.get(key);
     if (hit && hit.sealed === render.sealedBody && hit.profile === profile) return hit;
     const { bytes, contentType } = encodeBody(profile, box.open(render.sealedBody, renderContext(render.owner, render.file)));
     const entry = { sealed: render.sealedBody, profile, body: bytes, contentType, etag: etagOf(bytes) };
-    served.delete(key);
-    if (served.size >= SERVED_MAX) served.delete(served.keys().next().value!);
+    if (hit) {
+      served.delete(key);
+      servedBytesHeld -= weight(hit);
+    }
     served.set(key, entry);
+    servedBytesHeld += weight(entry);
+    while (served.size > SERVED_MAX || servedBytesHeld > SERVED_MAX_BYTES) {
+      const [oldest, e] = served.entries().next().value!;
+      served.delete(oldest);
+      servedBytesHeld -= weight(e);
+    }
     return entry;
   }
 
-  function answer(body: Buffer, contentType: string, ifNoneMatch: string | undefined): PhoneAnswer {
-    const etag = etagOf(body);
+  function answer(body: Buffer, contentType: string, etag: string, ifNoneMatch: string | undefined): PhoneAnswer {
     return { status: matchesEtag(ifNoneMatch, etag) ? 304 : 200, body, contentType, etag };
   }
 
@@ -240,7 +248,7 @@ export function createPhoneRequests({ store, box, catalog, clock, runChange, log
       const upload = await store.getUpload(device.mac, req.file);
       if (!upload) return NOT_FOUND;
       const body = Buffer.from(box.open(upload.sealedBody, uploadContext(device.mac, req.file)), 'base64');
-      return answer(body, m.profile.contentType, req.ifNoneMatch);
+      return answer(body, m.profile.contentType, etagOf(body), req.ifNoneMatch);
     }
     // The version is read before the bytes: if a change lands in between, the
     // fetch is recorded as older than it is (pending), never as newer.
@@ -260,7 +268,7 @@ export function createPhoneRequests({ store, box, catalog, clock, runChange, log
       await store.recordFetch(device.mac, { version, at, ip: req.ip, userAgent: storedUserAgent(req.userAgent), file: req.file, credential });
       events.publish({ type: 'fetched', mac: device.mac, version, at, previousVersion: device.fetchedVersion });
     }
-    return { status: matchesEtag(req.ifNoneMatch, served.etag) ? 304 : 200, body: served.body, contentType: served.contentType, etag: served.etag };
+    return answer(served.body, served.contentType, served.etag, req.ifNoneMatch);
   }
 
   /** The known device a /prov name is about, with the vendor's matching entry; null when there is none. */
@@ -300,7 +308,8 @@ export function createPhoneRequests({ store, box, catalog, clock, runChange, log
       for (const m of shared) {
         const render = await store.getRender(vendorOwner(m.profile.id), req.file);
         if (!render) continue;
-        return answerText(m.profile, box.open(render.sealedBody, renderContext(render.owner, req.file)), req.ifNoneMatch);
+        const file = servedBytes(m.profile, render);
+        return answer(file.body, file.contentType, file.etag, req.ifNoneMatch);
       }
       return NOT_FOUND;
     },

@@ -13,7 +13,7 @@
 // between its arrival and its answer. A commit acknowledged before a
 // request was sent is therefore always seen.
 //
-// Bounded, oldest entry out first; entries are frozen because every reader
+// Bounded by count and size, oldest entry out first; entries are frozen because every reader
 // shares them.
 import type { DeviceRecord } from '../domain/device.ts';
 import type { RenderRecord } from './store.ts';
@@ -40,8 +40,17 @@ export interface ChangeMarks {
   own(): number;
 }
 
-export function createPhoneFileCache(marks: ChangeMarks, maxEntries = 20_000): PhoneFileCache {
+/** A device record's share of an entry, besides its render's sealed text. */
+const DEVICE_WEIGHT = 1024;
+const weight = (f: PhoneFile) => DEVICE_WEIGHT + (f.render?.sealedBody.length ?? 0);
+
+export function createPhoneFileCache(marks: ChangeMarks, maxEntries = 20_000, maxChars = 32 * 1024 * 1024): PhoneFileCache {
   const entries = new Map<string, PhoneFile>();
+  let chars = 0;
+  const clear = () => {
+    entries.clear();
+    chars = 0;
+  };
   let others = -1;
   let own = -1;
   let checkedThisTurn = false;
@@ -53,13 +62,13 @@ export function createPhoneFileCache(marks: ChangeMarks, maxEntries = 20_000): P
         setImmediate(newTurn);
         const now = marks.others();
         if (now !== others) {
-          entries.clear();
+          clear();
           others = now;
         }
       }
       const mine = marks.own();
       if (mine !== own) {
-        entries.clear();
+        clear();
         own = mine;
       }
       const key = `${mac}/${file}`;
@@ -68,8 +77,13 @@ export function createPhoneFileCache(marks: ChangeMarks, maxEntries = 20_000): P
       const found = load();
       // Unknown MACs are not remembered: a scan must not push real phones out.
       if (!found) return null;
-      if (entries.size >= maxEntries) entries.delete(entries.keys().next().value!);
       entries.set(key, deepFreeze(found));
+      chars += weight(found);
+      while (entries.size > maxEntries || chars > maxChars) {
+        const [oldest, entry] = entries.entries().next().value!;
+        entries.delete(oldest);
+        chars -= weight(entry);
+      }
       return found;
     },
   };
