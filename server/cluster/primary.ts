@@ -28,7 +28,8 @@ export const SYNC_CALL = 'sync-request';
 /** What the primary does for a worker on request. */
 export interface PrimaryServices {
   fetches: FetchCoalescer;
-  reloadTemplates: (actor: Actor) => Promise<unknown>;
+  /** `swapped` makes every worker take the new catalog; the reload calls it before it stores anything. */
+  reloadTemplates: (actor: Actor, swapped: () => Promise<void>) => Promise<unknown>;
   sync: (what: 'device' | 'extension', actor: Actor, key: string) => Promise<unknown>;
 }
 const STOP_GRACE_MS = 10_000;
@@ -126,12 +127,12 @@ export function startPrimary({ workers, log, local, assembled, onBootFailure, on
       return issuer ? issuer.call<boolean>(NC_CALL, q).catch(() => false) : false;
     });
     link.serve(FLUSH_CALL, () => fetches!.flush());
-    link.serve(RELOAD_CALL, async (actor: Actor) => {
-      const result = await reloadTemplates!(actor);
-      // Every worker reads the catalog again before the admin is told it changed.
-      await Promise.all([...links.values()].map((l) => l.call(SWAP_CALL).catch(() => undefined)));
-      return result;
-    });
+    link.serve(RELOAD_CALL, (actor: Actor) =>
+      // Every worker reads the catalog again once it is proven, before any file is stored with it.
+      reloadTemplates!(actor, async () => {
+        await Promise.all([...links.values()].map((l) => l.call(SWAP_CALL).catch(() => undefined)));
+      }),
+    );
     link.serve(SYNC_CALL, (q: { what: 'device' | 'extension'; actor: Actor; key: string }) => sync!(q.what, q.actor, q.key));
     // Nothing a worker posts or asks can arrive before it was told to assemble.
     // Asked once its code is loaded (a message sent before it listens would be lost).

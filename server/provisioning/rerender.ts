@@ -43,14 +43,18 @@ export function createRerenderer({ store, box, catalog, clock }: RerenderDeps) {
     };
   }
 
-  /** The writes that bring one owner's stored renders to `files`, or [] when nothing changed. */
-  function diff(owner: string, stored: RenderRecord[], files: Map<string, string>, version: number, at: string) {
+  /**
+   * The writes that bring one owner's stored renders to `files`, or [] when
+   * nothing changed. `dry`: only which writes, for a plan that is counted and
+   * dropped (their sealedBody is '').
+   */
+  function diff(owner: string, stored: RenderRecord[], files: Map<string, string>, version: number, at: string, dry = false) {
     const before = new Map(stored.map((r) => [r.file, r]));
     const ops: WriteOp[] = [];
     for (const [file, body] of files) {
       const old = before.get(file);
       if (old && box.open(old.sealedBody, renderContext(owner, file)) === body) continue;
-      const sealedBody = box.seal(body, renderContext(owner, file));
+      const sealedBody = dry ? '' : box.seal(body, renderContext(owner, file));
       ops.push({ op: 'put-render', render: { owner, file, version, renderedAt: at, sealedBody } });
     }
     for (const file of before.keys()) if (!files.has(file)) ops.push({ op: 'delete-render', owner, file });
@@ -63,6 +67,7 @@ export function createRerenderer({ store, box, catalog, clock }: RerenderDeps) {
     planned: DeviceOp | undefined,
     open: (n: string) => Promise<OpenExtension>,
     at: string,
+    dry = false,
   ): Promise<WriteOp[]> {
     const exts = new Map<string, OpenExtension>();
     for (const l of device.lines) exts.set(l.extension, await open(l.extension));
@@ -70,7 +75,7 @@ export function createRerenderer({ store, box, catalog, clock }: RerenderDeps) {
     const login = box.open(device.provPasswordSealed, provPasswordContext(device.mac));
     const files = device.lines.length ? cat.renderer.renderDevice(device, (n) => exts.get(n)!, login) : new Map();
     const version = device.configVersion + 1;
-    const ops = diff(device.mac, await store.listRenders(device.mac), files, version, at);
+    const ops = diff(device.mac, await store.listRenders(device.mac), files, version, at, dry);
     if (ops.length === 0) return [];
     if (planned) {
       planned.record.configVersion = version;
@@ -88,14 +93,14 @@ export function createRerenderer({ store, box, catalog, clock }: RerenderDeps) {
   }
 
   /** Every softphone app's files for one extension, kept under the extension's own owner. */
-  async function planExtension(cat: Catalog, ext: OpenExtension, at: string): Promise<WriteOp[]> {
+  async function planExtension(cat: Catalog, ext: OpenExtension, at: string, dry = false): Promise<WriteOp[]> {
     const owner = extensionOwner(ext.record.number);
     const files = new Map<string, string>();
     for (const profile of cat.profiles.all().filter((p) => p.kind === 'softphone')) {
       for (const [file, body] of cat.renderer.renderExtension(profile, ext)) files.set(file, body);
     }
     const stored = await store.listRenders(owner);
-    const ops = diff(owner, stored, files, nextVersion(stored), at);
+    const ops = diff(owner, stored, files, nextVersion(stored), at, dry);
     // Rendered from this revision of the extension: if it changed meanwhile,
     // the batch is refused and re-planned rather than putting old bytes back.
     return ops.length ? [{ op: 'expect-extension', number: ext.record.number, rev: ext.record.rev }, ...ops] : [];
@@ -134,50 +139,95 @@ export function createRerenderer({ store, box, catalog, clock }: RerenderDeps) {
   };
 
   /**
-   * Renders everything with `cat` in memory. Returns the writes that bring
-   * the store in line, or every failure if any file cannot be rendered.
+   * Whole-fleet work a page at a time: the vendors' shared files, then
+   * extensions and devices PAGE at a time in key order. Each page is planned
+   * (rendered against `cat` and compared with what is stored) and handed to
+   * `take`, which may run the plan again (a re-plan after a concurrent
+   * change) and answers the page it used; the next page is read only after
+   * that. So memory holds one page's renders, never the fleet's.
    */
-  async function planAll(cat: Catalog): Promise<{ ops: WriteOp[]; failures: RenderFailure[] }> {
-    const at = clock().toISOString();
-    const ops: WriteOp[] = [];
-    const failures: RenderFailure[] = [];
-    const attempt = async (fn: () => Promise<WriteOp[]>) => {
+  async function eachPage(cat: Catalog, dry: boolean, take: (plan: () => Promise<PagePlan>) => Promise<PagePlan>): Promise<void> {
+    await take(async () => {
+      const at = clock().toISOString();
+      const page = planPage();
+      for (const profile of cat.profiles.all()) {
+        await page.attempt(async () => {
+          const owner = vendorOwner(profile.id);
+          const stored = await store.listRenders(owner);
+          return diff(owner, stored, cat.renderer.renderVendor(profile), nextVersion(stored), at, dry);
+        });
+      }
+      return page.done(null);
+    });
+    for (let after: string | null | undefined = undefined; after !== null; ) {
+      const cursor: string | undefined = after;
+      after = (
+        await take(async () => {
+          const at = clock().toISOString();
+          const page = planPage();
+          const exts = await store.listExtensions({ after: cursor, limit: PAGE });
+          const open = opener(new Map(exts.map((e) => [e.number, e])));
+          for (const ext of exts) await page.attempt(async () => planExtension(cat, await open(ext.number), at, dry));
+          return page.done(exts.at(-1)?.number ?? null);
+        })
+      ).last;
+    }
+    for (let after: string | null | undefined = undefined; after !== null; ) {
+      const cursor: string | undefined = after;
+      after = (
+        await take(async () => {
+          const at = clock().toISOString();
+          const page = planPage();
+          // Opened per page, so what is held does not grow with the fleet.
+          const open = opener(new Map());
+          const devices = await store.listDevices({ after: cursor, limit: PAGE });
+          for (const device of devices) await page.attempt(() => planDevice(cat, device, undefined, open, at, dry));
+          return page.done(devices.at(-1)?.mac ?? null);
+        })
+      ).last;
+    }
+  }
+
+  return { hook, eachPage };
+}
+
+export type Rerenderer = ReturnType<typeof createRerenderer>;
+
+/** Owners planned, and writes committed, together in whole-fleet work. */
+export const PAGE = 250;
+
+/** One page of whole-fleet work: its writes, the files that would not render, and the last key it covered (null: no more). */
+export interface PagePlan {
+  ops: WriteOp[];
+  failures: RenderFailure[];
+  last: string | null;
+}
+
+/**
+ * Collects a page's writes and failures. Rendering is synchronous work: a
+ * slice at most SLICE_MS long, then whatever else waits on this event loop
+ * goes first.
+ */
+function planPage() {
+  const ops: WriteOp[] = [];
+  const failures: RenderFailure[] = [];
+  let slice = performance.now();
+  return {
+    async attempt(fn: () => Promise<WriteOp[]>): Promise<void> {
       try {
         ops.push(...(await fn()));
       } catch (err) {
         if (!(err instanceof RenderFailure)) throw err;
         failures.push(err);
       }
-    };
-    for (const profile of cat.profiles.all()) {
-      await attempt(async () => {
-        const owner = vendorOwner(profile.id);
-        const stored = await store.listRenders(owner);
-        return diff(owner, stored, cat.renderer.renderVendor(profile), nextVersion(stored), at);
-      });
-    }
-    const open = opener(new Map());
-    for (const ext of await store.listExtensions()) {
-      await attempt(async () => planExtension(cat, await open(ext.number), at));
-    }
-    const devices = await store.listDevices();
-    let slice = performance.now();
-    for (let i = 0; i < devices.length; i++) {
-      await attempt(() => planDevice(cat, devices[i]!, undefined, open, at));
-      // Rendering thousands of devices is synchronous work: a slice at most
-      // SLICE_MS long, then whatever else waits on this event loop goes first.
       if (performance.now() - slice >= SLICE_MS) {
         await new Promise((resolve) => setImmediate(resolve));
         slice = performance.now();
       }
-    }
-    return { ops, failures };
-  }
-
-  return { hook, planAll };
+    },
+    done: (last: string | null): PagePlan => ({ ops, failures, last }),
+  };
 }
-
-export type Rerenderer = ReturnType<typeof createRerenderer>;
 
 /** Shared and softphone files count their own versions, one past the newest stored. */
 function nextVersion(stored: RenderRecord[]): number {

@@ -1,11 +1,18 @@
-// Template and profile reload: everything is rendered in memory with the new
-// catalog first; one failure refuses the whole reload and changes nothing,
-// so a broken template never replaces a good render.
+// Template and profile reload. Everything is first rendered in memory with
+// the new catalog, a page at a time and only compared (nothing is kept, so
+// memory does not grow with the fleet): one failure refuses the whole reload
+// and changes nothing, so a broken template never replaces a good render.
+// Once all of it renders, every process takes the new catalog (so a change
+// made meanwhile renders with it too) and the files that differ are stored
+// page by page, as a reconcile would. If the store fails part-way, the
+// catalog is already the new one and the next sweep or restart stores the rest.
 import { InvalidInput } from '../domain/errors.ts';
 import type { Actor } from '../domain/token.ts';
 import type { Catalog, CatalogHolder } from '../render/catalog.ts';
+import type { RenderFailure } from '../render/renderer.ts';
 import { auditOp } from './audit-log.ts';
 import type { RunChange } from './change-runner.ts';
+import { applyPages } from './reconcile.ts';
 import type { Rerenderer } from './rerender.ts';
 
 export interface ReloadDeps {
@@ -18,30 +25,31 @@ export interface ReloadDeps {
 }
 
 export function createTemplatesReload({ catalog, load, rerenderer, runChange, clock }: ReloadDeps) {
-  return async function reload(actor: Actor) {
+  /** `swapped`: every other process has taken the new catalog (workers read it from disk too). */
+  return async function reload(actor: Actor, swapped: () => Promise<void> = async () => {}) {
     let next: Catalog;
     try {
       next = load();
     } catch (err) {
       throw new InvalidInput((err as Error).message, 'template-invalid');
     }
-    const summary = await runChange(async () => {
-      const { ops, failures } = await rerenderer.planAll(next);
-      if (failures.length > 0) {
-        const first = failures[0]!;
-        const more = failures.length > 1 ? ` (and ${failures.length - 1} more)` : '';
-        throw new InvalidInput(
-          `nothing was changed: device ${first.owner}, file ${first.file}: ${first.reason}${more}`,
-          'render-failed',
-        );
-      }
-      const files = ops.filter((o) => o.op === 'put-render' || o.op === 'delete-render').length;
-      const devices = ops.filter((o) => o.op === 'update-device').length;
-      const result = { changedFiles: files, changedDevices: devices, unmatchedFiles: next.unmatchedOverrides };
-      const audit = auditOp(actor, clock().toISOString(), 'templates.reloaded', 'templates', result);
-      return { ops: [...ops, audit], result, rendered: true };
+    const failures: RenderFailure[] = [];
+    await rerenderer.eachPage(next, true, async (plan) => {
+      const page = await plan();
+      failures.push(...page.failures);
+      return page;
     });
+    if (failures.length > 0) {
+      const first = failures[0]!;
+      const more = failures.length > 1 ? ` (and ${failures.length - 1} more)` : '';
+      throw new InvalidInput(`nothing was changed: device ${first.owner}, file ${first.file}: ${first.reason}${more}`, 'render-failed');
+    }
     catalog.swap(next);
-    return summary;
+    await swapped();
+    const applied = await applyPages(rerenderer, next, runChange);
+    const result = { changedFiles: applied.files, changedDevices: applied.devices, unmatchedFiles: next.unmatchedOverrides };
+    const audit = auditOp(actor, clock().toISOString(), 'templates.reloaded', 'templates', result);
+    await runChange(async () => ({ ops: [audit], result: undefined, rendered: true }));
+    return result;
   };
 }
