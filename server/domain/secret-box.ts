@@ -48,3 +48,13 @@ export function createSecretBox(key: Buffer): SecretBox {
 export function deriveKey(key: Buffer, purpose: string): Buffer {
   return Buffer.from(hkdfSync('sha256', key, Buffer.alloc(0), `sip-provisioning:${purpose}`, 32));
 }
+
+/**
+ * What tells one sealed value from every other, without its body: the
+ * version, the nonce and the tag. Every seal draws a fresh random 96-bit
+ * nonce, so two seals never share this, and the tag binds it to its body.
+ */
+export function sealIdentity(sealed: string): string {
+  const end = sealed.lastIndexOf(':');
+  return end < 0 ? sealed : sealed.slice(0, end);
+}

@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import { provPasswordContext, storedUserAgent, type DeviceRecord } from '../domain/device.ts';
 import { generateSecret } from '../domain/secret.ts';
 import type { Mac } from '../domain/mac.ts';
-import type { SecretBox } from '../domain/secret-box.ts';
+import { sealIdentity, type SecretBox } from '../domain/secret-box.ts';
 import type { CatalogHolder } from '../render/catalog.ts';
 import type { FileMatch } from '../render/file-names.ts';
 import { encodeBody } from '../render/body-encoding.ts';
@@ -72,7 +72,7 @@ export function unassignedToDrop(waiting: DeviceRecord[], ip: string, max: numbe
 const NOT_FOUND: PhoneAnswer = { status: 404 };
 /** Files whose served bytes are kept opened, at most this many and this many bytes in all. */
 const SERVED_MAX = 20_000;
-const SERVED_MAX_BYTES = 32 * 1024 * 1024;
+const SERVED_MAX_BYTES = 48 * 1024 * 1024;
 export type UploadAnswer = PhoneAnswer | { status: 204 } | { status: 413 };
 
 /** The upload as the route has it: its declared length, and a reader called only once the upload is allowed. */
@@ -98,21 +98,23 @@ function matchesEtag(header: string | undefined, etag: string): boolean {
 
 export function createPhoneRequests({ store, box, catalog, clock, runChange, log, access, events, maxUnassigned }: PhoneDeps) {
   // The opened, encoded bytes and ETag of each file last served, reused while
-  // its sealed text is the same: a seal takes a fresh IV, so a new render is
-  // always a new sealed text and never reuses an old entry. One entry per
+  // its sealed value is the same (told by its identity: a seal takes a fresh
+  // nonce, so a new render never matches an old entry). One entry per
   // file (a device's, or one every phone of a vendor shares), bounded by
   // count and bytes, oldest out first. This is the only copy of an opened
   // body a worker keeps.
   type Served = { sealed: string; profile: VendorProfile; body: Buffer; contentType: string; etag: string };
+  // Only the identity is kept, not the sealed text: the body is the entry's weight.
   const served = new Map<string, Served>();
   let servedBytesHeld = 0;
   const weight = (e: Served) => e.body.length + e.sealed.length;
   function servedBytes(profile: VendorProfile, render: RenderRecord): Served {
     const key = `${render.owner}/${render.file}`;
     const hit = served.get(key);
-    if (hit && hit.sealed === render.sealedBody && hit.profile === profile) return hit;
+    const sealed = sealIdentity(render.sealedBody);
+    if (hit && hit.sealed === sealed && hit.profile === profile) return hit;
     const { bytes, contentType } = encodeBody(profile, box.open(render.sealedBody, renderContext(render.owner, render.file)));
-    const entry = { sealed: render.sealedBody, profile, body: bytes, contentType, etag: etagOf(bytes) };
+    const entry = { sealed, profile, body: bytes, contentType, etag: etagOf(bytes) };
     if (hit) {
       served.delete(key);
       servedBytesHeld -= weight(hit);

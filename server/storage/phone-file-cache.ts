@@ -44,7 +44,7 @@ export interface ChangeMarks {
 const DEVICE_WEIGHT = 1024;
 const weight = (f: PhoneFile) => DEVICE_WEIGHT + (f.render?.sealedBody.length ?? 0);
 
-export function createPhoneFileCache(marks: ChangeMarks, maxEntries = 20_000, maxChars = 32 * 1024 * 1024): PhoneFileCache {
+export function createPhoneFileCache(marks: ChangeMarks, maxEntries = 20_000, maxChars = 64 * 1024 * 1024): PhoneFileCache {
   const entries = new Map<string, PhoneFile>();
   let chars = 0;
   const clear = () => {

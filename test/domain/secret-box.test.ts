@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import test from 'ava';
 import fc from 'fast-check';
-import { createSecretBox, SecretBoxError } from '../../server/domain/secret-box.ts';
+import { createSecretBox, SecretBoxError, sealIdentity } from '../../server/domain/secret-box.ts';
 
 const box = createSecretBox(randomBytes(32));
 const text = fc.string({ unit: 'binary', maxLength: 200 });
@@ -90,4 +90,14 @@ test('a tampered or malformed sealed value does not open', (t) => {
 
 test('keys other than 32 bytes are refused', (t) => {
   for (const n of [0, 16, 31, 33, 64]) t.throws(() => createSecretBox(randomBytes(n)), { instanceOf: SecretBoxError });
+});
+
+test('a sealed value is told apart by its identity: every seal of the same text has its own, and the body is not part of it', (t) => {
+  const seals = Array.from({ length: 200 }, () => box.seal('the same text', 'ctx'));
+  const ids = new Set(seals.map(sealIdentity));
+  t.is(ids.size, seals.length);
+  for (const s of seals) {
+    t.true(s.startsWith(sealIdentity(s) + ':'));
+    t.true(sealIdentity(s).length < s.length - 'the same text'.length);
+  }
 });
