@@ -23,7 +23,8 @@ export function adminClient(baseUrl: string, token: string): Admin {
         ...(body === undefined ? {} : { 'content-type': 'application/json' }),
       },
       body: body === undefined ? undefined : JSON.stringify(body),
-      signal: AbortSignal.timeout(120_000),
+      // A whole-fleet reload at 100,000 devices takes minutes on a small machine.
+      signal: AbortSignal.timeout(600_000),
     });
     const text = await res.text();
     const ms = performance.now() - started;

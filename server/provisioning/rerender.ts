@@ -43,18 +43,14 @@ export function createRerenderer({ store, box, catalog, clock }: RerenderDeps) {
     };
   }
 
-  /**
-   * The writes that bring one owner's stored renders to `files`, or [] when
-   * nothing changed. `dry`: only which writes, for a plan that is counted and
-   * dropped (their sealedBody is '').
-   */
-  function diff(owner: string, stored: RenderRecord[], files: Map<string, string>, version: number, at: string, dry = false) {
+  /** The writes that bring one owner's stored renders to `files`, or [] when nothing changed. */
+  function diff(owner: string, stored: RenderRecord[], files: Map<string, string>, version: number, at: string) {
     const before = new Map(stored.map((r) => [r.file, r]));
     const ops: WriteOp[] = [];
     for (const [file, body] of files) {
       const old = before.get(file);
       if (old && box.open(old.sealedBody, renderContext(owner, file)) === body) continue;
-      const sealedBody = dry ? '' : box.seal(body, renderContext(owner, file));
+      const sealedBody = box.seal(body, renderContext(owner, file));
       ops.push({ op: 'put-render', render: { owner, file, version, renderedAt: at, sealedBody } });
     }
     for (const file of before.keys()) if (!files.has(file)) ops.push({ op: 'delete-render', owner, file });
@@ -75,7 +71,9 @@ export function createRerenderer({ store, box, catalog, clock }: RerenderDeps) {
     const login = box.open(device.provPasswordSealed, provPasswordContext(device.mac));
     const files = device.lines.length ? cat.renderer.renderDevice(device, (n) => exts.get(n)!, login) : new Map();
     const version = device.configVersion + 1;
-    const ops = diff(device.mac, await store.listRenders(device.mac), files, version, at, dry);
+    // Proving that it renders is all a dry run asks.
+    if (dry) return [];
+    const ops = diff(device.mac, await store.listRenders(device.mac), files, version, at);
     if (ops.length === 0) return [];
     if (planned) {
       planned.record.configVersion = version;
@@ -99,8 +97,9 @@ export function createRerenderer({ store, box, catalog, clock }: RerenderDeps) {
     for (const profile of cat.profiles.all().filter((p) => p.kind === 'softphone')) {
       for (const [file, body] of cat.renderer.renderExtension(profile, ext)) files.set(file, body);
     }
+    if (dry) return [];
     const stored = await store.listRenders(owner);
-    const ops = diff(owner, stored, files, nextVersion(stored), at, dry);
+    const ops = diff(owner, stored, files, nextVersion(stored), at);
     // Rendered from this revision of the extension: if it changed meanwhile,
     // the batch is refused and re-planned rather than putting old bytes back.
     return ops.length ? [{ op: 'expect-extension', number: ext.record.number, rev: ext.record.rev }, ...ops] : [];
@@ -141,7 +140,8 @@ export function createRerenderer({ store, box, catalog, clock }: RerenderDeps) {
   /**
    * Whole-fleet work a page at a time: the vendors' shared files, then
    * extensions and devices PAGE at a time in key order. Each page is planned
-   * (rendered against `cat` and compared with what is stored) and handed to
+   * (rendered against `cat` and compared with what is stored; `dry`: only
+   * rendered, to prove it renders, with no writes) and handed to
    * `take`, which may run the plan again (a re-plan after a concurrent
    * change) and answers the page it used; the next page is read only after
    * that. So memory holds one page's renders, never the fleet's.
@@ -153,8 +153,10 @@ export function createRerenderer({ store, box, catalog, clock }: RerenderDeps) {
       for (const profile of cat.profiles.all()) {
         await page.attempt(async () => {
           const owner = vendorOwner(profile.id);
+          const files = cat.renderer.renderVendor(profile);
+          if (dry) return [];
           const stored = await store.listRenders(owner);
-          return diff(owner, stored, cat.renderer.renderVendor(profile), nextVersion(stored), at, dry);
+          return diff(owner, stored, files, nextVersion(stored), at);
         });
       }
       return page.done(null);

@@ -1,5 +1,5 @@
 // Template and profile reload. Everything is first rendered in memory with
-// the new catalog, a page at a time and only compared (nothing is kept, so
+// the new catalog, a page at a time, to prove it renders (nothing is kept, so
 // memory does not grow with the fleet): one failure refuses the whole reload
 // and changes nothing, so a broken template never replaces a good render.
 // Once all of it renders, every process takes the new catalog (so a change
