@@ -161,33 +161,31 @@ export function createRerenderer({ store, box, catalog, clock }: RerenderDeps) {
       }
       return page.done(null);
     });
-    for (let after: string | null | undefined = undefined; after !== null; ) {
-      const cursor: string | undefined = after;
-      after = (
-        await take(async () => {
-          const at = clock().toISOString();
-          const page = planPage();
-          const exts = await store.listExtensions({ after: cursor, limit: PAGE });
-          const open = opener(new Map(exts.map((e) => [e.number, e])));
-          for (const ext of exts) await page.attempt(async () => planExtension(cat, await open(ext.number), at, dry));
-          return page.done(exts.at(-1)?.number ?? null);
-        })
-      ).last;
-    }
-    for (let after: string | null | undefined = undefined; after !== null; ) {
-      const cursor: string | undefined = after;
-      after = (
-        await take(async () => {
-          const at = clock().toISOString();
-          const page = planPage();
-          // Opened per page, so what is held does not grow with the fleet.
-          const open = opener(new Map());
-          const devices = await store.listDevices({ after: cursor, limit: PAGE });
-          for (const device of devices) await page.attempt(() => planDevice(cat, device, undefined, open, at, dry));
-          return page.done(devices.at(-1)?.mac ?? null);
-        })
-      ).last;
-    }
+    // Keyset pages: each starts after the last key the page before it used.
+    const pages = async (planOne: (after: string | undefined, page: ReturnType<typeof planPage>, at: string) => Promise<string | null>) => {
+      for (let after: string | null | undefined = undefined; after !== null; ) {
+        const cursor: string | undefined = after;
+        after = (
+          await take(async () => {
+            const page = planPage();
+            return page.done(await planOne(cursor, page, clock().toISOString()));
+          })
+        ).last;
+      }
+    };
+    await pages(async (after, page, at) => {
+      const exts = await store.listExtensions({ after, limit: PAGE });
+      const open = opener(new Map(exts.map((e) => [e.number, e])));
+      for (const ext of exts) await page.attempt(async () => planExtension(cat, await open(ext.number), at, dry));
+      return exts.at(-1)?.number ?? null;
+    });
+    await pages(async (after, page, at) => {
+      // Opened per page, so what is held does not grow with the fleet.
+      const open = opener(new Map());
+      const devices = await store.listDevices({ after, limit: PAGE });
+      for (const device of devices) await page.attempt(() => planDevice(cat, device, undefined, open, at, dry));
+      return devices.at(-1)?.mac ?? null;
+    });
   }
 
   return { hook, eachPage };
