@@ -1,5 +1,6 @@
 // A small client for the admin API (Bearer token, JSON) and a bounded
 // concurrency pool, so the set-up never has more than N requests in flight.
+import http from 'node:http';
 
 export interface Answer<T = unknown> {
   status: number;
@@ -13,22 +14,42 @@ export interface Admin {
   must<T = any>(expected: number, method: string, path: string, body?: unknown): Promise<Answer<T>>;
 }
 
+// node:http rather than fetch: fetch gives up on an answer whose headers take
+// over five minutes, which a whole-fleet reload of 100,000 devices can on a
+// small machine. The only limit is the socket's idle time.
+const IDLE_MS = 15 * 60_000;
+
 export function adminClient(baseUrl: string, token: string): Admin {
-  async function call<T>(method: string, path: string, body?: unknown): Promise<Answer<T>> {
+  const agent = new http.Agent({ keepAlive: true });
+  function call<T>(method: string, path: string, body?: unknown): Promise<Answer<T>> {
     const started = performance.now();
-    const res = await fetch(baseUrl + path, {
-      method,
-      headers: {
-        authorization: `Bearer ${token}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-      // A whole-fleet reload at 100,000 devices takes minutes on a small machine.
-      signal: AbortSignal.timeout(600_000),
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    return new Promise((resolve, reject) => {
+      const req = http.request(
+        baseUrl + path,
+        {
+          method,
+          agent,
+          headers: {
+            authorization: `Bearer ${token}`,
+            ...(payload === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }),
+          },
+          timeout: IDLE_MS,
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => {
+            const text = Buffer.concat(chunks).toString('utf8');
+            resolve({ status: res.statusCode ?? 0, body: (text ? tryJson(text) : undefined) as T, ms: performance.now() - started });
+          });
+          res.on('error', reject);
+        },
+      );
+      req.on('timeout', () => req.destroy(new Error(`${method} ${path}: no answer in ${IDLE_MS / 60_000} minutes`)));
+      req.on('error', reject);
+      req.end(payload);
     });
-    const text = await res.text();
-    const ms = performance.now() - started;
-    return { status: res.status, body: (text ? tryJson(text) : undefined) as T, ms };
   }
   return {
     call,

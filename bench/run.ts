@@ -246,8 +246,13 @@ async function duringReload<T>(server: ServerProcess, targets: Target[], work: (
     },
     (_err, r) => finished(r),
   );
-  const result = await work();
-  probe.stop();
+  let result: T;
+  try {
+    result = await work();
+  } finally {
+    // Also when the work failed: a running probe would keep this process alive.
+    probe.stop();
+  }
   const figures = await done;
   signalAll();
   const lines = (await waitForLine(server.logFile, offset, 'event-loop delay', () => false, 10_000)) as { pid: number; maxMs: number; p99Ms: number }[];
