@@ -10,6 +10,7 @@ import { provPasswordContext, storedUserAgent, type DeviceRecord } from '../doma
 import { generateSecret } from '../domain/secret.ts';
 import type { Mac } from '../domain/mac.ts';
 import { sealIdentity, type SecretBox } from '../domain/secret-box.ts';
+import { createWeighedMap } from '../domain/weighed-map.ts';
 import type { CatalogHolder } from '../render/catalog.ts';
 import type { FileMatch } from '../render/file-names.ts';
 import { encodeBody } from '../render/body-encoding.ts';
@@ -105,9 +106,7 @@ export function createPhoneRequests({ store, box, catalog, clock, runChange, log
   // body a worker keeps.
   type Served = { sealed: string; profile: VendorProfile; body: Buffer; contentType: string; etag: string };
   // Only the identity is kept, not the sealed text: the body is the entry's weight.
-  const served = new Map<string, Served>();
-  let servedBytesHeld = 0;
-  const weight = (e: Served) => e.body.length + e.sealed.length;
+  const served = createWeighedMap<Served>(SERVED_MAX, SERVED_MAX_BYTES, (_key, e) => e.body.length + e.sealed.length);
   function servedBytes(profile: VendorProfile, render: RenderRecord): Served {
     const key = `${render.owner}/${render.file}`;
     const hit = served.get(key);
@@ -115,17 +114,7 @@ export function createPhoneRequests({ store, box, catalog, clock, runChange, log
     if (hit && hit.sealed === sealed && hit.profile === profile) return hit;
     const { bytes, contentType } = encodeBody(profile, box.open(render.sealedBody, renderContext(render.owner, render.file)));
     const entry = { sealed, profile, body: bytes, contentType, etag: etagOf(bytes) };
-    if (hit) {
-      served.delete(key);
-      servedBytesHeld -= weight(hit);
-    }
     served.set(key, entry);
-    servedBytesHeld += weight(entry);
-    while (served.size > SERVED_MAX || servedBytesHeld > SERVED_MAX_BYTES) {
-      const [oldest, e] = served.entries().next().value!;
-      served.delete(oldest);
-      servedBytesHeld -= weight(e);
-    }
     return entry;
   }
 

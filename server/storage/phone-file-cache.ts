@@ -16,6 +16,7 @@
 // Bounded by count and size, oldest entry out first; entries are frozen because every reader
 // shares them.
 import type { DeviceRecord } from '../domain/device.ts';
+import { createWeighedMap } from '../domain/weighed-map.ts';
 import type { RenderRecord } from './store.ts';
 
 export type PhoneFile = { device: DeviceRecord; render: RenderRecord | null };
@@ -45,12 +46,7 @@ const DEVICE_WEIGHT = 1024;
 const weight = (f: PhoneFile) => DEVICE_WEIGHT + (f.render?.sealedBody.length ?? 0);
 
 export function createPhoneFileCache(marks: ChangeMarks, maxEntries = 20_000, maxChars = 64 * 1024 * 1024): PhoneFileCache {
-  const entries = new Map<string, PhoneFile>();
-  let chars = 0;
-  const clear = () => {
-    entries.clear();
-    chars = 0;
-  };
+  const entries = createWeighedMap<PhoneFile>(maxEntries, maxChars, (_key, f) => weight(f));
   let others = -1;
   let own = -1;
   let checkedThisTurn = false;
@@ -62,13 +58,13 @@ export function createPhoneFileCache(marks: ChangeMarks, maxEntries = 20_000, ma
         setImmediate(newTurn);
         const now = marks.others();
         if (now !== others) {
-          clear();
+          entries.clear();
           others = now;
         }
       }
       const mine = marks.own();
       if (mine !== own) {
-        clear();
+        entries.clear();
         own = mine;
       }
       const key = `${mac}/${file}`;
@@ -78,12 +74,6 @@ export function createPhoneFileCache(marks: ChangeMarks, maxEntries = 20_000, ma
       // Unknown MACs are not remembered: a scan must not push real phones out.
       if (!found) return null;
       entries.set(key, deepFreeze(found));
-      chars += weight(found);
-      while (entries.size > maxEntries || chars > maxChars) {
-        const [oldest, entry] = entries.entries().next().value!;
-        entries.delete(oldest);
-        chars -= weight(entry);
-      }
       return found;
     },
   };
