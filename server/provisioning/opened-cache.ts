@@ -8,6 +8,7 @@
 // at a newer plaintext; there is nothing to invalidate. Bounded, least
 // recently used out first, so memory does not grow with the fleet.
 import type { SecretBox } from '../domain/secret-box.ts';
+import { createWeighedMap } from '../domain/weighed-map.ts';
 
 export interface CachingBox extends SecretBox {
   /** Opened values held now (for tests and the benchmark). */
@@ -16,31 +17,19 @@ export interface CachingBox extends SecretBox {
 
 /** A SecretBox whose open() remembers up to `maxEntries` results, or `maxChars` characters of them. */
 export function createCachingBox(box: SecretBox, maxEntries = 20_000, maxChars = 64 * 1024 * 1024): CachingBox {
-  const opened = new Map<string, { context: string; text: string }>();
-  let chars = 0;
+  const opened = createWeighedMap<{ context: string; text: string }>(maxEntries, maxChars, (sealed, e) => e.text.length + sealed.length);
   return {
     seal: (plaintext, context) => box.seal(plaintext, context),
     open(sealed, context) {
       const hit = opened.get(sealed);
       if (hit && hit.context === context) {
-        // Refresh its place: a Map iterates oldest first.
-        opened.delete(sealed);
+        // Set again to refresh its place: the oldest go first.
         opened.set(sealed, hit);
         return hit.text;
       }
       // Throws for a wrong context or key, exactly like the box: nothing is cached then.
       const text = box.open(sealed, context);
-      if (hit) {
-        opened.delete(sealed);
-        chars -= hit.text.length + sealed.length;
-      }
       opened.set(sealed, { context, text });
-      chars += text.length + sealed.length;
-      while (opened.size > maxEntries || chars > maxChars) {
-        const [oldest, entry] = opened.entries().next().value!;
-        opened.delete(oldest);
-        chars -= entry.text.length + oldest.length;
-      }
       return text;
     },
     size: () => opened.size,

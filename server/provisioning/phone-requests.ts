@@ -103,9 +103,8 @@ export function createPhoneRequests({ store, box, catalog, clock, runChange, log
   // nonce, so a new render never matches an old entry). One entry per
   // file (a device's, or one every phone of a vendor shares), bounded by
   // count and bytes, oldest out first. This is the only copy of an opened
-  // body a worker keeps.
+  // body a worker keeps; of the sealed value only its identity is kept.
   type Served = { sealed: string; profile: VendorProfile; body: Buffer; contentType: string; etag: string };
-  // Only the identity is kept, not the sealed text: the body is the entry's weight.
   const served = createWeighedMap<Served>(SERVED_MAX, SERVED_MAX_BYTES, (_key, e) => e.body.length + e.sealed.length);
   function servedBytes(profile: VendorProfile, render: RenderRecord): Served {
     const key = `${render.owner}/${render.file}`;

@@ -22,7 +22,7 @@ export interface Applied {
 }
 
 /** What a page's writes are: files stored or removed, devices whose version moved. */
-export function count(ops: PagePlan['ops']): { files: number; devices: number } {
+function count(ops: PagePlan['ops']): { files: number; devices: number } {
   let files = 0;
   let devices = 0;
   for (const o of ops) {
