@@ -1,0 +1,106 @@
+// A render is only as fresh as the extension records it read. Between a
+// plan's reads and its commit another change may commit a new secret (and
+// re-render the same phone with it); the slower batch must then be refused
+// and re-planned, never put the old secret back. Made deterministic here by
+// committing the secret change at exactly that moment, on a real SQLite store.
+import { randomBytes } from 'node:crypto';
+import test from 'ava';
+import { createSecretBox } from '../../server/domain/secret-box.ts';
+import { holdCatalog } from '../../server/render/catalog.ts';
+import { createChangeRunner } from '../../server/provisioning/change-runner.ts';
+import { secretContext } from '../../server/provisioning/extensions.ts';
+import { applyPages } from '../../server/provisioning/reconcile.ts';
+import { createRerenderer, renderContext } from '../../server/provisioning/rerender.ts';
+import { openSqliteStore } from '../../server/storage/sqlite-store.ts';
+import type { Store, WriteOp } from '../../server/storage/store.ts';
+import { provPasswordContext } from '../../server/domain/device.ts';
+import { tempDir } from '../helpers/server.ts';
+import { cfgGet, readYealinkCfg } from '../helpers/yealink-cfg-reader.ts';
+import { catalog, device, extension } from '../render/fixtures.ts';
+
+const EXT = '1001';
+const MAC = '805ec0123456';
+const OLD = 'Old-Secret-1';
+const NEW = 'New-Secret-2';
+
+async function fleet(t: { teardown(fn: () => unknown): void }) {
+  const raw = openSqliteStore(tempDir());
+  t.teardown(() => raw.close());
+  // Runs `before` once, just ahead of the next commit that writes the device.
+  let before: (() => Promise<void>) | null = null;
+  const store: Store = Object.create(raw, {
+    commit: {
+      value: async (batch: WriteOp[]) => {
+        const hook = before;
+        if (hook && batch.some((o) => o.op === 'update-device')) {
+          before = null;
+          await hook();
+        }
+        return raw.commit(batch);
+      },
+    },
+  });
+  const box = createSecretBox(randomBytes(32));
+  const holder = holdCatalog(catalog());
+  const rerenderer = createRerenderer({ store, box, catalog: holder, clock: () => new Date() });
+  const runChange = createChangeRunner(store, rerenderer.hook);
+
+  const ext = extension({ number: EXT, displayName: 'Front Desk', secret: OLD });
+  await runChange(async () => ({
+    ops: [{ op: 'insert-extension', record: { ...ext.record, secretSealed: box.seal(OLD, secretContext(EXT)) } }],
+    result: undefined,
+  }));
+  const d = device('yealink', MAC, 'T46S', [{ line: 1, extension: EXT }]);
+  await runChange(async () => ({
+    ops: [{ op: 'insert-device', record: { ...d, provPasswordSealed: box.seal('prov-pass', provPasswordContext(MAC)) } }],
+    result: undefined,
+  }));
+
+  /** The secret change as the API makes it: the new sealed secret, and every phone on it re-rendered. */
+  const changeSecret = () =>
+    runChange(async () => {
+      const e = (await raw.getExtension(EXT))!;
+      const record = { ...e, secretSealed: box.seal(NEW, secretContext(EXT)), secretVersion: e.secretVersion + 1, rev: e.rev + 1 };
+      return { ops: [{ op: 'update-extension', record, expectRev: e.rev }], result: undefined };
+    });
+  const storedFile = async () => {
+    const r = (await raw.listRenders(MAC)).find((x) => x.file === `${MAC}.cfg`)!;
+    return box.open(r.sealedBody, renderContext(MAC, r.file));
+  };
+  const storedSecret = async () => cfgGet(readYealinkCfg(await storedFile()), 'account.1.password');
+  return {
+    store: raw,
+    rerenderer,
+    runChange,
+    holder,
+    changeSecret,
+    storedFile,
+    storedSecret,
+    secretLandsBeforeNextDeviceWrite: () => {
+      before = changeSecret;
+    },
+  };
+}
+
+test('a device change whose render read the old secret is re-planned when the secret changes before it commits', async (t) => {
+  const f = await fleet(t);
+  t.is(await f.storedSecret(), OLD);
+  f.secretLandsBeforeNextDeviceWrite();
+  await f.runChange(async () => {
+    const d = (await f.store.getDevice(MAC))!;
+    return { ops: [{ op: 'update-device', record: { ...d, label: 'lobby', rev: d.rev + 1 }, expectRev: d.rev }], result: undefined };
+  });
+  t.is((await f.store.getDevice(MAC))!.label, 'lobby', 'the device change still lands');
+  t.is(await f.storedSecret(), NEW, 'and the file the phone fetches carries the new secret');
+});
+
+test('a whole-fleet page rendered before a secret change is re-planned, not committed with the old secret', async (t) => {
+  const f = await fleet(t);
+  // A new public URL: every file differs, so the page has writes for the device.
+  const next = catalog(null, 'https://prov2.example.com');
+  f.holder.swap(next);
+  f.secretLandsBeforeNextDeviceWrite();
+  await applyPages(f.rerenderer, next, f.runChange);
+  t.is(await f.storedSecret(), NEW, 'the page was re-planned with the new secret');
+  t.true((await f.storedFile()).includes('https://prov2.example.com/prov/'), 'and the new catalog');
+});
