@@ -159,14 +159,17 @@ export function loadTemplates(profiles: Profiles, builtinDir: string, overrideDi
     const helpers = FORMATS[profile.format];
     if (!helpers) throw new TemplateError(`vendor profile ${profile.id}: unknown format ${profile.format}`);
     const env = environment(profile.format, helpers);
+    // Told which helpers exist, handlebars calls them directly instead of
+    // looking each one up at every use; a template naming any other fails at load.
+    const known = Object.fromEntries(Object.keys(helpers).map((name) => [name, true]));
     const compileAll = (root: string | null, label: string) => {
       const out = new Map<string, Compiled>();
       for (const [file, source] of readFolder(root, profile.id)) {
         const name = templateKey(profile, file) ?? file;
         try {
-          const fn = env.compile(source, { noEscape: true, strict: true });
+          const fn = env.compile(source, { noEscape: true, strict: true, knownHelpers: known, knownHelpersOnly: true });
           // Handlebars compiles lazily; a first call with no data surfaces syntax errors now.
-          if (validate) env.precompile(source, { noEscape: true, strict: true });
+          if (validate) env.precompile(source, { noEscape: true, strict: true, knownHelpers: known, knownHelpersOnly: true });
           out.set(name, fn as Compiled);
         } catch (err) {
           throw new TemplateError(`${label}/${profile.id}/${file}.hbs: ${(err as Error).message}`);

@@ -97,6 +97,14 @@ test('a template that does not compile is refused when the catalog loads, not at
   });
 });
 
+test("a helper the vendor's format does not have is refused when the catalog loads", (t) => {
+  // attr is Polycom's XML helper: a Yealink file has no such format.
+  t.throws(() => catalog(overrideDir('yealink', 'device.cfg.hbs', '#!version:1.0.0.1\nx = {{attr device.mac}}\n')), {
+    instanceOf: TemplateError,
+    message: /PROV_TEMPLATES_DIR\/yealink\/device\.cfg\.hbs.*attr/s,
+  });
+});
+
 // A template must not reach a value's raw text around its helper —
 // {{password.value}}, {{#each password}}{{this}}{{/each}} or
 // {{#with password}}{{value}}{{/with}} — which in a Polycom file would break
