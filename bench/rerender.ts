@@ -1,5 +1,6 @@
 // Measures (a) and (b): the full re-render through POST /api/templates/reload
-// (once with nothing changed, once with every template changed), and the
+// (?full=true with nothing changed; the default with nothing changed, which
+// renders nothing; once with every template changed), and the
 // secret change on the extension that many devices share.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -14,8 +15,11 @@ export interface ReloadFigures {
   vendorFiles: number;
   /** Files every reload renders: all device files plus the vendor- and model-wide ones. */
   filesRendered: number;
+  /** `?full=true` with nothing changed: every file rendered and compared. */
   unchangedMs: number[];
   unchangedRendersPerSecond: number;
+  /** The default reload with nothing changed: no owner's inputs differ, so none is rendered. */
+  scopedUnchangedMs: number;
   changedMs: number;
   changedFiles: number;
   changedDevices: number;
@@ -51,13 +55,17 @@ export async function measureReload(admin: Admin, devices: DevicePlan[], templat
 
   const unchangedMs: number[] = [];
   for (let i = 0; i < UNCHANGED_RUNS; i++) {
-    const r = await admin.must(200, 'POST', '/api/templates/reload');
+    const r = await admin.must(200, 'POST', '/api/templates/reload?full=true');
     if (r.body.changedFiles !== 0) throw new Error(`an unchanged reload stored ${r.body.changedFiles} files`);
+    if (r.body.renderedDevices !== devices.length) throw new Error(`a full reload rendered ${r.body.renderedDevices} devices`);
     unchangedMs.push(r.ms);
   }
+  const scoped = await admin.must(200, 'POST', '/api/templates/reload');
+  if (scoped.body.renderedDevices !== 0) throw new Error(`a reload with nothing changed rendered ${scoped.body.renderedDevices} devices`);
 
   touchTemplates(templatesDir);
   const changed = await admin.must(200, 'POST', '/api/templates/reload');
+  if (changed.body.renderedDevices !== devices.length) throw new Error(`a reload of every template rendered ${changed.body.renderedDevices} devices`);
   // Every template changed, so every file is rewritten: the API's count is the total.
   const filesRendered: number = changed.body.changedFiles;
   if (filesRendered < deviceFiles) throw new Error(`reload stored ${filesRendered} files, fewer than the ${deviceFiles} device files`);
@@ -69,6 +77,7 @@ export async function measureReload(admin: Admin, devices: DevicePlan[], templat
     filesRendered,
     unchangedMs,
     unchangedRendersPerSecond: filesRendered / (median / 1000),
+    scopedUnchangedMs: scoped.ms,
     changedMs: changed.ms,
     changedFiles: changed.body.changedFiles,
     changedDevices: changed.body.changedDevices,

@@ -17,6 +17,7 @@ import { loadConsolePages } from './console/console-pages.ts';
 import { loadAssets } from './console/console-routes.ts';
 import { createEventStreams } from './console/event-stream.ts';
 import { AppError } from './domain/errors.ts';
+import type { Actor } from './domain/token.ts';
 import { relayedBus } from './cluster/event-relay.ts';
 import { createLink, RemoteError, type Link } from './cluster/link.ts';
 import { watchLoopDelay } from './cluster/loop-delay.ts';
@@ -42,7 +43,7 @@ import { createPhoneRequests } from './provisioning/phone-requests.ts';
 import { reconcile } from './provisioning/reconcile.ts';
 import { createScanGuard } from './provisioning/scan-guard.ts';
 import { createRerenderer } from './provisioning/rerender.ts';
-import { createTemplatesReload } from './provisioning/templates-reload.ts';
+import { createTemplatesReload, type ReloadResult } from './provisioning/templates-reload.ts';
 import { createTokens } from './provisioning/tokens.ts';
 import { openNotifier } from './notify/open-notifier.ts';
 import { createSyncRequests } from './notify/sync-requests.ts';
@@ -140,8 +141,7 @@ export async function assemble(config: Config, { log, clock = () => new Date(), 
     devices: createDevices({ store, catalog, clock, runChange, box, claimMinutes: config.claimMinutes }),
     deviceFiles: createDeviceFiles({ store, box, catalog, clock, runChange }),
     reloadTemplates: worker
-      ? (actor: Parameters<ReturnType<typeof createTemplatesReload>>[0]) =>
-          askPrimary<{ changedFiles: number; changedDevices: number; unmatchedFiles: string[] }>(worker.link, RELOAD_CALL, actor)
+      ? (actor: Actor, { full = false }: { full?: boolean } = {}) => askPrimary<ReloadResult>(worker.link, RELOAD_CALL, { actor, full })
       : createTemplatesReload({ catalog, load, rerenderer, runChange, clock }),
     phone: createPhoneRequests({
       store: phoneStore,

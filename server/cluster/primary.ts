@@ -29,7 +29,7 @@ export const SYNC_CALL = 'sync-request';
 export interface PrimaryServices {
   fetches: FetchCoalescer;
   /** `swapped` makes every worker take the new catalog; the reload calls it before it stores anything. */
-  reloadTemplates: (actor: Actor, swapped: () => Promise<void>) => Promise<unknown>;
+  reloadTemplates: (actor: Actor, options: { full?: boolean; swapped: () => Promise<void> }) => Promise<unknown>;
   sync: (what: 'device' | 'extension', actor: Actor, key: string) => Promise<unknown>;
 }
 const STOP_GRACE_MS = 10_000;
@@ -127,10 +127,13 @@ export function startPrimary({ workers, log, local, assembled, onBootFailure, on
       return issuer ? issuer.call<boolean>(NC_CALL, q).catch(() => false) : false;
     });
     link.serve(FLUSH_CALL, () => fetches!.flush());
-    link.serve(RELOAD_CALL, (actor: Actor) =>
-      // Every worker reads the catalog again once it is proven, before any file is stored with it.
-      reloadTemplates!(actor, async () => {
-        await Promise.all([...links.values()].map((l) => l.call(SWAP_CALL).catch(() => undefined)));
+    link.serve(RELOAD_CALL, ({ actor, full }: { actor: Actor; full: boolean }) =>
+      reloadTemplates!(actor, {
+        full,
+        // Every worker reads the catalog again once it is proven, before any file is stored with it.
+        swapped: async () => {
+          await Promise.all([...links.values()].map((l) => l.call(SWAP_CALL).catch(() => undefined)));
+        },
       }),
     );
     link.serve(SYNC_CALL, (q: { what: 'device' | 'extension'; actor: Actor; key: string }) => sync!(q.what, q.actor, q.key));

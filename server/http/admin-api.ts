@@ -138,8 +138,9 @@ export function adminRoutes(services: Services): Route[] {
       answer(ctx, 204);
     }, { summary: 'revoke a link', status: 204 }],
 
-    ['post', '/templates/reload', 'admin', async (ctx, actor) => answer(ctx, 200, await reloadTemplates(actor)),
-      { summary: 're-read templates and vendor profiles' }],
+    ['post', '/templates/reload', 'admin', async (ctx, actor) =>
+      answer(ctx, 200, await reloadTemplates(actor, query(ctx, s.reloadQuery))),
+      { summary: 're-read templates and vendor profiles', query: s.reloadQuery }],
 
     ['post', '/tokens', 'admin', async (ctx, actor) => {
       ctx.set('Cache-Control', 'no-store');

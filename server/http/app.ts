@@ -12,6 +12,7 @@ import type { Links } from '../provisioning/links.ts';
 import type { PhoneRequests } from '../provisioning/phone-requests.ts';
 import type { Extensions } from '../provisioning/extensions.ts';
 import type { Tokens } from '../provisioning/tokens.ts';
+import type { ReloadResult } from '../provisioning/templates-reload.ts';
 import type { Network } from '../domain/ip.ts';
 import type { SyncRequests } from '../notify/sync-requests.ts';
 import type { Actor } from '../domain/token.ts';
@@ -42,7 +43,7 @@ export interface Services {
   extensions: Extensions;
   devices: Devices;
   deviceFiles: DeviceFiles;
-  reloadTemplates: (actor: Actor) => Promise<{ changedFiles: number; changedDevices: number; unmatchedFiles: string[] }>;
+  reloadTemplates: (actor: Actor, options?: { full?: boolean }) => Promise<ReloadResult>;
   phone: PhoneRequests;
   links: Links;
   tokens: Tokens;

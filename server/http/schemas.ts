@@ -164,6 +164,9 @@ export const linkQuery = z.strictObject({ extension: z.string().optional() });
 /** `?purpose=copy`: the console's Copy secret, audited like a reveal and told apart in the details. */
 export const revealQuery = z.strictObject({ purpose: z.enum(['copy']).optional() });
 
+/** `?full=true`: render every file, not only those whose profile, templates or shared settings changed. */
+export const reloadQuery = z.strictObject({ full: z.enum(['true', 'false']).optional().transform((v) => v === 'true') });
+
 /** `?masked=true`: the file with every secret it carries replaced, for a look that reveals nothing. */
 export const previewQuery = z.strictObject({ masked: z.enum(['true', 'false']).optional().transform((v) => v === 'true') });
 

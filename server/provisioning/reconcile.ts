@@ -19,6 +19,8 @@ export interface Applied {
   devices: number;
   /** Files that did not render: their last good version stays. */
   failures: RenderFailure[];
+  /** Owners rendered and compared (with `since`, those whose inputs changed). */
+  rendered: { devices: number; extensions: number };
 }
 
 /** What a page's writes are: files stored or removed, devices whose version moved. */
@@ -32,9 +34,12 @@ function count(ops: PagePlan['ops']): { files: number; devices: number } {
   return { files, devices };
 }
 
-/** Renders everything with `catalog` and commits what differs, page by page. */
-export async function applyPages(rerenderer: Rerenderer, catalog: Catalog, runChange: RunChange): Promise<Applied> {
-  const applied: Applied = { writes: 0, files: 0, devices: 0, failures: [] };
+/**
+ * Renders everything with `catalog` and commits what differs, page by page;
+ * with `since`, only the owners whose render inputs differ between the two.
+ */
+export async function applyPages(rerenderer: Rerenderer, catalog: Catalog, runChange: RunChange, since?: Catalog): Promise<Applied> {
+  const applied: Applied = { writes: 0, files: 0, devices: 0, failures: [], rendered: { devices: 0, extensions: 0 } };
   await rerenderer.eachPage(catalog, false, async (plan) => {
     const first = await plan();
     let page = first;
@@ -51,8 +56,10 @@ export async function applyPages(rerenderer: Rerenderer, catalog: Catalog, runCh
     applied.files += c.files;
     applied.devices += c.devices;
     applied.failures.push(...page.failures);
+    applied.rendered.devices += page.rendered.devices;
+    applied.rendered.extensions += page.rendered.extensions;
     return page;
-  });
+  }, since);
   return applied;
 }
 

@@ -145,8 +145,17 @@ export function createRerenderer({ store, box, catalog, clock }: RerenderDeps) {
    * `take`, which may run the plan again (a re-plan after a concurrent
    * change) and answers the page it used; the next page is read only after
    * that. So memory holds one page's renders, never the fleet's.
+   *
+   * With `since` (the catalog the stored renders were made with), an owner
+   * whose render inputs are the same in both is left out: its stored bytes
+   * are already what `cat` renders.
    */
-  async function eachPage(cat: Catalog, dry: boolean, take: (plan: () => Promise<PagePlan>) => Promise<PagePlan>): Promise<void> {
+  async function eachPage(
+    cat: Catalog,
+    dry: boolean,
+    take: (plan: () => Promise<PagePlan>) => Promise<PagePlan>,
+    since?: Catalog,
+  ): Promise<void> {
     await take(async () => {
       const at = clock().toISOString();
       const page = planPage();
@@ -173,17 +182,28 @@ export function createRerenderer({ store, box, catalog, clock }: RerenderDeps) {
         ).last;
       }
     };
-    await pages(async (after, page, at) => {
-      const exts = await store.listExtensions({ after, limit: PAGE });
-      const open = opener(new Map(exts.map((e) => [e.number, e])));
-      for (const ext of exts) await page.attempt(async () => planExtension(cat, await open(ext.number), at, dry));
-      return exts.at(-1)?.number ?? null;
-    });
+    if (!since || since.renderer.extensionInputs() !== cat.renderer.extensionInputs()) {
+      await pages(async (after, page, at) => {
+        const exts = await store.listExtensions({ after, limit: PAGE });
+        const open = opener(new Map(exts.map((e) => [e.number, e])));
+        for (const ext of exts) await page.attempt(async () => planExtension(cat, await open(ext.number), at, dry));
+        page.rendered.extensions += exts.length;
+        return exts.at(-1)?.number ?? null;
+      });
+    }
+    const unchanged = (device: DeviceRecord) => {
+      const inputs = since?.renderer.deviceInputs(device);
+      return inputs != null && inputs === cat.renderer.deviceInputs(device);
+    };
     await pages(async (after, page, at) => {
       // Opened per page, so what is held does not grow with the fleet.
       const open = opener(new Map());
       const devices = await store.listDevices({ after, limit: PAGE });
-      for (const device of devices) await page.attempt(() => planDevice(cat, device, undefined, open, at, dry));
+      for (const device of devices) {
+        if (unchanged(device)) continue;
+        await page.attempt(() => planDevice(cat, device, undefined, open, at, dry));
+        page.rendered.devices++;
+      }
       return devices.at(-1)?.mac ?? null;
     });
   }
@@ -200,6 +220,8 @@ export const PAGE = 250;
 export interface PagePlan {
   ops: WriteOp[];
   failures: RenderFailure[];
+  /** Owners rendered (the others' inputs did not change). */
+  rendered: { devices: number; extensions: number };
   last: string | null;
 }
 
@@ -211,8 +233,10 @@ export interface PagePlan {
 function planPage() {
   const ops: WriteOp[] = [];
   const failures: RenderFailure[] = [];
+  const rendered = { devices: 0, extensions: 0 };
   let slice = performance.now();
   return {
+    rendered,
     async attempt(fn: () => Promise<WriteOp[]>): Promise<void> {
       try {
         ops.push(...(await fn()));
@@ -225,7 +249,7 @@ function planPage() {
         slice = performance.now();
       }
     },
-    done: (last: string | null): PagePlan => ({ ops, failures, last }),
+    done: (last: string | null): PagePlan => ({ ops, failures, rendered, last }),
   };
 }
 

@@ -24,9 +24,34 @@ export interface ReloadDeps {
   clock: () => Date;
 }
 
+export interface ReloadOptions {
+  /** Render every file, not only those whose profile, templates or shared settings changed. */
+  full?: boolean;
+  /** Makes every other process take the new catalog (workers read it from disk too); called before anything is stored. */
+  swapped?: () => Promise<void>;
+}
+
+export type ReloadResult = {
+  changedFiles: number;
+  changedDevices: number;
+  renderedDevices: number;
+  renderedExtensions: number;
+  full: boolean;
+  unmatchedFiles: string[];
+};
+
 export function createTemplatesReload({ catalog, load, rerenderer, runChange, clock }: ReloadDeps) {
-  /** `swapped`: every other process has taken the new catalog (workers read it from disk too). */
-  return async function reload(actor: Actor, swapped: () => Promise<void> = async () => {}) {
+  // One at a time: each compares with the catalog the one before it left in force.
+  let queue: Promise<unknown> = Promise.resolve();
+  return function reload(actor: Actor, options: ReloadOptions = {}): Promise<ReloadResult> {
+    const run = queue.then(() => reloadNow(actor, options));
+    queue = run.catch(() => undefined);
+    return run;
+  };
+
+  async function reloadNow(actor: Actor, { full = false, swapped = async () => {} }: ReloadOptions): Promise<ReloadResult> {
+    // What the stored renders were made with: an owner whose inputs are the same in both renders as it is stored.
+    const since = full ? undefined : catalog.current();
     let next: Catalog;
     try {
       next = load();
@@ -38,7 +63,7 @@ export function createTemplatesReload({ catalog, load, rerenderer, runChange, cl
       const page = await plan();
       failures.push(...page.failures);
       return page;
-    });
+    }, since);
     if (failures.length > 0) {
       const first = failures[0]!;
       const more = failures.length > 1 ? ` (and ${failures.length - 1} more)` : '';
@@ -46,10 +71,17 @@ export function createTemplatesReload({ catalog, load, rerenderer, runChange, cl
     }
     catalog.swap(next);
     await swapped();
-    const applied = await applyPages(rerenderer, next, runChange);
-    const result = { changedFiles: applied.files, changedDevices: applied.devices, unmatchedFiles: next.unmatchedOverrides };
+    const applied = await applyPages(rerenderer, next, runChange, since);
+    const result = {
+      changedFiles: applied.files,
+      changedDevices: applied.devices,
+      renderedDevices: applied.rendered.devices,
+      renderedExtensions: applied.rendered.extensions,
+      full,
+      unmatchedFiles: next.unmatchedOverrides,
+    };
     const audit = auditOp(actor, clock().toISOString(), 'templates.reloaded', 'templates', result);
     await runChange(async () => ({ ops: [audit], result: undefined, rendered: true }));
     return result;
-  };
+  }
 }

@@ -2,6 +2,7 @@
 // of every file the device fetches, and the files shared by all of a
 // vendor's phones. Pure: no store, no clock, so identical inputs give
 // identical bytes.
+import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { DeviceRecord } from '../domain/device.ts';
 import { effectiveSrtp, type ExtensionRecord } from '../domain/extension.ts';
@@ -95,6 +96,23 @@ export function createRenderer(profiles: Profiles, templates: TemplateSet, setti
     }));
   const trust = once('ca', () => ({ ca: sipCa }));
 
+  // What a render reads besides the device's or extension's own record: the
+  // profile, the templates it resolves to and the settings every file shares.
+  // Two catalogs that agree on it render the same bytes from the same record.
+  const fingerprints = new Map<string, string>();
+  function inputsOf(profile: VendorProfile, model: string | null, scope: FileSpec['scope']): string {
+    const key = `${scope}:${profile.id}:${model ?? ''}`;
+    let digest = fingerprints.get(key);
+    if (digest === undefined) {
+      const files = profile.files.filter((f) => f.scope === scope).map((f) => [f.name, templates.source(profile, f.template, model)]);
+      const all = JSON.stringify([profile, provisioning, sipCa, model, files]);
+      digest = createHash('sha256').update(all).digest('base64');
+      fingerprints.set(key, digest);
+    }
+    return digest;
+  }
+  const softphones = () => profiles.all().filter((p) => p.kind === 'softphone');
+
   function run(profile: VendorProfile, spec: FileSpec, owner: string, file: string, model: string | null, ctx: unknown) {
     try {
       return templates.render(profile, spec.template, model, wrap(ctx));
@@ -104,6 +122,21 @@ export function createRenderer(profiles: Profiles, templates: TemplateSet, setti
   }
 
   return {
+    /**
+     * The device's render inputs other than its own record and extensions, as
+     * a digest; null for a vendor without a profile (its render fails).
+     */
+    deviceInputs(device: DeviceRecord): string | null {
+      const profile = profiles.get(device.vendor);
+      if (!profile) return null;
+      return inputsOf(profile, device.model ? findModel(profile, device.model) ?? null : null, 'device');
+    },
+
+    /** The same for every softphone app's files of an extension. */
+    extensionInputs(): string {
+      return softphones().map((p) => inputsOf(p, null, 'extension')).join(' ');
+    },
+
     /** Every device-scope file of the device's vendor, by file name. */
     renderDevice(
       device: DeviceRecord,

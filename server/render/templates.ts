@@ -76,6 +76,8 @@ function refuseBare(): never {
 
 export interface TemplateSet {
   render(profile: VendorProfile, template: string, model: string | null, context: unknown): string;
+  /** The text of the template render() uses for (vendor, template, model), or null where there is none. */
+  source(profile: VendorProfile, template: string, model: string | null): string | null;
   /** Operator files (relative to PROV_TEMPLATES_DIR) that match no vendor, template or model, so are never used. */
   unmatched: string[];
 }
@@ -88,6 +90,10 @@ export class TemplateError extends Error {
 }
 
 type Compiled = (context: unknown) => string;
+interface Loaded {
+  fn: Compiled;
+  source: string;
+}
 
 function environment(format: string, helpers: HelperSet): typeof Handlebars {
   const env = Handlebars.create();
@@ -154,7 +160,7 @@ function unmatchedFiles(root: string | null, profiles: Profiles): string[] {
  * primary's reload), which must not stall its phones for it.
  */
 export function loadTemplates(profiles: Profiles, builtinDir: string, overrideDir: string | null, { validate = true } = {}): TemplateSet {
-  const compiled = new Map<string, { override: Map<string, Compiled>; builtin: Map<string, Compiled> }>();
+  const compiled = new Map<string, { override: Map<string, Loaded>; builtin: Map<string, Loaded> }>();
   for (const profile of profiles.all()) {
     const helpers = FORMATS[profile.format];
     if (!helpers) throw new TemplateError(`vendor profile ${profile.id}: unknown format ${profile.format}`);
@@ -163,14 +169,14 @@ export function loadTemplates(profiles: Profiles, builtinDir: string, overrideDi
     // looking each one up at every use; a template naming any other fails at load.
     const known = Object.fromEntries(Object.keys(helpers).map((name) => [name, true]));
     const compileAll = (root: string | null, label: string) => {
-      const out = new Map<string, Compiled>();
+      const out = new Map<string, Loaded>();
       for (const [file, source] of readFolder(root, profile.id)) {
         const name = templateKey(profile, file) ?? file;
         try {
           const fn = env.compile(source, { noEscape: true, strict: true, knownHelpers: known, knownHelpersOnly: true });
           // Handlebars compiles lazily; a first call with no data surfaces syntax errors now.
           if (validate) env.precompile(source, { noEscape: true, strict: true, knownHelpers: known, knownHelpersOnly: true });
-          out.set(name, fn as Compiled);
+          out.set(name, { fn: fn as Compiled, source });
         } catch (err) {
           throw new TemplateError(`${label}/${profile.id}/${file}.hbs: ${(err as Error).message}`);
         }
@@ -189,19 +195,23 @@ export function loadTemplates(profiles: Profiles, builtinDir: string, overrideDi
     }
   }
 
+  function pick(profile: VendorProfile, template: string, model: string | null): Loaded | undefined {
+    const sets = compiled.get(profile.id);
+    return (
+      (model ? sets?.override.get(`${model}.${template}`) : undefined) ??
+      sets?.override.get(template) ??
+      (model ? sets?.builtin.get(`${model}.${template}`) : undefined) ??
+      sets?.builtin.get(template)
+    );
+  }
+
   return {
     unmatched: unmatchedFiles(overrideDir, profiles),
     render(profile, template, model, context) {
-      const sets = compiled.get(profile.id);
-      const candidates = [
-        model && sets?.override.get(`${model}.${template}`),
-        sets?.override.get(template),
-        model && sets?.builtin.get(`${model}.${template}`),
-        sets?.builtin.get(template),
-      ];
-      const fn = candidates.find((c): c is Compiled => typeof c === 'function');
-      if (!fn) throw new TemplateError(`vendor ${profile.id}: no template ${template}.hbs`);
-      return fn(context);
+      const found = pick(profile, template, model);
+      if (!found) throw new TemplateError(`vendor ${profile.id}: no template ${template}.hbs`);
+      return found.fn(context);
     },
+    source: (profile, template, model) => pick(profile, template, model)?.source ?? null,
   };
 }

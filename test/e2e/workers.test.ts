@@ -156,10 +156,18 @@ test('two workers share the Digest nonce-counts, the scan guard and fetch record
   const answer = digestAuthorization({ credentials, method: 'GET', uri: FILE, challenge: digestChallenge(again.headers['www-authenticate'], 'MD5')! });
   t.is((await request(s.url, FILE, { headers: { 'user-agent': UA, authorization: answer } })).status, 200);
 
-  // A template reload asked of a worker runs in the primary and answers once every worker has reloaded.
-  const reloaded = await api(s, 'POST', '/api/templates/reload');
+  // A template reload asked of a worker runs in the primary and answers once every worker has reloaded;
+  // ?full=true reaches it too (nothing changed, so only a full one renders the device).
+  const reloaded = await api(s, 'POST', '/api/templates/reload?full=true');
   t.is(reloaded.status, 200, reloaded.body);
-  t.deepEqual(JSON.parse(reloaded.body), { changedFiles: 0, changedDevices: 0, unmatchedFiles: [] });
+  t.deepEqual(JSON.parse(reloaded.body), {
+    changedFiles: 0,
+    changedDevices: 0,
+    renderedDevices: 1,
+    renderedExtensions: 1,
+    full: true,
+    unmatchedFiles: [],
+  });
   const audit = JSON.parse((await api(s, 'GET', '/api/audit?action=templates.reloaded')).body);
   t.is(audit.length, 1, 'the reload is audited once');
 
