@@ -16,14 +16,14 @@ import { createAccounts } from './console/accounts.ts';
 import { loadConsolePages } from './console/console-pages.ts';
 import { loadAssets } from './console/console-routes.ts';
 import { createEventStreams } from './console/event-stream.ts';
-import { AppError } from './domain/errors.ts';
 import type { Actor } from './domain/token.ts';
 import { relayedBus } from './cluster/event-relay.ts';
-import { createLink, RemoteError, type Link } from './cluster/link.ts';
+import { createLink, type Link } from './cluster/link.ts';
 import { watchLoopDelay } from './cluster/loop-delay.ts';
 import { FLUSH_CALL, GO_CALL, RELOAD_CALL, startPrimary, SWAP_CALL, SYNC_CALL } from './cluster/primary.ts';
 import { createSharedNonceBook } from './cluster/shared-nonce-book.ts';
 import { createSharedScanGuard } from './cluster/shared-scan-guard.ts';
+import { askPrimary, throughPrimary } from './cluster/through-primary.ts';
 import { createHandler } from './http/app.ts';
 import { guardConnections } from './http/connection-guard.ts';
 import { loadLandingPage } from './http/landing-page.ts';
@@ -136,9 +136,12 @@ export async function assemble(config: Config, { log, clock = () => new Date(), 
     await store.close();
     throw new ConfigError('PROV_NOTIFY_BIND', `or PROV_NOTIFY_PORT cannot be bound (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
   }
+  const extensions = createExtensions({ store, box, clock, runChange, rotationGraceMinutes: config.rotationGraceMinutes });
+  const devices = createDevices({ store, catalog, clock, runChange, box, claimMinutes: config.claimMinutes });
   const services = {
-    extensions: createExtensions({ store, box, clock, runChange, rotationGraceMinutes: config.rotationGraceMinutes }),
-    devices: createDevices({ store, catalog, clock, runChange, box, claimMinutes: config.claimMinutes }),
+    // A worker hands these to the primary, where fetch state is read without a round trip per read.
+    extensions: worker ? throughPrimary(worker.link, 'extensions', extensions) : extensions,
+    devices: worker ? throughPrimary(worker.link, 'devices', devices) : devices,
     deviceFiles: createDeviceFiles({ store, box, catalog, clock, runChange }),
     reloadTemplates: worker
       ? (actor: Actor, { full = false }: { full?: boolean } = {}) => askPrimary<ReloadResult>(worker.link, RELOAD_CALL, { actor, full })
@@ -271,16 +274,6 @@ export async function assemble(config: Config, { log, clock = () => new Date(), 
     await engine.close();
   };
   return { app, store, services, sweep, events, notify, streams, fetches, reconciled, close };
-}
-
-/** A call to the primary; a refusal there comes back as the same typed error. */
-async function askPrimary<T>(link: Link, kind: string, arg: unknown): Promise<T> {
-  try {
-    return await link.call<T>(kind, arg);
-  } catch (err) {
-    if (err instanceof RemoteError && err.status && err.code) throw new AppError(err.status, err.code, err.message);
-    throw err;
-  }
 }
 
 /** A worker's check-sync requests are the primary's, where the notifier runs. */
@@ -491,6 +484,7 @@ async function startClusterPrimary(config: Config, log: Logger): Promise<void> {
       fetches: b.fetches!,
       reloadTemplates: b.services.reloadTemplates,
       sync: (what, actor, key) => (what === 'device' ? b.services.sync.device(actor, key as Mac) : b.services.sync.extension(actor, key)),
+      useCases: { extensions: b.services.extensions, devices: b.services.devices },
     })),
     onBootFailure: () => {
       booted = false;

@@ -16,6 +16,7 @@ import type { FetchRecord } from '../storage/store.ts';
 import { RELAY_SLICE_OPS, slices, slim, weightOf } from './event-relay.ts';
 import { createLink, type Link, type Post } from './link.ts';
 import { NC_CALL, type NonceCountQuestion } from './shared-nonce-book.ts';
+import { serveUseCases, type Forwarded } from './through-primary.ts';
 
 export const FLUSH_CALL = 'flush-fetches';
 export const RELOAD_CALL = 'reload-templates';
@@ -31,6 +32,8 @@ export interface PrimaryServices {
   /** `swapped` makes every worker take the new catalog; the reload calls it before it stores anything. */
   reloadTemplates: (actor: Actor, options: { full?: boolean; swapped: () => Promise<void> }) => Promise<unknown>;
   sync: (what: 'device' | 'extension', actor: Actor, key: string) => Promise<unknown>;
+  /** The use cases workers hand over (see through-primary.ts). */
+  useCases: Record<Forwarded, object>;
 }
 const STOP_GRACE_MS = 10_000;
 
@@ -137,6 +140,7 @@ export function startPrimary({ workers, log, local, assembled, onBootFailure, on
       }),
     );
     link.serve(SYNC_CALL, (q: { what: 'device' | 'extension'; actor: Actor; key: string }) => sync!(q.what, q.actor, q.key));
+    serveUseCases(link, () => assembled.then((a) => a.useCases));
     // Nothing a worker posts or asks can arrive before it was told to assemble.
     // Asked once its code is loaded (a message sent before it listens would be lost).
     link.serve(GO_CALL, () => go);

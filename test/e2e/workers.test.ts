@@ -99,6 +99,15 @@ test('two workers share the Digest nonce-counts, the scan guard and fetch record
   t.is((await api(s, 'POST', '/api/extensions', { number: '1001', secret: 'Worker-Secret-1', server: { host: 'pbx.example.com' } })).status, 201);
   t.is((await api(s, 'POST', '/api/devices', { mac: YEA, vendor: 'yealink', model: 'T46S', lines: [{ extension: '1001' }] })).status, 201);
   const credentials = JSON.parse((await api(s, 'GET', `/api/devices/${YEA}/credentials`)).body);
+  // Workers hand these use cases to the primary: its refusals come back typed, on either worker.
+  for (let i = 0; i < 2; i++) {
+    const duplicate = await api(s, 'POST', '/api/extensions', { number: '1001', secret: 'Other-Secret-9', server: { host: 'pbx.example.com' } });
+    t.is(duplicate.status, 409);
+    t.is(JSON.parse(duplicate.body).error.code, 'extension-exists');
+    const inUse = await api(s, 'DELETE', '/api/extensions/1001');
+    t.is(inUse.status, 409);
+    t.is(JSON.parse(inUse.body).error.code, 'extension-in-use');
+  }
 
   // Challenge and answer on separate connections, until a pair was split between the workers.
   let split = false;
