@@ -1,7 +1,7 @@
 // Extension use cases: create, change and delete SIP accounts, and the only
 // code that opens, sets or generates a secret. Every secret reveal and change
 // is audited in the same batch as the change itself.
-import { deviceStatus } from '../domain/device.ts';
+import { deviceStatus, type DeviceRecord } from '../domain/device.ts';
 import { Conflict, NotFound } from '../domain/errors.ts';
 import {
   defaultPort,
@@ -71,13 +71,9 @@ export function createExtensions({ store, box, clock, runChange, rotationGraceMi
     return ext;
   }
 
-  async function affectedDevices(number: string) {
-    const devices = await store.listDevices({ extension: number });
-    return devices.map((d) => ({ mac: d.mac, status: deviceStatus(d) }));
-  }
-
-  async function rotation(ext: ExtensionRecord) {
-    return rotationView(ext, await store.listDevices({ extension: ext.number }), await store.listLinks({ extension: ext.number }), clock());
+  /** The rotation as admins see it, from the extension's devices as just read. */
+  async function rotation(ext: ExtensionRecord, devices: DeviceRecord[]) {
+    return rotationView(ext, devices, await store.listLinks({ extension: ext.number }), clock());
   }
 
   /**
@@ -131,7 +127,13 @@ export function createExtensions({ store, box, clock, runChange, rotationGraceMi
         result: next,
       };
     });
-    return { version: version.secretVersion, devices: await affectedDevices(number), rotation: await rotation(version) };
+    // One read of the devices (each waits for the fetch records) serves both answers.
+    const devices = await store.listDevices({ extension: number });
+    return {
+      version: version.secretVersion,
+      devices: devices.map((d) => ({ mac: d.mac, status: deviceStatus(d) })),
+      rotation: await rotation(version, devices),
+    };
   }
 
   return {
@@ -159,7 +161,7 @@ export function createExtensions({ store, box, clock, runChange, rotationGraceMi
         ),
         // One-use app addresses belong to the link that handed them out.
         links: (await store.listLinks({ extension: number })).filter((l) => !l.parentId).map((l) => publicLink(l, ext.secretVersion, now)),
-        rotation: await rotation(ext),
+        rotation: await rotation(ext, devices),
       };
     },
 
