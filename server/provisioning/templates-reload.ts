@@ -1,7 +1,9 @@
-// Template and profile reload. Everything is first rendered in memory with
-// the new catalog, a page at a time, to prove it renders (nothing is kept, so
-// memory does not grow with the fleet): one failure refuses the whole reload
-// and changes nothing, so a broken template never replaces a good render.
+// Template and profile reload. Everything the change reaches (owners whose
+// profile, templates or shared settings differ) is first rendered in memory
+// with the new catalog, a page at a time, to prove it renders (nothing is
+// kept, so memory does not grow with the fleet): one failure refuses the
+// whole reload and changes nothing, so a broken template never replaces a
+// good render.
 // Once all of it renders, every process takes the new catalog (so a change
 // made meanwhile renders with it too) and the files that differ are stored
 // page by page, as a reconcile would. If the store fails part-way, the
@@ -50,8 +52,11 @@ export function createTemplatesReload({ catalog, load, rerenderer, runChange, cl
   };
 
   async function reloadNow(actor: Actor, { full = false, swapped = async () => {} }: ReloadOptions): Promise<ReloadResult> {
-    // What the stored renders were made with: an owner whose inputs are the same in both renders as it is stored.
-    const since = full ? undefined : catalog.current();
+    // What the stored renders were made with: an owner whose inputs are the same
+    // in both renders as it is stored, and renders now as it rendered then.
+    // So the proof always leaves such owners out; only a full reload stores them again.
+    const current = catalog.current();
+    const since = full ? undefined : current;
     let next: Catalog;
     try {
       next = load();
@@ -63,7 +68,7 @@ export function createTemplatesReload({ catalog, load, rerenderer, runChange, cl
       const page = await plan();
       failures.push(...page.failures);
       return page;
-    }, since);
+    }, current);
     if (failures.length > 0) {
       const first = failures[0]!;
       const more = failures.length > 1 ? ` (and ${failures.length - 1} more)` : '';
