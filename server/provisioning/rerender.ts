@@ -195,17 +195,28 @@ export function createRerenderer({ store, box, catalog, clock }: RerenderDeps) {
       const inputs = since?.renderer.deviceInputs(device);
       return inputs != null && inputs === cat.renderer.deviceInputs(device);
     };
-    await pages(async (after, page, at) => {
-      // Opened per page, so what is held does not grow with the fleet.
-      const open = opener(new Map());
-      const devices = await store.listDevices({ after, limit: PAGE });
-      for (const device of devices) {
-        if (unchanged(device)) continue;
-        await page.attempt(() => planDevice(cat, device, undefined, open, at, dry));
-        page.rendered.devices++;
-      }
-      return devices.at(-1)?.mac ?? null;
-    });
+    // With `since`, only the vendors a change reaches are read at all: one
+    // that either catalog knows, with inputs that differ for some model. (A
+    // device of a vendor neither knows fails to render whatever changed; the
+    // sweep logs it.)
+    const vendors = since
+      ? [...new Set([...since.profiles.all(), ...cat.profiles.all()].map((p) => p.id))].filter(
+          (v) => since.renderer.vendorInputs(v) !== cat.renderer.vendorInputs(v),
+        )
+      : [undefined];
+    for (const vendor of vendors) {
+      await pages(async (after, page, at) => {
+        // Opened per page, so what is held does not grow with the fleet.
+        const open = opener(new Map());
+        const devices = await store.listDevices({ vendor, after, limit: PAGE });
+        for (const device of devices) {
+          if (unchanged(device)) continue;
+          await page.attempt(() => planDevice(cat, device, undefined, open, at, dry));
+          page.rendered.devices++;
+        }
+        return devices.at(-1)?.mac ?? null;
+      });
+    }
   }
 
   return { hook, eachPage };

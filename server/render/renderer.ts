@@ -112,6 +112,8 @@ export function createRenderer(profiles: Profiles, templates: TemplateSet, setti
     return digest;
   }
   const softphones = () => profiles.all().filter((p) => p.kind === 'softphone');
+  // By vendor and model as a device record spells them: a whole-fleet pass asks once per device.
+  const byDevice = new Map<string, string | null>();
 
   function run(profile: VendorProfile, spec: FileSpec, owner: string, file: string, model: string | null, ctx: unknown) {
     try {
@@ -127,9 +129,21 @@ export function createRenderer(profiles: Profiles, templates: TemplateSet, setti
      * a digest; null for a vendor without a profile (its render fails).
      */
     deviceInputs(device: DeviceRecord): string | null {
-      const profile = profiles.get(device.vendor);
+      const key = `${device.vendor}\0${device.model ?? ''}`;
+      let digest = byDevice.get(key);
+      if (digest === undefined) {
+        const profile = profiles.get(device.vendor);
+        digest = profile ? inputsOf(profile, device.model ? findModel(profile, device.model) ?? null : null, 'device') : null;
+        byDevice.set(key, digest);
+      }
+      return digest;
+    },
+
+    /** The inputs of every device of a vendor, whatever its model; null without a profile. */
+    vendorInputs(vendor: string): string | null {
+      const profile = profiles.get(vendor);
       if (!profile) return null;
-      return inputsOf(profile, device.model ? findModel(profile, device.model) ?? null : null, 'device');
+      return [null, ...Object.keys(profile.models)].map((m) => inputsOf(profile, m, 'device')).join(' ');
     },
 
     /** The same for every softphone app's files of an extension. */

@@ -37,6 +37,10 @@ test("a model's own template changes that model's inputs only", (t) => {
   t.deepEqual(inputs(edited), [a, edited.renderer.deviceInputs(t54w), c]);
   t.not(edited.renderer.deviceInputs(t54w), b);
   t.is(edited.renderer.extensionInputs(), catalog().renderer.extensionInputs());
+  // By vendor: Yealink as a whole is reached, Polycom is not.
+  t.not(edited.renderer.vendorInputs('yealink'), catalog().renderer.vendorInputs('yealink'));
+  t.is(edited.renderer.vendorInputs('polycom'), catalog().renderer.vendorInputs('polycom'));
+  t.is(edited.renderer.vendorInputs('nonesuch'), null);
 });
 
 test('an override with the built-in text renders the same, so its inputs are the same', (t) => {
