@@ -158,7 +158,7 @@ export function createRerenderer({ store, box, catalog, clock }: RerenderDeps) {
   ): Promise<void> {
     await take(async () => {
       const at = clock().toISOString();
-      const page = planPage();
+      const page = planPage(new Map());
       for (const profile of cat.profiles.all()) {
         await page.attempt(async () => {
           const owner = vendorOwner(profile.id);
@@ -171,12 +171,14 @@ export function createRerenderer({ store, box, catalog, clock }: RerenderDeps) {
       return page.done(null);
     });
     // Keyset pages: each starts after the last key the page before it used.
+    // A page planned again keeps what it planned for every owner still at the same revision.
     const pages = async (planOne: (after: string | undefined, page: ReturnType<typeof planPage>, at: string) => Promise<string | null>) => {
       for (let after: string | null | undefined = undefined; after !== null; ) {
         const cursor: string | undefined = after;
+        const kept = new Map<string, Kept>();
         after = (
           await take(async () => {
-            const page = planPage();
+            const page = planPage(kept);
             return page.done(await planOne(cursor, page, clock().toISOString()));
           })
         ).last;
@@ -186,7 +188,9 @@ export function createRerenderer({ store, box, catalog, clock }: RerenderDeps) {
       await pages(async (after, page, at) => {
         const exts = await store.listExtensions({ after, limit: PAGE });
         const open = opener(new Map(exts.map((e) => [e.number, e])));
-        for (const ext of exts) await page.attempt(async () => planExtension(cat, await open(ext.number), at, dry));
+        for (const ext of exts) {
+          await page.attempt(async () => planExtension(cat, await open(ext.number), at, dry), { key: ext.number, rev: ext.rev });
+        }
         page.rendered.extensions += exts.length;
         return exts.at(-1)?.number ?? null;
       });
@@ -211,7 +215,7 @@ export function createRerenderer({ store, box, catalog, clock }: RerenderDeps) {
         const devices = await store.listDevices({ vendor, after, limit: PAGE });
         for (const device of devices) {
           if (unchanged(device)) continue;
-          await page.attempt(() => planDevice(cat, device, undefined, open, at, dry));
+          await page.attempt(() => planDevice(cat, device, undefined, open, at, dry), { key: device.mac, rev: device.rev });
           page.rendered.devices++;
         }
         return devices.at(-1)?.mac ?? null;
@@ -236,25 +240,46 @@ export interface PagePlan {
   last: string | null;
 }
 
+/** What a page planned for one owner at one revision. */
+interface Kept {
+  rev: number;
+  ops: WriteOp[];
+  failure: RenderFailure | null;
+}
+
 /**
  * Collects a page's writes and failures. Rendering is synchronous work: a
  * slice at most SLICE_MS long, then whatever else waits on this event loop
- * goes first.
+ * goes first. An owner found in `kept` at the same revision is not planned
+ * again: every write that could make its plan stale bumps its revision (its
+ * own records, and any re-render of its files), so a page refused because
+ * one phone changed meanwhile renders that phone again, not all of them.
  */
-function planPage() {
+function planPage(kept: Map<string, Kept>) {
   const ops: WriteOp[] = [];
   const failures: RenderFailure[] = [];
   const rendered = { devices: 0, extensions: 0 };
   let slice = performance.now();
   return {
     rendered,
-    async attempt(fn: () => Promise<WriteOp[]>): Promise<void> {
+    async attempt(fn: () => Promise<WriteOp[]>, owner?: { key: string; rev: number }): Promise<void> {
+      const was = owner && kept.get(owner.key);
+      if (was && was.rev === owner.rev) {
+        ops.push(...was.ops);
+        if (was.failure) failures.push(was.failure);
+        return;
+      }
+      let mine: WriteOp[] = [];
+      let failure: RenderFailure | null = null;
       try {
-        ops.push(...(await fn()));
+        mine = await fn();
       } catch (err) {
         if (!(err instanceof RenderFailure)) throw err;
-        failures.push(err);
+        failure = err;
       }
+      ops.push(...mine);
+      if (failure) failures.push(failure);
+      if (owner) kept.set(owner.key, { rev: owner.rev, ops: mine, failure });
       if (performance.now() - slice >= SLICE_MS) {
         await new Promise((resolve) => setImmediate(resolve));
         slice = performance.now();

@@ -1,8 +1,9 @@
 // A render is only as fresh as the extension records it read. Between a
 // plan's reads and its commit another change may commit a new secret (and
 // re-render the same phone with it); the slower batch must then be refused
-// and re-planned, never put the old secret back. Made deterministic here by
-// committing the secret change at exactly that moment, on a real SQLite store.
+// and re-planned, never put the old secret back; a whole-fleet page plans
+// again only the phones that changed. Made deterministic here by committing
+// the other change at exactly that moment, on a real SQLite store.
 import { randomBytes } from 'node:crypto';
 import test from 'ava';
 import { createSecretBox } from '../../server/domain/secret-box.ts';
@@ -23,7 +24,7 @@ const MAC = '805ec0123456';
 const OLD = 'Old-Secret-1';
 const NEW = 'New-Secret-2';
 
-async function fleet(t: { teardown(fn: () => unknown): void }) {
+async function fleet(t: { teardown(fn: () => unknown): void }, macs: string[] = [MAC]) {
   const raw = openSqliteStore(tempDir());
   t.teardown(() => raw.close());
   // Runs `before` once, just ahead of the next commit that writes the device.
@@ -42,7 +43,8 @@ async function fleet(t: { teardown(fn: () => unknown): void }) {
   });
   const box = createSecretBox(randomBytes(32));
   const holder = holdCatalog(catalog());
-  const rerenderer = createRerenderer({ store, box, catalog: holder, clock: () => new Date() });
+  let now = Date.parse('2024-05-01T10:00:00.000Z');
+  const rerenderer = createRerenderer({ store, box, catalog: holder, clock: () => new Date((now += 1000)) });
   const runChange = createChangeRunner(store, rerenderer.hook);
 
   const ext = extension({ number: EXT, displayName: 'Front Desk', secret: OLD });
@@ -50,11 +52,13 @@ async function fleet(t: { teardown(fn: () => unknown): void }) {
     ops: [{ op: 'insert-extension', record: { ...ext.record, secretSealed: box.seal(OLD, secretContext(EXT)) } }],
     result: undefined,
   }));
-  const d = device('yealink', MAC, 'T46S', [{ line: 1, extension: EXT }]);
-  await runChange(async () => ({
-    ops: [{ op: 'insert-device', record: { ...d, provPasswordSealed: box.seal('prov-pass', provPasswordContext(MAC)) } }],
-    result: undefined,
-  }));
+  for (const mac of macs) {
+    const d = device('yealink', mac, 'T46S', [{ line: 1, extension: EXT }]);
+    await runChange(async () => ({
+      ops: [{ op: 'insert-device', record: { ...d, provPasswordSealed: box.seal('prov-pass', provPasswordContext(mac)) } }],
+      result: undefined,
+    }));
+  }
 
   /** The secret change as the API makes it: the new sealed secret, and every phone on it re-rendered. */
   const changeSecret = () =>
@@ -63,9 +67,9 @@ async function fleet(t: { teardown(fn: () => unknown): void }) {
       const record = { ...e, secretSealed: box.seal(NEW, secretContext(EXT)), secretVersion: e.secretVersion + 1, rev: e.rev + 1 };
       return { ops: [{ op: 'update-extension', record, expectRev: e.rev }], result: undefined };
     });
-  const storedFile = async () => {
-    const r = (await raw.listRenders(MAC)).find((x) => x.file === `${MAC}.cfg`)!;
-    return box.open(r.sealedBody, renderContext(MAC, r.file));
+  const storedFile = async (mac = MAC) => {
+    const r = (await raw.listRenders(mac)).find((x) => x.file === `${mac}.cfg`)!;
+    return box.open(r.sealedBody, renderContext(mac, r.file));
   };
   const storedSecret = async () => cfgGet(readYealinkCfg(await storedFile()), 'account.1.password');
   return {
@@ -78,6 +82,9 @@ async function fleet(t: { teardown(fn: () => unknown): void }) {
     storedSecret,
     secretLandsBeforeNextDeviceWrite: () => {
       before = changeSecret;
+    },
+    beforeNextDeviceWrite: (change: () => Promise<void>) => {
+      before = change;
     },
   };
 }
@@ -103,4 +110,26 @@ test('a whole-fleet page rendered before a secret change is re-planned, not comm
   await applyPages(f.rerenderer, next, f.runChange);
   t.is(await f.storedSecret(), NEW, 'the page was re-planned with the new secret');
   t.true((await f.storedFile()).includes('https://prov2.example.com/prov/'), 'and the new catalog');
+});
+
+test('a page refused because one phone changed meanwhile plans that phone again and keeps the rest', async (t) => {
+  const [a, b, c] = ['805ec0100001', '805ec0100002', '805ec0100003'];
+  const f = await fleet(t, [a!, b!, c!]);
+  const next = catalog(null, 'https://prov2.example.com');
+  f.holder.swap(next);
+  // Between the page's plan and its commit, an admin relabels b (no render of the others).
+  f.beforeNextDeviceWrite(async () => {
+    await f.runChange(async () => {
+      const d = (await f.store.getDevice(b!))!;
+      return { ops: [{ op: 'update-device', record: { ...d, label: 'lobby', rev: d.rev + 1 }, expectRev: d.rev }], result: undefined };
+    });
+  });
+  const applied = await applyPages(f.rerenderer, next, f.runChange);
+  t.is(applied.devices, 2, 'a and c stored by the page; b by its own change, which rendered it with the new catalog');
+  const renderedAt = async (mac: string) => (await f.store.listRenders(mac)).find((r) => r.file === `${mac}.cfg`)!.renderedAt;
+  const [ra, rb, rc] = [await renderedAt(a!), await renderedAt(b!), await renderedAt(c!)];
+  t.is(ra, rc, 'a and c keep what the first plan rendered');
+  t.true(rb > ra, 'b, changed meanwhile, was planned again');
+  for (const mac of [a!, b!, c!]) t.true((await f.storedFile(mac)).includes('https://prov2.example.com/prov/'), `${mac} has the new catalog`);
+  t.is((await f.store.getDevice(b!))!.label, 'lobby');
 });
