@@ -1,5 +1,6 @@
 // The printed report: a few aligned lines per measurement, figures rounded
 // to what a reader compares.
+import type { FirstFetchFigures } from './first-fetch.ts';
 import type { ReloadFigures, SecretFigures } from './rerender.ts';
 import type { DigestFigures } from './digest-storm.ts';
 import type { StormFigures } from './storm.ts';
@@ -8,6 +9,8 @@ export interface Report {
   machine: { cpus: number; node: string; nginx: string | null };
   fleet: { extensions: number; devices: number; lines: number; sharedExtensionDevices: number };
   setup: { extensionsS: number; devicesS: number; totalS: number; devicesPerSecond: number; deviceCallP50Ms: number; deviceCallP99Ms: number };
+  /** Every phone's first fetch, each once, 50 in flight. */
+  firstBoot: FirstFetchFigures;
   reload: ReloadFigures;
   restart: {
     emptyStartMs: number;
@@ -64,6 +67,7 @@ export function formatReport(r: Report): string {
     `=== provisioning benchmark (${r.machine.cpus} CPUs, node ${r.machine.node}) ===`,
     `fleet     ${n0(fleet.extensions)} extensions, ${n0(fleet.devices)} devices, ${n0(fleet.lines)} lines; shared extension on ${fleet.sharedExtensionDevices} devices`,
     `set-up    ${n1(setup.totalS)} s  (extensions ${n1(setup.extensionsS)} s, devices ${n1(setup.devicesS)} s = ${n0(setup.devicesPerSecond)} devices/s; POST /api/devices p50 ${ms(setup.deviceCallP50Ms)}, p99 ${ms(setup.deviceCallP99Ms)})`,
+    `(0) first boot: every phone's first fetch, once each (the server learns its firmware): ${n0(r.firstBoot.fetches)} in ${n1(r.firstBoot.seconds)} s = ${n0(r.firstBoot.perSecond)} fetches/s`,
     `(a) full re-render of ${n0(reload.filesRendered)} files (${n0(reload.deviceFiles)} device files [${perDevice} per device] + ${n0(reload.vendorFiles)} shared and softphone files)`,
     `  reload ?full=true, nothing changed ${ms(Math.min(...reload.unchangedMs))} .. ${ms(Math.max(...reload.unchangedMs))} over ${reload.unchangedMs.length} runs = ${n0(reload.unchangedRendersPerSecond)} renders/s (median)`,
     `  reload, nothing changed (no owner's inputs differ, none rendered) ${ms(reload.scopedUnchangedMs)}`,

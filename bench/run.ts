@@ -19,6 +19,7 @@ import { seed } from './seed.ts';
 import { ROOT, startServer, stopAllChildren, waitForLine, type ServerProcess } from './server-process.ts';
 import { shuffled, storm, type StormFigures, type Target } from './storm.ts';
 import { findWrk, wrkStorm } from './wrk.ts';
+import { firstFetches } from './first-fetch.ts';
 
 // Sizes can be shrunk for a quick try (BENCH_DEVICES=1000 npm run bench);
 // the defaults are the figures the report is about.
@@ -86,6 +87,8 @@ async function main(work: string): Promise<void> {
     return { path: t.path, userAgent: t.userAgent, ...logins2.get(mac)! };
   });
 
+  say('(0) every phone fetches its file once, as at a first boot (the server learns each firmware)');
+  const firstBoot = await firstFetches(server.url, targets, 50);
   say('(a) template reloads, with phones fetching meanwhile; event-loop delay of every worker');
   const loop = await duringReload(server, targets, () => measureReload(admin, fleet.devices, templatesDir));
   const reload = loop.result;
@@ -179,6 +182,7 @@ async function main(work: string): Promise<void> {
       deviceCallP50Ms: percentile(fleet.deviceCallMs, 50),
       deviceCallP99Ms: percentile(fleet.deviceCallMs, 99),
     },
+    firstBoot,
     reload,
     restart,
     secretChange,
