@@ -34,6 +34,7 @@ import { createDeviceFiles } from './provisioning/device-files.ts';
 import { createDevices } from './provisioning/devices.ts';
 import { createEventBus, type EventBus } from './provisioning/events.ts';
 import { createFetchCoalescer, withCoalescedFetches, type FetchCoalescer } from './provisioning/fetch-records.ts';
+import { createFirmwareLearning, type Learnt } from './provisioning/firmware-learning.ts';
 import { createCachingBox } from './provisioning/opened-cache.ts';
 import { createExtensions } from './provisioning/extensions.ts';
 import { createLinks } from './provisioning/links.ts';
@@ -113,7 +114,18 @@ export async function assemble(config: Config, { log, clock = () => new Date(), 
   const sink = worker
     ? (mac: string, fetch: unknown) => worker.link.post({ k: 'fetch', mac, fetch })
     : (mac: string, fetch: Parameters<FetchCoalescer['add']>[1]) => fetches!.add(mac, fetch);
-  const barrier = worker ? () => worker.link.call<void>(FLUSH_CALL) : () => fetches!.flush();
+  // Learnt firmware too (firmware-learning.ts): the primary, or the one process, stores it.
+  const learning = worker ? null : createFirmwareLearning({ store: engine, runChange: (plan) => runChange(plan), log });
+  const learnFirmware = worker
+    ? (mac: string, learnt: Learnt) => worker.link.post({ k: 'learnt', mac, learnt })
+    : (mac: string, learnt: Learnt) => learning!.add(mac, learnt);
+  // What the admin reads waits for both: a fetch's record and what it taught.
+  const barrier = worker
+    ? () => worker.link.call<void>(FLUSH_CALL)
+    : async () => {
+        await fetches!.flush();
+        await learning!.flush();
+      };
   const store = withCoalescedFetches(engine, sink, barrier);
   // The phone path neither waits for the barrier nor opens the same sealed value twice.
   const phoneStore = withCoalescedFetches(engine, sink);
@@ -168,6 +180,7 @@ export async function assemble(config: Config, { log, clock = () => new Date(), 
         claimNetworks: config.claimNetworks,
       }),
       maxUnassigned: config.maxUnassigned,
+      learnFirmware,
     }),
     links: createLinks({
       store,
@@ -269,11 +282,10 @@ export async function assemble(config: Config, { log, clock = () => new Date(), 
     await sweep.stop();
     await notify?.close();
     await reconciling;
-    if (fetches) await fetches.flush();
-    else await barrier().catch(() => undefined);
+    await (fetches ? barrier() : barrier().catch(() => undefined));
     await engine.close();
   };
-  return { app, store, services, sweep, events, notify, streams, fetches, reconciled, close };
+  return { app, store, services, sweep, events, notify, streams, fetches, learning, reconciled, close };
 }
 
 /** A worker's check-sync requests are the primary's, where the notifier runs. */
@@ -482,6 +494,7 @@ async function startClusterPrimary(config: Config, log: Logger): Promise<void> {
     onAllListening: workersListening,
     assembled: assembling.then((b) => ({
       fetches: b.fetches!,
+      learning: b.learning!,
       reloadTemplates: b.services.reloadTemplates,
       sync: (what, actor, key) => (what === 'device' ? b.services.sync.device(actor, key as Mac) : b.services.sync.extension(actor, key)),
       useCases: { extensions: b.services.extensions, devices: b.services.devices },

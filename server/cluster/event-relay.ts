@@ -34,16 +34,31 @@ export function slices(event: ProvEvent, size = RELAY_SLICE_OPS): ProvEvent[] {
 /** How much of a turn's relay budget an event takes. */
 export const weightOf = (event: ProvEvent): number => (event.type === 'committed' ? Math.max(1, event.ops.length) : 1);
 
-/** A worker's bus: publishes locally and to the primary; what the primary relays is published locally only. */
+/**
+ * A worker's bus: publishes locally and to the primary; what the primary
+ * relays is published locally only. The primary relays to it only while it
+ * has listeners of its own, so it tells the primary when that changes.
+ */
 export function relayedBus(local: EventBus, link: Link): EventBus {
   link.onPost((post) => {
     if (post.k === 'event') local.publish(post.event as ProvEvent);
   });
+  let listeners = 0;
   return {
     publish(event) {
       local.publish(event);
       link.post({ k: 'event', event: slim(event) });
     },
-    subscribe: (listener) => local.subscribe(listener),
+    subscribe(listener) {
+      const unsubscribe = local.subscribe(listener);
+      if (listeners++ === 0) link.post({ k: 'listening-for-events', on: true }, true);
+      let done = false;
+      return () => {
+        if (done) return;
+        done = true;
+        unsubscribe();
+        if (--listeners === 0) link.post({ k: 'listening-for-events', on: false }, true);
+      };
+    },
   };
 }

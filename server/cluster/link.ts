@@ -9,8 +9,11 @@ export type Post =
   | { k: 'strike'; ip: string; reason: string }
   | { k: 'event'; event: unknown }
   | { k: 'fetch'; mac: string; fetch: unknown }
+  | { k: 'learnt'; mac: string; learnt: unknown }
   /** A worker is assembled and listening on every port. */
-  | { k: 'ready' };
+  | { k: 'ready' }
+  /** A worker has (or no longer has) listeners for relayed events: only then are they sent to it. */
+  | { k: 'listening-for-events'; on: boolean };
 
 type Envelope =
   | { t: 'posts'; posts: Post[] }

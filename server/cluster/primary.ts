@@ -11,6 +11,7 @@ import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from 'pino';
 import type { Actor } from '../domain/token.ts';
 import type { FetchCoalescer } from '../provisioning/fetch-records.ts';
+import type { FirmwareLearning, Learnt } from '../provisioning/firmware-learning.ts';
 import type { EventBus, ProvEvent } from '../provisioning/events.ts';
 import type { FetchRecord } from '../storage/store.ts';
 import { RELAY_SLICE_OPS, slices, slim, weightOf } from './event-relay.ts';
@@ -29,6 +30,7 @@ export const SYNC_CALL = 'sync-request';
 /** What the primary does for a worker on request. */
 export interface PrimaryServices {
   fetches: FetchCoalescer;
+  learning: FirmwareLearning;
   /** `swapped` makes every worker take the new catalog; the reload calls it before it stores anything. */
   reloadTemplates: (actor: Actor, options: { full?: boolean; swapped: () => Promise<void> }) => Promise<unknown>;
   sync: (what: 'device' | 'extension', actor: Actor, key: string) => Promise<unknown>;
@@ -64,10 +66,12 @@ export interface Hub {
 export function startPrimary({ workers, log, local, assembled, onBootFailure, onAllListening }: PrimaryDeps): Hub {
   let listeningWorkers = 0;
   let fetches: FetchCoalescer | null = null;
+  let learning: FirmwareLearning | null = null;
   let reloadTemplates: PrimaryServices['reloadTemplates'] | null = null;
   let sync: PrimaryServices['sync'] | null = null;
   const go = assembled.then((a) => {
     fetches = a.fetches;
+    learning = a.learning;
     reloadTemplates = a.reloadTemplates;
     sync = a.sync;
   });
@@ -78,7 +82,11 @@ export function startPrimary({ workers, log, local, assembled, onBootFailure, on
   let cleanExits = true;
   const exits = new Map<number, Promise<void>>();
 
+  // Only workers with listeners hear relayed events: with no console open, a
+  // worker would parse every other worker's fetches and every reload page for nothing.
+  const listening = new Set<number>();
   const others = (from: number) => [...links].filter(([id]) => id !== from).map(([, l]) => l);
+  const hearing = (from?: number) => [...links].filter(([id]) => id !== from && listening.has(id)).map(([, l]) => l);
 
   // Events go out in order, at most RELAY_SLICE_OPS operations a turn: a
   // full reload's commit reaches each worker as many small messages, each
@@ -108,8 +116,13 @@ export function startPrimary({ workers, log, local, assembled, onBootFailure, on
     if (post.k === 'strike') for (const l of others(from)) l.post(post, true);
     else if (post.k === 'event') {
       local.publish(post.event as ProvEvent);
-      relay(others(from), post.event as ProvEvent);
+      relay(hearing(from), post.event as ProvEvent);
     } else if (post.k === 'fetch') fetches!.add(post.mac, post.fetch as FetchRecord);
+    else if (post.k === 'learnt') learning!.add(post.mac, post.learnt as Learnt);
+    else if (post.k === 'listening-for-events') {
+      if (post.on) listening.add(from);
+      else listening.delete(from);
+    }
   }
 
   function fork(): Worker {
@@ -129,7 +142,10 @@ export function startPrimary({ workers, log, local, assembled, onBootFailure, on
       // The issuer exited: its record of used counts is gone, so nothing can be proved fresh.
       return issuer ? issuer.call<boolean>(NC_CALL, q).catch(() => false) : false;
     });
-    link.serve(FLUSH_CALL, () => fetches!.flush());
+    link.serve(FLUSH_CALL, async () => {
+      await fetches!.flush();
+      await learning!.flush();
+    });
     link.serve(RELOAD_CALL, ({ actor, full }: { actor: Actor; full: boolean }) =>
       reloadTemplates!(actor, {
         full,
@@ -149,6 +165,7 @@ export function startPrimary({ workers, log, local, assembled, onBootFailure, on
       new Promise((resolve) =>
         worker.once('exit', (code, signal) => {
           links.delete(worker.id);
+          listening.delete(worker.id);
           exits.delete(worker.id);
           link.fail('worker exited');
           if (stopping) {
@@ -175,7 +192,7 @@ export function startPrimary({ workers, log, local, assembled, onBootFailure, on
 
   return {
     broadcast(event) {
-      relay([...links.values()], event);
+      relay(hearing(), event);
     },
     async stop() {
       stopping = true;

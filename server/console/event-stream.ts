@@ -116,7 +116,7 @@ export function createEventStreams({ store, events, clock, log }: { store: Store
 
   // Snapshots go out in the order their events happened, even though reading them is async.
   let queue = Promise.resolve();
-  const unsubscribe = events.subscribe((event) => {
+  const listener = (event: ProvEvent) => {
     if (clients.size === 0) return;
     queue = queue
       .then(() => snapshot(event))
@@ -124,7 +124,17 @@ export function createEventStreams({ store, events, clock, log }: { store: Store
         if (text) send(text);
       })
       .catch((err) => log.warn({ err }, 'could not read a snapshot for the event stream'));
-  });
+  };
+  // Listening only while a stream is open: in a worker, that is what has the
+  // primary relay the other processes' events to it at all.
+  let unsubscribe: (() => void) | null = null;
+  const listen = (on: boolean) => {
+    if (on && !unsubscribe) unsubscribe = events.subscribe(listener);
+    if (!on && unsubscribe) {
+      unsubscribe();
+      unsubscribe = null;
+    }
+  };
 
   return {
     open(ctx) {
@@ -138,10 +148,12 @@ export function createEventStreams({ store, events, clock, log }: { store: Store
       ctx.body = stream;
       stream.write(`retry: 3000\n${frame('hello', { at: clock().toISOString() })}`);
       clients.add(stream);
+      listen(true);
       const beat = setInterval(() => stream.write(': keep-alive\n\n'), HEARTBEAT_MS);
       const end = () => {
         clearInterval(beat);
         clients.delete(stream);
+        if (clients.size === 0) listen(false);
       };
       ctx.req.once('close', () => {
         end();
@@ -152,9 +164,10 @@ export function createEventStreams({ store, events, clock, log }: { store: Store
     endAll() {
       for (const c of clients) c.end();
       clients.clear();
+      listen(false);
     },
     close() {
-      unsubscribe();
+      listen(false);
     },
   };
 }

@@ -18,6 +18,7 @@ import { findModel, linesFor, type VendorProfile } from '../render/profiles.ts';
 import { vendorOwner } from '../render/renderer.ts';
 import { parseUserAgent } from '../render/user-agent.ts';
 import { ClaimUnavailable, type RenderRecord, type Store, type WriteOp } from '../storage/store.ts';
+import type { Learnt } from './firmware-learning.ts';
 import type { RunChange } from './change-runner.ts';
 import type { EventBus } from './events.ts';
 import type { PhoneAccess, PhoneClient, Refusal } from './phone-access.ts';
@@ -43,6 +44,8 @@ export interface PhoneDeps {
   events: EventBus;
   /** How many unassigned devices are kept; those seen least often, then least recently, go first. */
   maxUnassigned: number;
+  /** Where a known phone's new firmware goes, to be stored with others' (firmware-learning.ts). */
+  learnFirmware: (mac: string, learnt: Learnt) => void;
 }
 
 /** The share of the unassigned list one source address may hold (never fewer than UNASSIGNED_PER_ADDRESS_FLOOR). */
@@ -97,7 +100,7 @@ function matchesEtag(header: string | undefined, etag: string): boolean {
   });
 }
 
-export function createPhoneRequests({ store, box, catalog, clock, runChange, log, access, events, maxUnassigned }: PhoneDeps) {
+export function createPhoneRequests({ store, box, catalog, clock, runChange, log, access, events, maxUnassigned, learnFirmware }: PhoneDeps) {
   // The opened, encoded bytes and ETag of each file last served, reused while
   // its sealed value is the same (told by its identity: a seal takes a fresh
   // nonce, so a new render never matches an old entry). One entry per
@@ -171,8 +174,10 @@ export function createPhoneRequests({ store, box, catalog, clock, runChange, log
   /**
    * What a fetch teaches about a known device: its firmware always, its model
    * when the admin left it empty (and the model has room for its lines).
-   * Written through the change runner, so the device's files follow the
-   * model, and only when something changed. Returns the device as it now is.
+   * A model is written through the change runner at once, so the file served
+   * now already follows it; firmware alone, which no file is made from, is
+   * queued and stored with other phones' within a second. Only when
+   * something changed. Returns the device as it now is.
    */
   async function learn(profile: VendorProfile, device: DeviceRecord, req: PhoneRequest): Promise<DeviceRecord> {
     const agent = parseUserAgent(profile, req.userAgent);
@@ -184,6 +189,10 @@ export function createPhoneRequests({ store, box, catalog, clock, runChange, log
     };
     const first = wants(device);
     if (first.model === device.model && first.firmware === (device.firmware ?? null)) return device;
+    if (first.model === device.model && first.firmware !== null) {
+      learnFirmware(device.mac, { firmware: first.firmware, vendor: profile.id, ip: req.ip, at: clock().toISOString() });
+      return { ...device, firmware: first.firmware };
+    }
     await runChange(async () => {
       const fresh = await store.getDevice(device.mac);
       if (!fresh || fresh.vendor !== profile.id) return { ops: [], result: undefined };

@@ -1,8 +1,10 @@
 // How events cross between processes: a large commit goes as several
-// committed events of bounded size, in order, without sealed bodies.
+// committed events of bounded size, in order, without sealed bodies; a
+// worker says when it has listeners, so it is sent events only then.
 import test from 'ava';
-import { slices, slim } from '../../server/cluster/event-relay.ts';
-import type { ProvEvent } from '../../server/provisioning/events.ts';
+import { relayedBus, slices, slim } from '../../server/cluster/event-relay.ts';
+import type { Link, Post } from '../../server/cluster/link.ts';
+import { createEventBus, type ProvEvent } from '../../server/provisioning/events.ts';
 import type { WriteOp } from '../../server/storage/store.ts';
 
 const put = (i: number): WriteOp => ({
@@ -24,4 +26,21 @@ test('small commits and other events go as they are', (t) => {
   t.deepEqual(slices(small, 500), [small]);
   const fetched: ProvEvent = { type: 'fetched', mac: '805ec0000001', version: 2, at: '2024-05-01T10:00:00.000Z' };
   t.deepEqual(slices(fetched, 500), [fetched]);
+});
+
+test("a worker's bus tells the primary when it starts and stops having listeners, once each way", (t) => {
+  const posts: Post[] = [];
+  const link = { post: (p: Post) => void posts.push(p), onPost: () => undefined } as unknown as Link;
+  const bus = relayedBus(createEventBus(() => undefined), link);
+  const said = () => posts.filter((p) => p.k === 'listening-for-events').map((p) => (p as { on: boolean }).on);
+  const first = bus.subscribe(() => undefined);
+  const second = bus.subscribe(() => undefined);
+  t.deepEqual(said(), [true]);
+  first();
+  first();
+  t.deepEqual(said(), [true], 'one listener is left; unsubscribing twice counts once');
+  second();
+  t.deepEqual(said(), [true, false]);
+  bus.subscribe(() => undefined);
+  t.deepEqual(said(), [true, false, true]);
 });
