@@ -14,9 +14,21 @@ export function encodeBody(profile: Pick<VendorProfile, 'body' | 'contentType'>,
   if (profile.body.charset === 'ascii-or-utf16le-bom') {
     if (/[^\x00-\x7f]/.test(lines)) {
       const bytes = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(lines, 'utf16le')]);
-      return { bytes, contentType: `${profile.contentType}; charset=utf-16le` };
+      return { bytes: own(bytes), contentType: `${profile.contentType}; charset=utf-16le` };
     }
-    return { bytes: Buffer.from(lines, 'ascii'), contentType: `${profile.contentType}; charset=us-ascii` };
+    return { bytes: own(Buffer.from(lines, 'ascii')), contentType: `${profile.contentType}; charset=us-ascii` };
   }
-  return { bytes: Buffer.from(lines, 'utf8'), contentType: `${profile.contentType}; charset=utf-8` };
+  return { bytes: own(Buffer.from(lines, 'utf8')), contentType: `${profile.contentType}; charset=utf-8` };
+}
+
+/**
+ * The bytes in memory of their own. A small Buffer is a slice of a shared
+ * 8 KiB pool; the served bytes are kept in a cache, where each slice would
+ * keep its whole pool alive (several times what the cache counts).
+ */
+function own(bytes: Buffer): Buffer {
+  if (bytes.byteOffset === 0 && bytes.buffer.byteLength === bytes.length) return bytes;
+  const copy = Buffer.allocUnsafeSlow(bytes.length);
+  bytes.copy(copy);
+  return copy;
 }
