@@ -8,51 +8,21 @@
 // fetches; across workers the flush is a barrier through the primary.
 import type { Logger } from 'pino';
 import type { FetchRecord, Store } from '../storage/store.ts';
+import { createCoalescer, type Coalescer } from './coalescer.ts';
 
 export const FETCH_FLUSH_MS = 1000;
 
-export interface FetchCoalescer {
-  add(mac: string, fetch: FetchRecord): void;
-  /** Writes everything queued so far; resolves when it is stored (or the write failed and was logged). */
-  flush(): Promise<void>;
-  /** Queued records not yet written. */
-  pending(): number;
-}
+export type FetchCoalescer = Coalescer<FetchRecord>;
 
 export function createFetchCoalescer(store: Pick<Store, 'recordFetches'>, log: Logger, flushMs = FETCH_FLUSH_MS): FetchCoalescer {
-  const queued = new Map<string, FetchRecord>();
-  let timer: NodeJS.Timeout | null = null;
-  // Batches are written one after another, in the order they were cut.
-  let chain: Promise<void> = Promise.resolve();
-
-  function flush(): Promise<void> {
-    if (timer) clearTimeout(timer);
-    timer = null;
-    if (queued.size === 0) return chain;
-    const batch = [...queued].map(([mac, fetch]) => ({ mac, fetch }));
-    queued.clear();
-    chain = chain.then(() =>
-      store.recordFetches(batch).catch((err: unknown) => {
+  return createCoalescer<FetchRecord>(
+    (batch) =>
+      store.recordFetches(batch.map(([mac, fetch]) => ({ mac, fetch }))).catch((err: unknown) => {
         // Status only: a lost batch is corrected by each phone's next fetch.
         log.error({ err, records: batch.length }, 'fetch records could not be written');
       }),
-    );
-    return chain;
-  }
-
-  return {
-    add(mac, fetch) {
-      queued.delete(mac);
-      queued.set(mac, fetch);
-      if (!timer) {
-        timer = setTimeout(() => void flush(), flushMs);
-        // Shutdown flushes explicitly; a pending record must not hold the process up.
-        timer.unref();
-      }
-    },
-    flush,
-    pending: () => queued.size,
-  };
+    flushMs,
+  );
 }
 
 /**

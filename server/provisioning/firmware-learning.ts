@@ -10,6 +10,7 @@
 import type { Logger } from 'pino';
 import type { Store, WriteOp } from '../storage/store.ts';
 import type { RunChange } from './change-runner.ts';
+import { createCoalescer, type Coalescer } from './coalescer.ts';
 
 export interface Learnt {
   firmware: string;
@@ -19,11 +20,7 @@ export interface Learnt {
   at: string;
 }
 
-export interface FirmwareLearning {
-  add(mac: string, learnt: Learnt): void;
-  /** Commits everything queued so far; resolves when it is stored (or the commit failed and was logged). */
-  flush(): Promise<void>;
-}
+export type FirmwareLearning = Coalescer<Learnt>;
 
 /** Devices per commit, so one commit stays the size of a whole-fleet page. */
 const BATCH = 250;
@@ -36,9 +33,6 @@ export function createFirmwareLearning(deps: {
   flushMs?: number;
 }): FirmwareLearning {
   const { store, runChange, log, flushMs = 1000 } = deps;
-  const queued = new Map<string, Learnt>();
-  let timer: NodeJS.Timeout | null = null;
-  let chain: Promise<void> = Promise.resolve();
 
   async function plan(batch: [string, Learnt][]): Promise<WriteOp[]> {
     const ops: WriteOp[] = [];
@@ -63,33 +57,13 @@ export function createFirmwareLearning(deps: {
     await runChange(async () => ({ ops: await plan(batch), result: undefined, rendered: true }));
   }
 
-  function flush(): Promise<void> {
-    if (timer) clearTimeout(timer);
-    timer = null;
-    if (queued.size === 0) return chain;
-    const all = [...queued];
-    queued.clear();
-    chain = chain.then(async () => {
-      for (let i = 0; i < all.length; i += BATCH) {
-        const batch = all.slice(i, i + BATCH);
-        await commit(batch).catch((err: unknown) => {
-          // Status only: each of these phones learns again at its next fetch.
-          log.error({ err, devices: batch.length }, 'learnt firmware could not be stored');
-        });
-      }
-    });
-    return chain;
-  }
-
-  return {
-    add(mac, learnt) {
-      queued.delete(mac);
-      queued.set(mac, learnt);
-      if (!timer) {
-        timer = setTimeout(() => void flush(), flushMs);
-        timer.unref();
-      }
-    },
-    flush,
-  };
+  return createCoalescer<Learnt>(async (all) => {
+    for (let i = 0; i < all.length; i += BATCH) {
+      const batch = all.slice(i, i + BATCH);
+      await commit(batch).catch((err: unknown) => {
+        // Status only: each of these phones learns again at its next fetch.
+        log.error({ err, devices: batch.length }, 'learnt firmware could not be stored');
+      });
+    }
+  }, flushMs);
 }

@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import test from 'ava';
-import { startProcess, type Running } from '../helpers/process.ts';
+import { logLines, startProcess, type Running } from '../helpers/process.ts';
 import { tempDir } from '../helpers/server.ts';
 
 const TOKEN = 'workers-events-admin-token-0123456789';
@@ -43,20 +43,7 @@ function stream(s: Running): Promise<{ text: () => string; close: () => void }> 
   });
 }
 
-interface LogLine {
-  pid: number;
-  msg: string;
-  path?: string;
-}
-
-const lines = (s: Running): LogLine[] =>
-  s.output().split('\n').flatMap((l) => {
-    try {
-      return [JSON.parse(l) as LogLine];
-    } catch {
-      return [];
-    }
-  });
+const lines = (s: Running) => logLines(s);
 
 async function until(what: string, ok: () => boolean, ms = 10_000) {
   for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 25))) if (ok()) return;

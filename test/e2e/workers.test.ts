@@ -9,7 +9,7 @@ import http from 'node:http';
 import fs from 'node:fs';
 import test from 'ava';
 import { digestAuthorization, digestChallenge } from '../helpers/digest-client.ts';
-import { startProcess, type Running } from '../helpers/process.ts';
+import { logLines, startProcess, type Running } from '../helpers/process.ts';
 import { tempDir } from '../helpers/server.ts';
 
 const TOKEN = 'workers-test-admin-token-0123456789';
@@ -53,14 +53,7 @@ interface LogLine {
   ip?: string;
 }
 
-const lines = (s: Running): LogLine[] =>
-  s.output().split('\n').flatMap((l) => {
-    try {
-      return [JSON.parse(l) as LogLine];
-    } catch {
-      return [];
-    }
-  });
+const lines = (s: Running) => logLines<LogLine>(s);
 
 /** The pids that logged a request line for `path` with `status`, in order; waits for lines still in the pipe. */
 async function servedBy(s: Running, path: string, status: number, count: number): Promise<number[]> {

@@ -81,6 +81,11 @@ export function startProcess(env: Record<string, string>, timeoutMs = 90_000): P
   });
 }
 
+/** A server's log so far, one parsed JSON line each (anything else it printed is left out). */
+export function logLines<T = { pid: number; msg: string; path?: string; status?: number }>(s: Running): T[] {
+  return s.output().split('\n').map(tryJson).filter((l): l is T => l !== null);
+}
+
 function tryJson(line: string): any {
   try {
     return JSON.parse(line);
