@@ -282,10 +282,11 @@ export async function assemble(config: Config, { log, clock = () => new Date(), 
     await sweep.stop();
     await notify?.close();
     await reconciling;
-    await (fetches ? barrier() : barrier().catch(() => undefined));
+    // A worker hands over through the primary, which may already be gone.
+    await (worker ? barrier().catch(() => undefined) : barrier());
     await engine.close();
   };
-  return { app, store, services, sweep, events, notify, streams, fetches, learning, reconciled, close };
+  return { app, store, services, sweep, events, notify, streams, fetches, learning, barrier, reconciled, close };
 }
 
 /** A worker's check-sync requests are the primary's, where the notifier runs. */
@@ -495,6 +496,7 @@ async function startClusterPrimary(config: Config, log: Logger): Promise<void> {
     assembled: assembling.then((b) => ({
       fetches: b.fetches!,
       learning: b.learning!,
+      flush: b.barrier,
       reloadTemplates: b.services.reloadTemplates,
       sync: (what, actor, key) => (what === 'device' ? b.services.sync.device(actor, key as Mac) : b.services.sync.extension(actor, key)),
       useCases: { extensions: b.services.extensions, devices: b.services.devices },

@@ -31,6 +31,8 @@ export const SYNC_CALL = 'sync-request';
 export interface PrimaryServices {
   fetches: FetchCoalescer;
   learning: FirmwareLearning;
+  /** Writes what both have queued: the barrier admin reads wait for. */
+  flush: () => Promise<void>;
   /** `swapped` makes every worker take the new catalog; the reload calls it before it stores anything. */
   reloadTemplates: (actor: Actor, options: { full?: boolean; swapped: () => Promise<void> }) => Promise<unknown>;
   sync: (what: 'device' | 'extension', actor: Actor, key: string) => Promise<unknown>;
@@ -67,11 +69,13 @@ export function startPrimary({ workers, log, local, assembled, onBootFailure, on
   let listeningWorkers = 0;
   let fetches: FetchCoalescer | null = null;
   let learning: FirmwareLearning | null = null;
+  let flush: PrimaryServices['flush'] | null = null;
   let reloadTemplates: PrimaryServices['reloadTemplates'] | null = null;
   let sync: PrimaryServices['sync'] | null = null;
   const go = assembled.then((a) => {
     fetches = a.fetches;
     learning = a.learning;
+    flush = a.flush;
     reloadTemplates = a.reloadTemplates;
     sync = a.sync;
   });
@@ -142,10 +146,7 @@ export function startPrimary({ workers, log, local, assembled, onBootFailure, on
       // The issuer exited: its record of used counts is gone, so nothing can be proved fresh.
       return issuer ? issuer.call<boolean>(NC_CALL, q).catch(() => false) : false;
     });
-    link.serve(FLUSH_CALL, async () => {
-      await fetches!.flush();
-      await learning!.flush();
-    });
+    link.serve(FLUSH_CALL, () => flush!());
     link.serve(RELOAD_CALL, ({ actor, full }: { actor: Actor; full: boolean }) =>
       reloadTemplates!(actor, {
         full,
