@@ -1,13 +1,20 @@
 // Sealing of secrets at rest: AES-256-GCM with a fresh 96-bit nonce per seal.
 // The record's identity goes in as associated data, so a sealed secret copied
 // onto another extension's row fails to open instead of leaking across.
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from 'node:crypto';
 
 const VERSION = 'v1';
 
 export interface SecretBox {
   seal(plaintext: string, context: string): string;
   open(sealed: string, context: string): string;
+  /**
+   * A keyed fingerprint of a plaintext in its context: equal for equal
+   * plaintexts, so a stored value can be compared with a new one without
+   * opening it, and of no use to anyone without the key (a file of known
+   * shape cannot be matched against guessed secrets).
+   */
+  fingerprint(plaintext: string, context: string): string;
 }
 
 export class SecretBoxError extends Error {
@@ -19,6 +26,7 @@ export class SecretBoxError extends Error {
 
 export function createSecretBox(key: Buffer): SecretBox {
   if (key.length !== 32) throw new SecretBoxError('the secret key must be 32 bytes');
+  const fingerprintKey = deriveKey(key, 'fingerprint');
   return {
     seal(plaintext, context) {
       const iv = randomBytes(12);
@@ -40,6 +48,10 @@ export function createSecretBox(key: Buffer): SecretBox {
       } catch {
         throw new SecretBoxError('sealed value does not open with this key');
       }
+    },
+    fingerprint(plaintext, context) {
+      // The context's length goes first, so no context and text pair runs into another.
+      return createHmac('sha256', fingerprintKey).update(`${context.length}:${context}`, 'utf8').update(plaintext, 'utf8').digest('base64url');
     },
   };
 }

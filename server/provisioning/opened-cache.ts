@@ -20,6 +20,7 @@ export function createCachingBox(box: SecretBox, maxEntries = 20_000, maxChars =
   const opened = createWeighedMap<{ context: string; text: string }>(maxEntries, maxChars, (sealed, e) => e.text.length + sealed.length);
   return {
     seal: (plaintext, context) => box.seal(plaintext, context),
+    fingerprint: (plaintext, context) => box.fingerprint(plaintext, context),
     open(sealed, context) {
       const hit = opened.get(sealed);
       if (hit && hit.context === context) {

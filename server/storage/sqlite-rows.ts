@@ -70,13 +70,15 @@ export function deviceDoc(d: DeviceRecord): string {
   return JSON.stringify(doc);
 }
 
-export type RenderRow = { owner: string; file: string; version: number; rendered_at: string; sealed_body: string };
+export type RenderRow = { owner: string; file: string; version: number; rendered_at: string; sealed_body: string; fingerprint: string | null };
 export const toRender = (r: RenderRow): RenderRecord => ({
   owner: r.owner,
   file: r.file,
   version: r.version,
   renderedAt: r.rendered_at,
   sealedBody: r.sealed_body,
+  // Absent rather than null, as on a render stored before fingerprints.
+  ...(r.fingerprint === null ? {} : { fingerprint: r.fingerprint }),
 });
 export type UploadRow = { mac: string; file: string; received_at: string; sealed_body: string };
 export const toUpload = (r: UploadRow): UploadRecord => ({

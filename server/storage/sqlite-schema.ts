@@ -158,6 +158,12 @@ const MIGRATIONS: string[] = [
   CREATE INDEX webhook_deliveries_due ON webhook_deliveries (state, next_attempt_at);
   CREATE INDEX webhook_deliveries_webhook ON webhook_deliveries (webhook_id, created_at);
   `,
+  `
+  -- The keyed fingerprint of a render's plaintext (SecretBox.fingerprint), so
+  -- that a re-render is compared without opening the stored body. NULL for a
+  -- render stored before it; such a render is compared by opening.
+  ALTER TABLE renders ADD COLUMN fingerprint TEXT;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

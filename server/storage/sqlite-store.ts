@@ -153,9 +153,9 @@ class SqliteStore implements Store {
       getRender: db.prepare<[string, string], RenderRow>('SELECT * FROM renders WHERE owner = ? AND file = ?'),
       listRenders: db.prepare<[string], RenderRow>('SELECT * FROM renders WHERE owner = ? ORDER BY file'),
       putRender: db.prepare(
-        `INSERT INTO renders (owner, file, version, rendered_at, sealed_body) VALUES (?, ?, ?, ?, ?)
+        `INSERT INTO renders (owner, file, version, rendered_at, sealed_body, fingerprint) VALUES (?, ?, ?, ?, ?, ?)
          ON CONFLICT (owner, file) DO UPDATE SET version = excluded.version, rendered_at = excluded.rendered_at,
-           sealed_body = excluded.sealed_body`,
+           sealed_body = excluded.sealed_body, fingerprint = excluded.fingerprint`,
       ),
       deleteRender: db.prepare('DELETE FROM renders WHERE owner = ? AND file = ?'),
       getUpload: db.prepare<[string, string], UploadRow>('SELECT * FROM uploads WHERE mac = ? AND file = ?'),
@@ -615,7 +615,7 @@ class SqliteStore implements Store {
         return;
       case 'put-render': {
         const r = op.render;
-        q.putRender.run(r.owner, r.file, r.version, r.renderedAt, r.sealedBody);
+        q.putRender.run(r.owner, r.file, r.version, r.renderedAt, r.sealedBody, r.fingerprint ?? null);
         return;
       }
       case 'delete-render':

@@ -28,6 +28,12 @@ export interface RenderRecord {
   version: number;
   renderedAt: string;
   sealedBody: string;
+  /**
+   * The keyed fingerprint of the plaintext (SecretBox.fingerprint), to tell a
+   * re-render that changed nothing without opening the body. Absent on
+   * renders stored before it was kept; those are compared by opening.
+   */
+  fingerprint?: string;
 }
 
 /** A file a phone uploaded (an override or a log), sealed like renders. */

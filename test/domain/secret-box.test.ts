@@ -1,6 +1,6 @@
 // Secrets at rest: sealing round-trips, hides the plaintext, is randomised,
 // and is bound to both the key and the record it was sealed for.
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import test from 'ava';
 import fc from 'fast-check';
 import { createSecretBox, SecretBoxError, sealIdentity } from '../../server/domain/secret-box.ts';
@@ -100,4 +100,33 @@ test('a sealed value is told apart by its identity: every seal of the same text 
     t.true(s.startsWith(sealIdentity(s) + ':'));
     t.true(sealIdentity(s).length < s.length - 'the same text'.length);
   }
+});
+
+test('a fingerprint is the same for the same text in the same context, and differs for any other text, context or key', (t) => {
+  const other = createSecretBox(randomBytes(32));
+  fc.assert(
+    fc.property(text, text, context, context, (a, b, ca, cb) => {
+      const fp = box.fingerprint(a, ca);
+      if (fp !== box.fingerprint(a, ca)) return false;
+      if (other.fingerprint(a, ca) === fp) return false;
+      return (a === b && ca === cb) || box.fingerprint(b, cb) !== fp;
+    }),
+    { numRuns: 500 },
+  );
+  // A context and text that run into each other are still told apart.
+  t.not(box.fingerprint('bc', 'a'), box.fingerprint('c', 'ab'));
+});
+
+test('a fingerprint is no plain hash of the text: without the key, a guessed secret cannot be checked against it', (t) => {
+  fc.assert(
+    fc.property(printableSecret, context, (p, ctx) => {
+      const fp = box.fingerprint(p, ctx);
+      const plain = ['sha256', 'sha1', 'md5'].flatMap((alg) =>
+        ['hex', 'base64', 'base64url'].flatMap((enc) => [p, ctx + p, `${ctx.length}:${ctx}${p}`].map((x) => createHash(alg).update(x).digest(enc as 'hex'))),
+      );
+      return !plain.includes(fp) && !fp.includes(p);
+    }),
+    { numRuns: 200 },
+  );
+  t.pass();
 });

@@ -45,6 +45,18 @@ export function renderContract(test: TestFn, name: string, open: Open): void {
     t.truthy(await s.getRender('vendor:yealink', 'y000000000000.boot'));
   });
 
+  it("a render's fingerprint is kept with it, and a render stored without one reads back without one", async (t, s) => {
+    await seed(s);
+    const kept = render(A, `${A}.cfg`, { fingerprint: 'fp-1' });
+    await s.commit([{ op: 'put-render', render: kept }, { op: 'put-render', render: render(A, `${A}.boot`) }]);
+    t.deepEqual(await s.getRender(A, `${A}.cfg`), kept);
+    t.deepEqual(await s.listRenders(A), [render(A, `${A}.boot`), kept]);
+    t.false('fingerprint' in (await s.getRender(A, `${A}.boot`))!);
+    // Replaced by a render without one (a server from before fingerprints): none is left behind.
+    await s.commit([{ op: 'put-render', render: render(A, `${A}.cfg`, { version: 2 }) }]);
+    t.deepEqual(await s.getRender(A, `${A}.cfg`), render(A, `${A}.cfg`, { version: 2 }));
+  });
+
   it('a deleted device takes its renders, uploads and fetch record with it', async (t, s) => {
     await seed(s);
     await s.commit([
