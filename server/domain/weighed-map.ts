@@ -12,6 +12,23 @@ export interface WeighedMap<V> {
 export function createWeighedMap<V>(maxEntries: number, maxWeight: number, weigh: (key: string, value: V) => number): WeighedMap<V> {
   const map = new Map<string, V>();
   let weight = 0;
+  // One iterator kept from eviction to eviction. A Map leaves a deleted
+  // entry's slot empty until it compacts, and a fresh iterator walks every
+  // empty slot at the front: with most lookups missing, each eviction walked
+  // thousands. Every entry this iterator has passed is deleted, so the next
+  // one it gives is always the oldest.
+  let cursor: IterableIterator<[string, V]> | null = null;
+  function evictOldest(): void {
+    cursor ??= map.entries();
+    let next = cursor.next();
+    if (next.done) {
+      cursor = map.entries();
+      next = cursor.next();
+    }
+    const [oldest, entry] = next.value!;
+    map.delete(oldest);
+    weight -= weigh(oldest, entry);
+  }
   return {
     get: (key) => map.get(key),
     set(key, value) {
@@ -22,14 +39,11 @@ export function createWeighedMap<V>(maxEntries: number, maxWeight: number, weigh
       }
       map.set(key, value);
       weight += weigh(key, value);
-      while (map.size > maxEntries || weight > maxWeight) {
-        const [oldest, entry] = map.entries().next().value!;
-        map.delete(oldest);
-        weight -= weigh(oldest, entry);
-      }
+      while (map.size > maxEntries || weight > maxWeight) evictOldest();
     },
     clear() {
       map.clear();
+      cursor = null;
       weight = 0;
     },
     get size() {

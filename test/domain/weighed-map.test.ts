@@ -1,6 +1,7 @@
 // The weighed map: past its count or its weight, the oldest entries go first;
 // replacing an entry counts only its new weight.
 import test from 'ava';
+import fc from 'fast-check';
 import { createWeighedMap } from '../../server/domain/weighed-map.ts';
 
 test('the oldest entries go once the total weight passes its bound', (t) => {
@@ -31,4 +32,37 @@ test('and once the count passes its bound; clear empties it and its weight', (t)
   light.clear();
   light.set('b', 'xxxx');
   t.is(light.get('b'), 'xxxx', 'the weight of what was cleared no longer counts');
+});
+
+test('under any run of sets, replacements and clears it holds exactly what a plain list, oldest first, would', (t) => {
+  const op = fc.oneof(
+    { weight: 8, arbitrary: fc.record({ k: fc.integer({ min: 0, max: 40 }), w: fc.integer({ min: 1, max: 6 }) }) },
+    { weight: 1, arbitrary: fc.constant('clear' as const) },
+  );
+  fc.assert(
+    fc.property(fc.integer({ min: 1, max: 12 }), fc.integer({ min: 6, max: 30 }), fc.array(op, { maxLength: 400 }), (maxEntries, maxWeight, ops) => {
+      const m = createWeighedMap<number>(maxEntries, maxWeight, (_k, w) => w);
+      let model: [string, number][] = [];
+      for (const o of ops) {
+        if (o === 'clear') {
+          m.clear();
+          model = [];
+          continue;
+        }
+        const key = `k${o.k}`;
+        m.set(key, o.w);
+        model = [...model.filter(([k]) => k !== key), [key, o.w]];
+        const total = () => model.reduce((a, [, w]) => a + w, 0);
+        while (model.length > maxEntries || total() > maxWeight) model.shift();
+        if (m.size !== model.length) return false;
+        for (let k = 0; k <= 40; k++) {
+          const want = model.find(([mk]) => mk === `k${k}`)?.[1];
+          if (m.get(`k${k}`) !== want) return false;
+        }
+      }
+      return true;
+    }),
+    { numRuns: 300 },
+  );
+  t.pass();
 });
