@@ -37,6 +37,8 @@ export interface Report {
   ratios: { requestsPerSecond: number; p99: number; floorRequestsPerSecond: number | null; oursToFloor: number | null } | null;
   digest: { ours: DigestFigures; nginx: DigestFigures | null; ratio: number | null };
   secretUnderStorm: SecretFigures;
+  /** The API was on its own port (BENCH_ADMIN_PORT=1), served by the primary. */
+  adminPort: boolean;
   cpuPerRequestMs: { served: number; challenge: number };
   reloadLoop: { workers: { pid: number; maxMs: number; p99Ms: number }[]; probe: { requests: number; p99Ms: number; maxMs: number; non2xx: number } };
   /** 1, 5 and 15 minute load averages at the end: the machine is shared. */
@@ -93,7 +95,7 @@ export function formatReport(r: Report): string {
   if (r.digest.nginx) lines.push(digestLine('nginx', r.digest.nginx));
   if (r.digest.ratio !== null) lines.push(`  ours/nginx (Digest): fetches/s ${r.digest.ratio.toFixed(2)}x`);
   lines.push(`  server CPU per answer: served file ${r.cpuPerRequestMs.served.toFixed(3)} ms, 401 challenge ${r.cpuPerRequestMs.challenge.toFixed(3)} ms (${(r.cpuPerRequestMs.challenge / r.cpuPerRequestMs.served).toFixed(2)} of a served file)`);
-  lines.push(`(b') new secret under the Basic storm: median ${ms(r.secretUnderStorm.medianMs)}, max ${ms(r.secretUnderStorm.maxMs)} (${r.secretUnderStorm.runs} runs)`);
+  lines.push(`(b') new secret under the Basic storm: median ${ms(r.secretUnderStorm.medianMs)}, max ${ms(r.secretUnderStorm.maxMs)} (${r.secretUnderStorm.runs} runs; the API ${r.adminPort ? 'on its own port, served by the primary' : 'on the phones\' port'})`);
   const delays = r.reloadLoop.workers.map((w) => `pid ${w.pid} max ${ms(w.maxMs)} p99 ${ms(w.p99Ms)}`).join('; ');
   lines.push(`(a') event-loop delay of the phone workers during the reloads: ${delays}`);
   lines.push(`    phones fetching meanwhile (4 connections): ${n0(r.reloadLoop.probe.requests)} requests, p99 ${ms(r.reloadLoop.probe.p99Ms)}, max ${ms(r.reloadLoop.probe.maxMs)}, non-2xx ${r.reloadLoop.probe.non2xx}`);

@@ -32,6 +32,8 @@ const STORM = { connections: 100, seconds: int('BENCH_STORM_SECONDS', 15), warmu
 const DEADLINE_MS = Math.max(14, (14 * SIZE.devices) / 10_000) * 60_000;
 // Ours and nginx run the same number of worker processes.
 const WORKERS = int('BENCH_WORKERS', os.availableParallelism());
+// BENCH_ADMIN_PORT=1: the API on its own port (PROV_ADMIN_PORT), served by the primary.
+const ADMIN_PORT = process.env.BENCH_ADMIN_PORT === '1';
 
 const say = (msg: string) => console.log(`· ${msg}`);
 
@@ -53,13 +55,15 @@ async function main(work: string): Promise<void> {
     PROV_WORKERS: String(WORKERS),
     // The storm's phones are past their claim window: they authenticate.
     PROV_CLAIM_MINUTES: '0',
+    ...(ADMIN_PORT ? { PROV_ADMIN_PORT: '0' } : {}),
   };
 
   const server = await startServer(env, path.join(work, 'server-1.log'));
   say(`server pid ${server.pid} listening on ${server.url} (log ${server.logFile})`);
   const firstStartMs = server.startMs;
   const firstStartRss = server.peakRssMiB();
-  const admin = adminClient(server.url, token);
+  if (ADMIN_PORT) say(`the API on its own port: ${server.adminUrl}`);
+  const admin = adminClient(server.adminUrl, token);
 
   say(`creating ${SIZE.extensions} extensions and ${SIZE.devices} devices, ${CONCURRENCY} in flight`);
   const fleet = await seed(admin, SIZE, CONCURRENCY);
@@ -197,6 +201,7 @@ async function main(work: string): Promise<void> {
       : null,
     digest: { ours: oursDigest, nginx: nginxDigest, ratio: nginxDigest ? oursDigest.fetchesPerSecond / nginxDigest.fetchesPerSecond : null },
     secretUnderStorm,
+    adminPort: ADMIN_PORT,
     // Server CPU per answer: what a 401 costs against a served file.
     cpuPerRequestMs: {
       served: (ours.targetCores * 1000) / ours.requestsPerSecond,
@@ -299,6 +304,11 @@ try {
 } catch (err) {
   console.error('bench failed:', err);
   process.exitCode = 1;
+  // The work dir goes; the servers' logs of a failed run are kept to read.
+  const kept = path.join(os.tmpdir(), `prov-bench-failed-${Date.now()}`);
+  fs.mkdirSync(kept);
+  for (const f of fs.readdirSync(work).filter((n) => n.endsWith('.log'))) fs.copyFileSync(path.join(work, f), path.join(kept, f));
+  console.error(`the servers' logs: ${kept}`);
 } finally {
   clearTimeout(watchdog);
   await cleanUp();

@@ -29,6 +29,8 @@ const STOP_TIMEOUT_MS = 15_000;
 export interface ServerProcess {
   pid: number;
   url: string;
+  /** Where the API answers: the admin port (PROV_ADMIN_PORT) when there is one, else `url`. */
+  adminUrl: string;
   /** Milliseconds from spawn to the "listening" log line. */
   startMs: number;
   logFile: string;
@@ -154,8 +156,10 @@ export async function startServer(env: Record<string, string>, logFile: string):
   fs.closeSync(fd);
   const exited = track(child);
   let port: number;
+  let adminPort: number | null = null;
   try {
     port = await waitForListening(logFile, offset, () => child.exitCode !== null);
+    if (env.PROV_ADMIN_PORT !== undefined) adminPort = await waitForListening(logFile, offset, () => child.exitCode !== null, 'admin listening');
   } catch (err) {
     await stopChild(child, exited, 3_000);
     throw err;
@@ -164,6 +168,7 @@ export async function startServer(env: Record<string, string>, logFile: string):
   return {
     pid: child.pid!,
     url: `http://127.0.0.1:${port}`,
+    adminUrl: `http://127.0.0.1:${adminPort ?? port}`,
     startMs,
     logFile,
     peakRssMiB: () => Math.max(...family(child.pid!).map(safePeak)),
@@ -177,25 +182,25 @@ export async function startServer(env: Record<string, string>, logFile: string):
   };
 }
 
-/** Polls the log (from `offset`, this start's own lines) for {"msg":"listening","port":…}. */
-async function waitForListening(logFile: string, offset: number, dead: () => boolean): Promise<number> {
+/** Polls the log (from `offset`, this start's own lines) for {"msg":"listening","port":…} (or another `msg`). */
+async function waitForListening(logFile: string, offset: number, dead: () => boolean, msg = 'listening'): Promise<number> {
   const deadline = Date.now() + START_TIMEOUT_MS;
   while (Date.now() < deadline) {
     const text = readFrom(logFile, offset);
     for (const line of text.split('\n')) {
-      if (!line.includes('"listening"')) continue;
+      if (!line.includes(`"${msg}"`)) continue;
       let entry: { msg?: string; port?: number };
       try {
         entry = JSON.parse(line);
       } catch {
         continue; // a line still being written; the next poll sees it whole
       }
-      if (entry.msg === 'listening' && entry.port) return entry.port;
+      if (entry.msg === msg && entry.port) return entry.port;
     }
     if (dead()) throw new Error(`server exited before listening:\n${text.slice(-2000)}`);
     await new Promise((r) => setTimeout(r, 5));
   }
-  throw new Error(`server did not log "listening" within ${START_TIMEOUT_MS} ms (log: ${logFile})`);
+  throw new Error(`server did not log "${msg}" within ${START_TIMEOUT_MS} ms (log: ${logFile})`);
 }
 
 function readFrom(file: string, offset: number): string {

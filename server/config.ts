@@ -46,6 +46,12 @@ export interface Config {
   sipCaFile: string | null;
   /** Processes serving HTTP (node:cluster workers); 1 serves from the one process. */
   workers: number;
+  /**
+   * PROV_ADMIN_PORT: the admin API and the console on a listener of their
+   * own (HTTPS when the server has a certificate), served by the primary
+   * process, and no longer on the phones' port; null: one port serves all.
+   */
+  admin: { port: number; host: string } | null;
   /** How long a changed secret's predecessor stays accepted by the registrar feed at most. */
   rotationGraceMinutes: number;
   /** CIDR blocks the registrar feed answers from, or null for any address. */
@@ -157,6 +163,8 @@ const schema = z.object({
   PROV_WEBHOOK_RETRY_HOURS: wholeNumber(0, 720).default('24').pipe(z.coerce.number()),
   PROV_WEBHOOK_BACKOFF_MS: wholeNumber(10, 3_600_000).default('30000').pipe(z.coerce.number()),
   PROV_WEBHOOK_POLL_MS: wholeNumber(10, 600_000).default('5000').pipe(z.coerce.number()),
+  PROV_ADMIN_PORT: z.string().pipe(port).optional(),
+  PROV_ADMIN_HOST: z.string().min(1).optional(),
   PROV_WORKERS: wholeNumber(1, 256).default(String(os.availableParallelism())).pipe(z.coerce.number()),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -222,7 +230,18 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       pollMs: v.PROV_WEBHOOK_POLL_MS,
     },
     workers: v.PROV_WORKERS,
+    admin: adminListener(v, tls),
   };
+}
+
+function adminListener(v: z.output<typeof schema>, tls: Config['tls']): Config['admin'] {
+  if (v.PROV_ADMIN_PORT === undefined) {
+    if (v.PROV_ADMIN_HOST !== undefined) throw new ConfigError('PROV_ADMIN_HOST', 'is set but PROV_ADMIN_PORT is not');
+    return null;
+  }
+  const taken = v.PROV_ADMIN_PORT === 0 ? null : v.PROV_ADMIN_PORT === v.PORT ? 'PORT' : v.PROV_ADMIN_PORT === tls?.port ? 'PROV_TLS_PORT' : null;
+  if (taken) throw new ConfigError('PROV_ADMIN_PORT', `must differ from ${taken} (got ${JSON.stringify(String(v.PROV_ADMIN_PORT))})`);
+  return { port: v.PROV_ADMIN_PORT, host: v.PROV_ADMIN_HOST ?? v.HOST };
 }
 
 function notifyConfig(v: z.output<typeof schema>): NotifyConfig {

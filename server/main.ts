@@ -24,7 +24,7 @@ import { FLUSH_CALL, GO_CALL, RELOAD_CALL, startPrimary, SWAP_CALL, SYNC_CALL } 
 import { createSharedNonceBook } from './cluster/shared-nonce-book.ts';
 import { createSharedScanGuard } from './cluster/shared-scan-guard.ts';
 import { askPrimary, throughPrimary } from './cluster/through-primary.ts';
-import { createHandler } from './http/app.ts';
+import { createHandler, type AppDeps } from './http/app.ts';
 import { guardConnections } from './http/connection-guard.ts';
 import { loadLandingPage } from './http/landing-page.ts';
 import { createSweepJob } from './jobs/sweep-job.ts';
@@ -257,7 +257,7 @@ export async function assemble(config: Config, { log, clock = () => new Date(), 
         pollMs: config.webhooks.pollMs,
       });
   webhookDispatcher?.start();
-  const app = createHandler({
+  const deps: AppDeps = {
     services,
     landingPage: loadLandingPage(ROOT),
     store,
@@ -273,7 +273,10 @@ export async function assemble(config: Config, { log, clock = () => new Date(), 
       catalog,
       publicOrigin: new URL(config.publicUrl).origin,
     },
-  });
+  };
+  const app = createHandler(deps, config.admin ? 'phones' : 'all');
+  // Its own listener is the primary's (or the one process's): an admin's request never queues behind phones.
+  const adminApp = config.admin && !worker ? createHandler(deps, 'admin') : null;
   const close = async () => {
     closing = true;
     streams.endAll();
@@ -286,7 +289,7 @@ export async function assemble(config: Config, { log, clock = () => new Date(), 
     await (worker ? barrier().catch(() => undefined) : barrier());
     await engine.close();
   };
-  return { app, store, services, sweep, events, notify, streams, fetches, learning, barrier, reconciled, close };
+  return { app, adminApp, store, services, sweep, events, notify, streams, fetches, learning, barrier, reconciled, close };
 }
 
 /** A worker's check-sync requests are the primary's, where the notifier runs. */
@@ -362,6 +365,11 @@ function listenOn(server: Server, port: number, host: string): Promise<Server> {
   });
 }
 
+/** What a bound port answers until the app is built. */
+const NOT_YET: http.RequestListener = (_req, res) => {
+  res.writeHead(503, { 'Retry-After': '1', Connection: 'close' }).end();
+};
+
 export interface Bound {
   servers: Server[];
   /** Hands requests to the app; until then each is answered 503. */
@@ -375,9 +383,7 @@ export interface Bound {
  */
 export async function bind(config: Config): Promise<Bound> {
   const tls = config.tls ? readTls(config.tls) : null;
-  let handle: http.RequestListener = (_req, res) => {
-    res.writeHead(503, { 'Retry-After': '1', Connection: 'close' }).end();
-  };
+  let handle = NOT_YET;
   const servers: Server[] = [];
   const close = async () => {
     await Promise.all(servers.map((server) => new Promise((resolve) => {
@@ -397,6 +403,23 @@ export async function bind(config: Config): Promise<Bound> {
     throw err;
   }
   return { servers, serve: (handler) => void (handle = handler), close };
+}
+
+/** The admin listener (PROV_ADMIN_PORT), HTTPS when the server has a certificate; null when there is none. */
+export async function bindAdmin(config: Config): Promise<Bound | null> {
+  if (!config.admin) return null;
+  let handle = NOT_YET;
+  const server = limitedServer(config.tls ? readTls(config.tls) : null, config.trustedProxies.length > 0);
+  server.on('request', (req, res) => handle(req, res));
+  await listenOn(server, config.admin.port, config.admin.host);
+  return {
+    servers: [server],
+    serve: (handler) => void (handle = handler),
+    close: () => new Promise((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    }),
+  };
 }
 
 /** Listens on HTTP and, when configured, HTTPS too; both serve the same app. */
@@ -432,8 +455,13 @@ async function start(): Promise<void> {
   let close: () => Promise<void>;
   let endStreams: () => void;
   let bound: Bound;
+  let admin: Bound | null = null;
   try {
     bound = await bind(config);
+    admin = await bindAdmin(config).catch(async (err: unknown) => {
+      await bound.close();
+      throw err;
+    });
   } catch (err) {
     return fail(err, log);
   }
@@ -442,12 +470,15 @@ async function start(): Promise<void> {
     close = built.close;
     endStreams = built.streams.endAll;
     bound.serve(built.app);
-    servers = bound.servers;
+    if (built.adminApp) admin?.serve(built.adminApp);
+    servers = [...bound.servers, ...(admin?.servers ?? [])];
   } catch (err) {
     await bound.close();
+    await admin?.close();
     return fail(err, log);
   }
-  logListening(servers, config, log);
+  logListening(bound.servers, config, log);
+  if (admin) logListening(admin.servers, config, log, 'admin listening');
   watchLoopDelay(log);
   onStopSignal(log, async () => {
     // Event streams never go idle by themselves.
@@ -476,9 +507,12 @@ async function startClusterPrimary(config: Config, log: Logger): Promise<void> {
   } catch (err) {
     return fail(err, log);
   }
+  let admin: Bound | null;
   try {
     // The workers listen; a port in use must still stop the boot before the store is opened.
     await (await bind(config)).close();
+    // The admin port is the primary's own, where the use cases run.
+    admin = await bindAdmin(config);
   } catch (err) {
     return fail(err, log);
   }
@@ -512,11 +546,18 @@ async function startClusterPrimary(config: Config, log: Logger): Promise<void> {
   } catch (err) {
     booted = false;
     fail(err, log);
+    await admin?.close();
     await hub.stop();
     process.exit(1);
   }
+  if (admin && built.adminApp) {
+    admin.serve(built.adminApp);
+    logListening(admin.servers, config, log, 'admin listening');
+  }
   watchLoopDelay(log);
   const stop = onStopSignal(log, async () => {
+    built?.streams.endAll();
+    if (admin) await closeServers(admin.servers);
     const clean = await hub!.stop();
     await built?.close();
     return clean && booted;
@@ -552,11 +593,11 @@ async function startWorker(config: Config, log: Logger): Promise<void> {
   process.once('disconnect', () => stop('disconnect'));
 }
 
-function logListening(servers: Server[], config: Config, log: Logger): void {
+function logListening(servers: Server[], config: Config, log: Logger, msg = 'listening'): void {
   for (const server of servers) {
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
-    log.info({ url: config.publicUrl, dataDir: config.dataDir, port, tls: server instanceof https.Server }, 'listening');
+    log.info({ url: config.publicUrl, dataDir: config.dataDir, port, tls: server instanceof https.Server }, msg);
   }
 }
 

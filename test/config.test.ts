@@ -80,3 +80,14 @@ test('the registrar feed and webhook settings are read and checked', (t) => {
   t.throws(() => loadConfig({ PROV_ROTATION_GRACE_MINUTES: '-1' }), { instanceOf: ConfigError, message: /^PROV_ROTATION_GRACE_MINUTES / });
   t.throws(() => loadConfig({ PROV_WEBHOOK_TIMEOUT_SECONDS: '0' }), { instanceOf: ConfigError, message: /^PROV_WEBHOOK_TIMEOUT_SECONDS / });
 });
+
+test('PROV_ADMIN_PORT gives the API and console a listener of their own, on PROV_ADMIN_HOST or HOST', (t) => {
+  t.is(loadConfig({}).admin, null);
+  t.deepEqual(loadConfig({ HOST: '10.0.0.5', PROV_ADMIN_PORT: '9090' }).admin, { port: 9090, host: '10.0.0.5' });
+  t.deepEqual(loadConfig({ PROV_ADMIN_PORT: '9090', PROV_ADMIN_HOST: '127.0.0.1' }).admin, { port: 9090, host: '127.0.0.1' });
+  t.throws(() => loadConfig({ PROV_ADMIN_PORT: '8080' }), { instanceOf: ConfigError, message: 'PROV_ADMIN_PORT must differ from PORT (got "8080")' });
+  const tls = { PROV_TLS_CERT: '/nonexistent/cert.pem', PROV_TLS_KEY: '/nonexistent/key.pem', PROV_TLS_PORT: '8443' };
+  t.throws(() => loadConfig({ ...tls, PROV_ADMIN_PORT: '8443' }), { instanceOf: ConfigError, message: /^PROV_ADMIN_PORT must differ from PROV_TLS_PORT/ });
+  t.throws(() => loadConfig({ PROV_ADMIN_PORT: 'admin' }), { instanceOf: ConfigError, message: /^PROV_ADMIN_PORT / });
+  t.throws(() => loadConfig({ PROV_ADMIN_HOST: '127.0.0.1' }), { instanceOf: ConfigError, message: 'PROV_ADMIN_HOST is set but PROV_ADMIN_PORT is not' });
+});

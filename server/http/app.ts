@@ -79,7 +79,14 @@ export interface ConsoleDeps {
   publicOrigin: string;
 }
 
-export function createApp({ services, landingPage, store, log, guard, trustedProxies = [], pbxNetworks = null, console }: AppDeps): Koa {
+/**
+ * What a listener serves: everything (one port), or the phones' part (the
+ * desk phones, softphone links, the registrar feed) apart from the admins'
+ * (the API and the console) when PROV_ADMIN_PORT gives those their own.
+ */
+export type Surface = 'all' | 'phones' | 'admin';
+
+export function createApp({ services, landingPage, store, log, guard, trustedProxies = [], pbxNetworks = null, console }: AppDeps, surface: Surface = 'all'): Koa {
   // Koa's proxy mode stays off: it would take the leftmost X-Forwarded-For hop.
   const app = new Koa();
   // Errors are answered and logged by our middleware; Koa's default handler
@@ -104,41 +111,50 @@ export function createApp({ services, landingPage, store, log, guard, trustedPro
     }
   });
   app.use(health.routes());
+  const phones = surface !== 'admin';
+  const admins = surface !== 'phones';
 
-  // Authentication comes before routing, so that without a valid token no
-  // path, method or OPTIONS answer tells what the API has.
-  const auth = apiAuth({
-    authenticate: services.tokens.authenticate,
-    authenticateSession: console.accounts.authenticate,
-    guard,
-    open: OPEN_ROUTES,
-    origins: [console.publicOrigin],
-    roles: ['admin', 'viewer'],
-  });
-  // Routers match paths in any letter case, so the check does too: /API/… is
-  // the API and never reaches a route without an actor.
-  app.use((ctx, next) => (isApiPath(ctx.path) ? auth(ctx, next) : next()));
-  // The registrar feed: its own network allow-list, then pbx tokens only.
-  const pbxAuth = bearerAuth(services.tokens.authenticate, guard, ['pbx']);
-  const pbxNet = pbxNetworkGuard(pbxNetworks);
-  app.use((ctx, next) => (isPbxPath(ctx.path) ? pbxNet(ctx, () => pbxAuth(ctx, next)) : next()));
-  app.use(pbxRouter(services.pbxFeed).routes());
-  app.use(sipCaRouter(services.sipCa).routes());
-  app.use(phoneRouter(services.phone).routes());
-  app.use(softphoneRouter(services.links, landingPage).routes());
-  app.use(consoleRouter(console).routes());
-  app.use(consoleApiRouter({ accounts: console.accounts, guard, catalog: console.catalog, streams: console.streams }).routes());
-  const api = adminRouter(services, CONSOLE_ROUTES);
-  app.use(api.routes());
+  if (admins) {
+    // Authentication comes before routing, so that without a valid token no
+    // path, method or OPTIONS answer tells what the API has.
+    const auth = apiAuth({
+      authenticate: services.tokens.authenticate,
+      authenticateSession: console.accounts.authenticate,
+      guard,
+      open: OPEN_ROUTES,
+      origins: [console.publicOrigin],
+      roles: ['admin', 'viewer'],
+    });
+    // Routers match paths in any letter case, so the check does too: /API/… is
+    // the API and never reaches a route without an actor.
+    app.use((ctx, next) => (isApiPath(ctx.path) ? auth(ctx, next) : next()));
+  }
+  if (phones) {
+    // The registrar feed: its own network allow-list, then pbx tokens only.
+    const pbxAuth = bearerAuth(services.tokens.authenticate, guard, ['pbx']);
+    const pbxNet = pbxNetworkGuard(pbxNetworks);
+    app.use((ctx, next) => (isPbxPath(ctx.path) ? pbxNet(ctx, () => pbxAuth(ctx, next)) : next()));
+    app.use(pbxRouter(services.pbxFeed).routes());
+    app.use(sipCaRouter(services.sipCa).routes());
+    app.use(phoneRouter(services.phone).routes());
+    app.use(softphoneRouter(services.links, landingPage).routes());
+  }
+  const api = admins ? adminRouter(services, CONSOLE_ROUTES) : new Router();
+  if (admins) {
+    app.use(consoleRouter(console).routes());
+    app.use(consoleApiRouter({ accounts: console.accounts, guard, catalog: console.catalog, streams: console.streams }).routes());
+    app.use(api.routes());
+  }
   // One answer for a known method on a path that has no route for it, on
   // every surface: 405 with Allow (the matched routes of all routers count).
   app.use(api.allowedMethods());
   return app;
 }
 
-/** What the servers hand every request to: phone fetches by the lane, the rest by the Koa app. */
-export function createHandler(deps: AppDeps): RequestListener {
-  const app = createApp(deps);
+/** What a listener hands every request to: phone fetches by the lane, the rest by the Koa app. */
+export function createHandler(deps: AppDeps, surface: Surface = 'all'): RequestListener {
+  const app = createApp(deps, surface).callback();
+  if (surface === 'admin') return app;
   const { services, log, trustedProxies = [] } = deps;
-  return phoneLane({ phone: services.phone, sipCa: services.sipCa, log, trustedProxies }, app.callback());
+  return phoneLane({ phone: services.phone, sipCa: services.sipCa, log, trustedProxies }, app);
 }
