@@ -21,7 +21,11 @@ const IDLE_MS = 15 * 60_000;
 
 export function adminClient(baseUrl: string, token: string): Admin {
   const agent = new http.Agent({ keepAlive: true });
-  function call<T>(method: string, path: string, body?: unknown): Promise<Answer<T>> {
+  // A kept-alive connection the server closes as idle just when a request is
+  // written on it fails with a reset before any answer; the server had not
+  // read the request, so it is sent again once on a new connection (the
+  // retry Node's documentation gives for req.reusedSocket).
+  function call<T>(method: string, path: string, body?: unknown, retried = false): Promise<Answer<T>> {
     const started = performance.now();
     const payload = body === undefined ? undefined : JSON.stringify(body);
     return new Promise((resolve, reject) => {
@@ -47,7 +51,10 @@ export function adminClient(baseUrl: string, token: string): Admin {
         },
       );
       req.on('timeout', () => req.destroy(new Error(`${method} ${path}: no answer in ${IDLE_MS / 60_000} minutes`)));
-      req.on('error', reject);
+      req.on('error', (err: NodeJS.ErrnoException) => {
+        if (!retried && req.reusedSocket && err.code === 'ECONNRESET') resolve(call<T>(method, path, body, true));
+        else reject(err);
+      });
       req.end(payload);
     });
   }

@@ -215,6 +215,9 @@ async function main(work: string): Promise<void> {
     wallS: (performance.now() - wallStart) / 1000,
   };
   console.log(formatReport(report));
+  const errors = loggedErrors(server.logFile);
+  Object.assign(report, { serverErrors: errors });
+  if (errors.length) console.log(`! the server logged ${errors.length} error(s) during the run: ${[...new Set(errors)].slice(0, 5).join('; ')}`);
   // check-sync NOTIFY runs last, on its own server and fleet (BENCH_NOTIFY=0 leaves it out).
   const notify = process.env.BENCH_NOTIFY === '0' ? null : await measureNotify(work, say);
   if (notify) console.log(formatNotify(notify));
@@ -272,6 +275,20 @@ async function duringReload<T>(server: ServerProcess, targets: Target[], work: (
   }
   const delays = lines.filter((l) => pids.includes(l.pid)).map((l) => ({ pid: l.pid, maxMs: l.maxMs, p99Ms: l.p99Ms }));
   return { result, delays, probe: { requests: figures.requests.total, p99Ms: figures.latency.p99, maxMs: figures.latency.max, non2xx: figures.non2xx } };
+}
+
+/** What the server logged as an error or worse (a worker that exited, a failed request): a run with any is suspect. */
+function loggedErrors(logFile: string): string[] {
+  const out: string[] = [];
+  for (const line of fs.readFileSync(logFile, 'utf8').split('\n')) {
+    if (!/"level":(50|60)/.test(line)) continue;
+    try {
+      out.push((JSON.parse(line) as { msg?: string }).msg ?? line);
+    } catch {
+      out.push(line);
+    }
+  }
+  return out;
 }
 
 /** The "stored renders brought up to date" line's write count, if the start logged one. */
