@@ -3,6 +3,7 @@
 // in a temp directory, killed and cleaned up in teardown.
 import { spawn, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
+import net from 'node:net';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ExecutionContext } from 'ava';
@@ -19,13 +20,31 @@ export async function freeUdpPort(): Promise<number> {
   return port;
 }
 
-/** Waits until something listens on 127.0.0.1:port over UDP or TCP (read from /proc, sending nothing). */
+/** A port free for TCP listening; a client's connection may hold a UDP-free port as its local end. */
+async function freeTcpPort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as net.AddressInfo).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/**
+ * Waits until something is bound to 127.0.0.1:port over UDP, or listens on it
+ * over TCP (read from /proc, sending nothing). A TCP socket counts only in
+ * the LISTEN state: another program's connection can have the same local port.
+ */
 async function udpBound(port: number, child: ChildProcess, what: string, output: () => string, proto: 'udp' | 'tcp' = 'udp'): Promise<void> {
   const hex = port.toString(16).toUpperCase().padStart(4, '0');
+  const LISTEN = '0A';
   for (let i = 0; i < 200; i++) {
     if (child.exitCode !== null) throw new Error(`${what} exited with ${child.exitCode}: ${output()}`);
     const table = fs.readFileSync(`/proc/net/${proto}`, 'utf8');
-    if (table.split('\n').some((l) => l.trim().split(/\s+/)[1]?.endsWith(`:${hex}`))) return;
+    const bound = table.split('\n').some((l) => {
+      const f = l.trim().split(/\s+/);
+      return f[1]?.endsWith(`:${hex}`) && (proto === 'udp' || f[3] === LISTEN);
+    });
+    if (bound) return;
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error(`${what} did not bind UDP ${port}: ${output()}`);
@@ -93,7 +112,7 @@ export async function startSipp(
   scenario: string,
   o: { calls?: number; remote?: string; keys?: Record<string, string>; port?: number; tcp?: boolean } = {},
 ): Promise<Sipp> {
-  const port = o.port ?? (await freeUdpPort());
+  const port = o.port ?? (o.tcp ? await freeTcpPort() : await freeUdpPort());
   const dir = tempDir('prov-sipp-');
   const log = path.join(dir, 'messages.log');
   const args = ['-sf', path.join(SCENARIOS, scenario), '-i', '127.0.0.1', '-p', String(port), '-nostdin', '-trace_msg', '-message_file', log];
