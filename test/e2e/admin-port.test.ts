@@ -6,6 +6,7 @@ import http from 'node:http';
 import test from 'ava';
 import { logLines, startProcess } from '../helpers/process.ts';
 import { tempDir } from '../helpers/server.ts';
+import { httpsRequest, selfSignedCert } from '../helpers/tls.ts';
 
 const TOKEN = 'admin-port-admin-token-0123456789';
 const MAC = '805ec0777001';
@@ -119,3 +120,21 @@ function separateSurfaces(workers: number) {
 
 test('with workers, the admin port is the primary\'s and the phones\' port serves no API or console', separateSurfaces(2));
 test('in one process the two ports split the same way', separateSurfaces(1));
+
+test('with a certificate, the admin port speaks HTTPS with it', async (t) => {
+  t.timeout(120_000);
+  const certs = await selfSignedCert();
+  t.teardown(() => fs.rmSync(certs.dir, { recursive: true, force: true }));
+  const dataDir = tempDir();
+  t.teardown(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+  const s = await startProcess({
+    PROV_DATA_DIR: dataDir, PROV_WORKERS: '1', PROV_ADMIN_PORT: '0', PROV_ADMIN_TOKEN: TOKEN,
+    PROV_TLS_CERT: certs.cert, PROV_TLS_KEY: certs.key, PROV_TLS_PORT: '0', PROV_SWEEP_MINUTES: '0',
+  });
+  t.teardown(() => s.stop());
+  const admin = await until('the admin listener', () => logLines<Line & { tls?: boolean }>(s).find((l) => l.msg === 'admin listening'));
+  t.true(admin.tls);
+  const answer = await httpsRequest(`https://127.0.0.1:${admin.port}/api/extensions`, { headers: { authorization: `Bearer ${TOKEN}` } });
+  t.is(answer.status, 200);
+  await t.throwsAsync(call(`http://127.0.0.1:${admin.port}`, 'GET', '/api/extensions'), undefined, 'no plain HTTP on it');
+});
