@@ -6,20 +6,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
-import { logLines, startProcess } from '../helpers/process.ts';
+import { listeners, startProcess } from '../helpers/process.ts';
 import { tempDir } from '../helpers/server.ts';
 import { openBrowser } from './browser.ts';
 
 const MAC = '805ec0a1b2c4';
 const UA = 'Yealink SIP-T46S 66.86.0.15 80:5e:c0:a1:b2:c4';
-
-async function until<T>(what: string, get: () => T | undefined, ms = 60_000): Promise<T> {
-  for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 50))) {
-    const v = get();
-    if (v !== undefined) return v;
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 test('the console on the admin port, with workers: a new secret goes pending, then synced as the phone fetches', async (t) => {
   t.timeout(240_000);
@@ -30,10 +22,8 @@ test('the console on the admin port, with workers: a new secret goes pending, th
     120_000,
   );
   t.teardown(() => s.stop());
-  type Line = { msg: string; pid: number; port?: number };
-  const admin = await until('the admin listener', () => logLines<Line>(s).find((l) => l.msg === 'admin listening'));
-  await until('two workers', () => (new Set(logLines<Line>(s).filter((l) => l.msg === 'listening').map((l) => l.pid)).size === 2 ? true : undefined));
-  const adminUrl = `http://127.0.0.1:${admin.port}`;
+  const { admin } = await listeners(s, 2, true);
+  const adminUrl = `http://127.0.0.1:${admin!.port}`;
   const setupCode = fs.readFileSync(path.join(dataDir, 'admin-token'), 'utf8').trim();
 
   const browser = await openBrowser();

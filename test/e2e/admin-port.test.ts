@@ -4,7 +4,8 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import test from 'ava';
-import { logLines, startProcess } from '../helpers/process.ts';
+import { listeners, logLines, startProcess } from '../helpers/process.ts';
+import { until } from '../helpers/until.ts';
 import { tempDir } from '../helpers/server.ts';
 import { httpsRequest, selfSignedCert } from '../helpers/tls.ts';
 
@@ -32,14 +33,6 @@ function call(base: string, method: string, path: string, opts: { body?: unknown
   });
 }
 
-async function until<T>(what: string, get: () => T | undefined, ms = 60_000): Promise<T> {
-  for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 50))) {
-    const v = get();
-    if (v !== undefined) return v;
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
-
 type Line = { pid: number; msg: string; port?: number; path?: string; status?: number };
 
 async function started(t: { teardown(fn: () => unknown): void }, workers: number) {
@@ -51,12 +44,8 @@ async function started(t: { teardown(fn: () => unknown): void }, workers: number
   );
   t.teardown(() => s.stop());
   const lines = () => logLines<Line>(s);
-  const admin = await until('the admin listener', () => lines().find((l) => l.msg === 'admin listening'));
-  const listeners = await until(`${workers} phone listener(s)`, () => {
-    const l = lines().filter((x) => x.msg === 'listening');
-    return new Set(l.map((x) => x.pid)).size === workers ? l : undefined;
-  });
-  return { s, lines, adminUrl: `http://127.0.0.1:${admin.port}`, adminPid: admin.pid, phonePids: new Set(listeners.map((l) => l.pid)) };
+  const { phonePids, admin } = await listeners(s, workers, true);
+  return { s, lines, adminUrl: `http://127.0.0.1:${admin!.port}`, adminPid: admin!.pid, phonePids };
 }
 
 async function provision(adminUrl: string, secret: string) {
@@ -132,9 +121,9 @@ test('with a certificate, the admin port speaks HTTPS with it', async (t) => {
     PROV_TLS_CERT: certs.cert, PROV_TLS_KEY: certs.key, PROV_TLS_PORT: '0', PROV_SWEEP_MINUTES: '0',
   });
   t.teardown(() => s.stop());
-  const admin = await until('the admin listener', () => logLines<Line & { tls?: boolean }>(s).find((l) => l.msg === 'admin listening'));
-  t.true(admin.tls);
-  const answer = await httpsRequest(`https://127.0.0.1:${admin.port}/api/extensions`, { headers: { authorization: `Bearer ${TOKEN}` } });
+  const { admin } = await listeners(s, 1, true);
+  t.true(admin!.tls);
+  const answer = await httpsRequest(`https://127.0.0.1:${admin!.port}/api/extensions`, { headers: { authorization: `Bearer ${TOKEN}` } });
   t.is(answer.status, 200);
-  await t.throwsAsync(call(`http://127.0.0.1:${admin.port}`, 'GET', '/api/extensions'), undefined, 'no plain HTTP on it');
+  await t.throwsAsync(call(`http://127.0.0.1:${admin!.port}`, 'GET', '/api/extensions'), undefined, 'no plain HTTP on it');
 });

@@ -5,7 +5,8 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import test from 'ava';
-import { logLines, startProcess, type Running } from '../helpers/process.ts';
+import { listeners, logLines, startProcess, type Running } from '../helpers/process.ts';
+import { until } from '../helpers/until.ts';
 import { tempDir } from '../helpers/server.ts';
 
 const TOKEN = 'workers-events-admin-token-0123456789';
@@ -45,10 +46,6 @@ function stream(s: Running): Promise<{ text: () => string; close: () => void }> 
 
 const lines = (s: Running) => logLines(s);
 
-async function until(what: string, ok: () => boolean, ms = 10_000) {
-  for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 25))) if (ok()) return;
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 test('a stream on either worker sees a change made through the other', async (t) => {
   t.timeout(240_000);
@@ -56,7 +53,7 @@ test('a stream on either worker sees a change made through the other', async (t)
   t.teardown(() => fs.rmSync(dataDir, { recursive: true, force: true }));
   const s = await startProcess({ PROV_DATA_DIR: dataDir, PROV_WORKERS: '2', PROV_ADMIN_TOKEN: TOKEN, PROV_SWEEP_MINUTES: '0' }, 120_000);
   t.teardown(() => s.stop());
-  await until('two workers listening', () => new Set(lines(s).filter((l) => l.msg === 'listening').map((l) => l.pid)).size === 2, 60_000);
+  await listeners(s, 2);
   t.is(await call(s, 'POST', '/api/extensions', { number: '1001', secret: 'Events-Secret-1', server: { host: 'pbx.example.com' } }), 201);
   t.is(await call(s, 'POST', '/api/devices', { mac: MAC, vendor: 'yealink', model: 'T46S', lines: [{ extension: '1001' }] }), 201);
 

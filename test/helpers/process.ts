@@ -2,6 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { until } from './until.ts';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const MAIN = path.join(ROOT, 'server/main.ts');
@@ -79,6 +80,22 @@ export function startProcess(env: Record<string, string>, timeoutMs = 90_000): P
     child.stderr!.on('data', (d) => (out += d));
     void exited.then((code) => reject(new Error(`server exited with ${code} before listening: ${out}`)));
   });
+}
+
+type ListenerLine = { pid: number; msg: string; port: number; tls?: boolean };
+
+/**
+ * Waits until `workers` processes log that they listen for phones (and, with
+ * `admin`, the admin port's listener too); resolves with who they are.
+ */
+export async function listeners(s: Running, workers: number, admin = false): Promise<{ phonePids: Set<number>; admin: ListenerLine | null }> {
+  const lines = () => logLines<ListenerLine>(s);
+  const phones = await until(`${workers} phone listener(s)`, () => {
+    const l = lines().filter((x) => x.msg === 'listening');
+    return new Set(l.map((x) => x.pid)).size === workers && l;
+  }, 60_000);
+  const adminLine = admin ? await until('the admin listener', () => lines().find((l) => l.msg === 'admin listening'), 60_000) : null;
+  return { phonePids: new Set(phones.map((l) => l.pid)), admin: adminLine };
 }
 
 /** A server's log so far, one parsed JSON line each (anything else it printed is left out). */
