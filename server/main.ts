@@ -377,12 +377,8 @@ export interface Bound {
   close: () => Promise<void>;
 }
 
-/**
- * Takes the ports (HTTP and, when configured, HTTPS) before anything else
- * happens, so that a port in use stops the boot before a file is written.
- */
-export async function bind(config: Config): Promise<Bound> {
-  const tls = config.tls ? readTls(config.tls) : null;
+/** Listens on each (server, port, host) in turn; until `serve`, every request is answered 503. */
+async function bindServers(wanted: [Server, number, string][]): Promise<Bound> {
   let handle = NOT_YET;
   const servers: Server[] = [];
   const close = async () => {
@@ -392,11 +388,9 @@ export async function bind(config: Config): Promise<Bound> {
     })));
   };
   try {
-    const wanted: [Server, number][] = [[limitedServer(null, config.trustedProxies.length > 0), config.port]];
-    if (config.tls) wanted.push([limitedServer(tls, config.trustedProxies.length > 0), config.tls.port]);
-    for (const [server, port] of wanted) {
+    for (const [server, port, host] of wanted) {
       server.on('request', (req, res) => handle(req, res));
-      servers.push(await listenOn(server, port, config.host));
+      servers.push(await listenOn(server, port, host));
     }
   } catch (err) {
     await close();
@@ -405,21 +399,22 @@ export async function bind(config: Config): Promise<Bound> {
   return { servers, serve: (handler) => void (handle = handler), close };
 }
 
+/**
+ * Takes the ports (HTTP and, when configured, HTTPS) before anything else
+ * happens, so that a port in use stops the boot before a file is written.
+ */
+export async function bind(config: Config): Promise<Bound> {
+  const proxied = config.trustedProxies.length > 0;
+  const wanted: [Server, number, string][] = [[limitedServer(null, proxied), config.port, config.host]];
+  if (config.tls) wanted.push([limitedServer(readTls(config.tls), proxied), config.tls.port, config.host]);
+  return bindServers(wanted);
+}
+
 /** The admin listener (PROV_ADMIN_PORT), HTTPS when the server has a certificate; null when there is none. */
 export async function bindAdmin(config: Config): Promise<Bound | null> {
   if (!config.admin) return null;
-  let handle = NOT_YET;
-  const server = limitedServer(config.tls ? readTls(config.tls) : null, config.trustedProxies.length > 0);
-  server.on('request', (req, res) => handle(req, res));
-  await listenOn(server, config.admin.port, config.admin.host);
-  return {
-    servers: [server],
-    serve: (handler) => void (handle = handler),
-    close: () => new Promise((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
-  };
+  const tls = config.tls ? readTls(config.tls) : null;
+  return bindServers([[limitedServer(tls, config.trustedProxies.length > 0), config.admin.port, config.admin.host]]);
 }
 
 /** Listens on HTTP and, when configured, HTTPS too; both serve the same app. */
