@@ -116,26 +116,52 @@ export function notifyText(device) {
 
 /**
  * The server's event stream. Each handler gets the parsed data of its event
- * type; onReconnect runs when the stream (re)opens, so a page can re-read
- * whatever it missed while it was gone (or happened on another instance).
+ * type; onReconnect runs each time the stream opens, so a page can re-read
+ * whatever it missed before or while it was gone (or on another instance).
  */
 export function live(handlers, onReconnect) {
   if (!window.EventSource) return null;
   const source = new EventSource('/api/events');
+  let heard = 0;
   for (const [type, fn] of Object.entries(handlers)) {
-    source.addEventListener(type, (e) => fn(JSON.parse(e.data)));
+    source.addEventListener(type, (e) => {
+      heard++;
+      fn(JSON.parse(e.data));
+    });
   }
-  let opened = false;
+  // A re-read's answer may have been read before an event that arrived while
+  // it was on its way, and would put the older state back over the newer:
+  // when events came in meanwhile, read once more (a few times at most).
+  let reading = null;
+  let again = false;
+  const reread = () => {
+    if (!onReconnect) return;
+    if (reading) {
+      again = true;
+      return;
+    }
+    reading = (async () => {
+      for (let round = 0; round < 4; round++) {
+        again = false;
+        const before = heard;
+        await onReconnect();
+        if (heard === before && !again) break;
+      }
+      reading = null;
+    })();
+  };
+  // The first open re-reads too: the page read its lists before the stream
+  // was listening, and a change in between (a phone fetching the moment the
+  // page loaded) would otherwise wait for the slow timer below.
   source.addEventListener('open', () => {
-    if (opened && onReconnect) onReconnect();
-    opened = true;
+    reread();
     document.body.dataset.live = 'on';
   });
   source.addEventListener('error', () => {
     document.body.dataset.live = 'off';
   });
   // Several instances behind one address: events of the others arrive by re-reading now and then.
-  if (onReconnect) setInterval(onReconnect, 60_000);
+  if (onReconnect) setInterval(reread, 60_000);
   return source;
 }
 

@@ -13,14 +13,24 @@ const links = new Map();
 let revealed = null;
 let typed = false;
 
-function fillFields() {
-  $('#f-number').value = ext.number;
-  $('#f-name').value = ext.displayName;
-  $('#f-auth').value = ext.authUsername;
-  $('#f-label').value = ext.label ?? '';
-  $('#f-host').value = ext.server.host;
-  $('#f-port').value = String(ext.server.port);
-  $('#f-transport').value = ext.server.transport;
+// What each field was last filled with. A re-read (the live stream opening,
+// the slow timer) refills only the fields the admin has not edited since, so
+// it never wipes what is being typed; a save shows what was stored.
+const filled = new Map();
+
+function fillFields(saved = false) {
+  const fill = (id, value) => {
+    const el = $(id);
+    if (saved || !filled.has(id) || el.value === filled.get(id)) el.value = value;
+    filled.set(id, value);
+  };
+  fill('#f-number', ext.number);
+  fill('#f-name', ext.displayName);
+  fill('#f-auth', ext.authUsername);
+  fill('#f-label', ext.label ?? '');
+  fill('#f-host', ext.server.host);
+  fill('#f-port', String(ext.server.port));
+  fill('#f-transport', ext.server.transport);
   $('#f-version').value = String(ext.secretVersion);
   document.title = `Extension ${ext.number} · Provisioning console`;
   $('h1').textContent = `Extension ${ext.number}`;
@@ -231,7 +241,7 @@ function setupSave() {
     try {
       if (Object.keys(patch).length) {
         ext = { ...ext, ...(await api('PATCH', path, patch)) };
-        fillFields();
+        fillFields(true);
       }
       if (typed) {
         afterChange(await api('PUT', `${path}/secret`, { secret: secretInput().value }), 'Secret saved');
