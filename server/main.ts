@@ -69,10 +69,12 @@ export interface AssembleOptions {
   events?: EventBus;
   /** With `background`: the reconcile waits for this (the primary: its workers listening), not to compete with their start. */
   reconcileAfter?: Promise<void>;
+  /** The primary: brings in what its workers have queued (fetch records, learnt firmware), for an admin read. */
+  collect?: () => Promise<void>;
 }
 
 /** Everything the server is, built and ready to listen; close() releases it. */
-export async function assemble(config: Config, { log, clock = () => new Date(), background = false, worker, events: givenBus, reconcileAfter }: AssembleOptions) {
+export async function assemble(config: Config, { log, clock = () => new Date(), background = false, worker, events: givenBus, reconcileAfter, collect }: AssembleOptions) {
   prepareDataDir(config.dataDir);
   if (config.templatesDir && !fs.statSync(config.templatesDir, { throwIfNoEntry: false })?.isDirectory()) {
     throw new ConfigError('PROV_TEMPLATES_DIR', `is not a directory: ${config.templatesDir}`);
@@ -119,14 +121,23 @@ export async function assemble(config: Config, { log, clock = () => new Date(), 
   const learnFirmware = worker
     ? (mac: string, learnt: Learnt) => worker.link.post({ k: 'learnt', mac, learnt })
     : (mac: string, learnt: Learnt) => learning!.add(mac, learnt);
-  // What the admin reads waits for both: a fetch's record and what it taught.
+  // What the admin reads waits for both, a fetch's record and what it
+  // taught, for every phone any process of the instance has answered.
+  const written = async () => {
+    await fetches!.flush();
+    await learning!.flush();
+  };
   const barrier = worker
-    ? () => worker.link.call<void>(FLUSH_CALL)
+    ? () => worker.link.call<void>(FLUSH_CALL, { collect: true })
     : async () => {
-        await fetches!.flush();
-        await learning!.flush();
+        await collect?.();
+        await written();
       };
+  // What listeners read for an event waits only for what arrived before it:
+  // a fetch's record travels ahead of its event, so nothing is collected.
+  const eventBarrier = worker ? () => worker.link.call<void>(FLUSH_CALL, { collect: false }) : written;
   const store = withCoalescedFetches(engine, sink, barrier);
+  const eventStore = withCoalescedFetches(engine, sink, eventBarrier);
   // The phone path neither waits for the barrier nor opens the same sealed value twice.
   const phoneStore = withCoalescedFetches(engine, sink);
   // For the device passwords a phone's credentials are checked against.
@@ -143,7 +154,7 @@ export async function assemble(config: Config, { log, clock = () => new Date(), 
   // Events reach every process of an instance: the primary (or the one process) hosts the notifier.
   let notify: Awaited<ReturnType<typeof openNotifier>> = null;
   try {
-    if (!worker) notify = await openNotifier({ config: config.notify, store, box, catalog, events, log, holder: instance });
+    if (!worker) notify = await openNotifier({ config: config.notify, store: eventStore, box, catalog, events, log, holder: instance });
   } catch (err) {
     await store.close();
     throw new ConfigError('PROV_NOTIFY_BIND', `or PROV_NOTIFY_PORT cannot be bound (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
@@ -238,14 +249,14 @@ export async function assemble(config: Config, { log, clock = () => new Date(), 
     if (!background) await reconciled;
     sweep.start();
   }
-  const streams = createEventStreams({ store, events, clock, log });
+  const streams = createEventStreams({ store: eventStore, events, clock, log });
   const consoleDir = path.join(ROOT, 'server', 'console');
   // Events reach every process of an instance, so one of them (the primary)
   // queues and sends the webhook deliveries.
   const webhookDispatcher = worker
     ? null
     : createWebhookDispatcher({
-        store,
+        store: eventStore,
         box,
         clock,
         log,
@@ -289,7 +300,7 @@ export async function assemble(config: Config, { log, clock = () => new Date(), 
     await (worker ? barrier().catch(() => undefined) : barrier());
     await engine.close();
   };
-  return { app, adminApp, store, services, sweep, events, notify, streams, fetches, learning, barrier, reconciled, close };
+  return { app, adminApp, store, services, sweep, events, notify, streams, fetches, learning, barrier, eventBarrier, reconciled, close };
 }
 
 /** A worker's check-sync requests are the primary's, where the notifier runs. */
@@ -516,7 +527,7 @@ async function startClusterPrimary(config: Config, log: Logger): Promise<void> {
   let workersListening = () => {};
   const listening = new Promise<void>((resolve) => (workersListening = resolve));
   setTimeout(workersListening, 5_000).unref();
-  const assembling = assemble(config, { log, background: true, events: relayed, reconcileAfter: listening });
+  const assembling = assemble(config, { log, background: true, events: relayed, reconcileAfter: listening, collect: () => hub?.collect() ?? Promise.resolve() });
   hub = startPrimary({
     workers: config.workers,
     log,
@@ -525,7 +536,7 @@ async function startClusterPrimary(config: Config, log: Logger): Promise<void> {
     assembled: assembling.then((b) => ({
       fetches: b.fetches!,
       learning: b.learning!,
-      flush: b.barrier,
+      flush: (collect) => (collect ? b.barrier() : b.eventBarrier()),
       reloadTemplates: b.services.reloadTemplates,
       sync: (what, actor, key) => (what === 'device' ? b.services.sync.device(actor, key as Mac) : b.services.sync.extension(actor, key)),
       useCases: { extensions: b.services.extensions, devices: b.services.devices },

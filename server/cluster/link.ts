@@ -1,8 +1,8 @@
 // The IPC channel between the primary and one worker, the same on both ends:
 // posts (one-way notices, sent in one message per event-loop turn, so a busy
 // worker pays one send for many of them) and calls (a request answered by
-// the other end). A call first sends the posts queued before it, so the
-// other end sees them in the order they were made.
+// the other end). A call, and a reply, first sends the posts queued before
+// it, so the other end sees them in the order they were made.
 
 /** What the two ends tell each other without waiting. */
 export type Post =
@@ -32,6 +32,8 @@ export interface Link {
   /** Queued for this turn's message; `now` sends at once (before the answer that caused it reaches its client). */
   post(post: Post, now?: boolean): void;
   call<T = unknown>(kind: string, arg?: unknown): Promise<T>;
+  /** Resolves once every post the other end had queued when it got this has arrived here. */
+  handedOver(): Promise<void>;
   onPost(handler: (post: Post) => void): void;
   serve(kind: string, handler: (arg: any) => unknown): void;
   /** Refuses every call still waiting (the other end is gone). */
@@ -46,6 +48,8 @@ export class RemoteError extends Error {
   }
 }
 
+const HAND_OVER = 'hand-over-posts';
+
 export function createLink(channel: Channel): Link {
   let outbox: Post[] = [];
   let scheduled = false;
@@ -53,6 +57,8 @@ export function createLink(channel: Channel): Link {
   const waiting = new Map<number, { resolve: (v: any) => void; reject: (e: Error) => void }>();
   const servers = new Map<string, (arg: any) => unknown>();
   const postHandlers: ((post: Post) => void)[] = [];
+  // Answered by the link itself: its reply follows whatever was queued before it.
+  servers.set(HAND_OVER, () => undefined);
 
   const connected = () => (channel.isConnected ? channel.isConnected() : channel.connected !== false);
   // A write can still fail when the other process is exiting; without a
@@ -82,9 +88,14 @@ export function createLink(channel: Channel): Link {
           return handler(e.arg);
         })
         .then(
-          (value) => send({ t: 'reply', id: e.id, ok: true, value }),
-          (err: { message?: string; status?: number; code?: string }) =>
-            send({ t: 'reply', id: e.id, ok: false, error: { message: String(err?.message), status: err?.status, code: err?.code } }),
+          (value) => {
+            drain();
+            send({ t: 'reply', id: e.id, ok: true, value });
+          },
+          (err: { message?: string; status?: number; code?: string }) => {
+            drain();
+            send({ t: 'reply', id: e.id, ok: false, error: { message: String(err?.message), status: err?.status, code: err?.code } });
+          },
         );
     } else if (e.t === 'reply') {
       const w = waiting.get(e.id);
@@ -94,6 +105,16 @@ export function createLink(channel: Channel): Link {
       else w.reject(new RemoteError(e.error.message, e.error.status, e.error.code));
     }
   });
+
+  function call<T>(kind: string, arg?: unknown): Promise<T> {
+    drain();
+    const id = nextId++;
+    return new Promise((resolve, reject) => {
+      if (!connected()) return reject(new Error('the other process is gone'));
+      waiting.set(id, { resolve, reject });
+      send({ t: 'call', id, kind, arg });
+    });
+  }
 
   return {
     post(post, now = false) {
@@ -107,15 +128,8 @@ export function createLink(channel: Channel): Link {
         });
       }
     },
-    call(kind, arg) {
-      drain();
-      const id = nextId++;
-      return new Promise((resolve, reject) => {
-        if (!connected()) return reject(new Error('the other process is gone'));
-        waiting.set(id, { resolve, reject });
-        send({ t: 'call', id, kind, arg });
-      });
-    },
+    call,
+    handedOver: () => call<void>(HAND_OVER),
     onPost: (handler) => void postHandlers.push(handler),
     serve: (kind, handler) => void servers.set(kind, handler),
     fail(reason) {

@@ -31,8 +31,13 @@ export const SYNC_CALL = 'sync-request';
 export interface PrimaryServices {
   fetches: FetchCoalescer;
   learning: FirmwareLearning;
-  /** Writes what both have queued: the barrier admin reads wait for. */
-  flush: () => Promise<void>;
+  /**
+   * Writes what both have queued: the barrier admin reads wait for. With
+   * `collect`, every worker's queued records are brought in first (an admin
+   * read); without, only what has arrived (a snapshot of an event, whose
+   * records travelled ahead of it on the same channel).
+   */
+  flush: (collect: boolean) => Promise<void>;
   /** `swapped` makes every worker take the new catalog; the reload calls it before it stores anything. */
   reloadTemplates: (actor: Actor, options: { full?: boolean; swapped: () => Promise<void> }) => Promise<unknown>;
   sync: (what: 'device' | 'extension', actor: Actor, key: string) => Promise<unknown>;
@@ -40,6 +45,8 @@ export interface PrimaryServices {
   useCases: Record<Forwarded, object>;
 }
 const STOP_GRACE_MS = 10_000;
+/** A read waits this long at most for a worker to hand over its queue: a stalled worker must not stall the admin. */
+export const COLLECT_MS = 2_000;
 
 export interface PrimaryDeps {
   workers: number;
@@ -61,6 +68,12 @@ export interface PrimaryDeps {
 export interface Hub {
   /** Sends an event published in the primary to every worker. */
   broadcast(event: ProvEvent): void;
+  /**
+   * Resolves once every posted record a listening worker had queued has
+   * arrived here: a phone answered by any worker is then in the primary's
+   * queues. A worker that takes longer than COLLECT_MS is not waited for.
+   */
+  collect(): Promise<void>;
   /** Stops every worker; resolves with whether all of them exited cleanly. */
   stop(): Promise<boolean>;
 }
@@ -82,6 +95,8 @@ export function startPrimary({ workers, log, local, assembled, onBootFailure, on
   // A failed assembly is the caller's to report; forked workers are stopped by its stop().
   go.catch(() => undefined);
   const links = new Map<number, Link>();
+  // Workers that listen: only they have anything queued, and only they are sure to answer.
+  const ready = new Set<Link>();
   let stopping = false;
   let cleanExits = true;
   const exits = new Map<number, Promise<void>>();
@@ -137,6 +152,7 @@ export function startPrimary({ workers, log, local, assembled, onBootFailure, on
     link.onPost((post) => {
       if (post.k === 'ready') {
         listened = true;
+        ready.add(link);
         if (++listeningWorkers === workers) onAllListening?.();
       }
       else onPost(worker.id, post);
@@ -146,7 +162,7 @@ export function startPrimary({ workers, log, local, assembled, onBootFailure, on
       // The issuer exited: its record of used counts is gone, so nothing can be proved fresh.
       return issuer ? issuer.call<boolean>(NC_CALL, q).catch(() => false) : false;
     });
-    link.serve(FLUSH_CALL, () => flush!());
+    link.serve(FLUSH_CALL, (q?: { collect?: boolean }) => flush!(q?.collect !== false));
     link.serve(RELOAD_CALL, ({ actor, full }: { actor: Actor; full: boolean }) =>
       reloadTemplates!(actor, {
         full,
@@ -166,6 +182,7 @@ export function startPrimary({ workers, log, local, assembled, onBootFailure, on
       new Promise((resolve) =>
         worker.once('exit', (code, signal) => {
           links.delete(worker.id);
+          ready.delete(link);
           listening.delete(worker.id);
           exits.delete(worker.id);
           link.fail('worker exited');
@@ -194,6 +211,15 @@ export function startPrimary({ workers, log, local, assembled, onBootFailure, on
   return {
     broadcast(event) {
       relay(hearing(), event);
+    },
+    async collect() {
+      await Promise.all(
+        [...ready].map((l) => {
+          let timer: NodeJS.Timeout | undefined;
+          const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, COLLECT_MS)));
+          return Promise.race([l.handedOver().catch(() => undefined), late]).finally(() => clearTimeout(timer));
+        }),
+      );
     },
     async stop() {
       stopping = true;
