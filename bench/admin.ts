@@ -18,14 +18,18 @@ export interface Admin {
 // over five minutes, which a whole-fleet reload of 100,000 devices can on a
 // small machine. The only limit is the socket's idle time.
 const IDLE_MS = 15 * 60_000;
+/** More than the connections the set-up keeps in flight: a fresh connection is not a reused one, so its reset is real. */
+const MAX_STALE_RETRIES = 32;
 
 export function adminClient(baseUrl: string, token: string): Admin {
   const agent = new http.Agent({ keepAlive: true });
   // A kept-alive connection the server closes as idle just when a request is
   // written on it fails with a reset before any answer; the server had not
-  // read the request, so it is sent again once on a new connection (the
-  // retry Node's documentation gives for req.reusedSocket).
-  function call<T>(method: string, path: string, body?: unknown, retried = false): Promise<Answer<T>> {
+  // read the request, so it is sent again (the retry Node's documentation
+  // gives for req.reusedSocket). Again while it lands on another pooled
+  // connection the server closed in the same moment: after a quiet phase
+  // longer than the server's keep-alive, every pooled one is.
+  function call<T>(method: string, path: string, body?: unknown, retries = 0): Promise<Answer<T>> {
     const started = performance.now();
     const payload = body === undefined ? undefined : JSON.stringify(body);
     return new Promise((resolve, reject) => {
@@ -52,7 +56,7 @@ export function adminClient(baseUrl: string, token: string): Admin {
       );
       req.on('timeout', () => req.destroy(new Error(`${method} ${path}: no answer in ${IDLE_MS / 60_000} minutes`)));
       req.on('error', (err: NodeJS.ErrnoException) => {
-        if (!retried && req.reusedSocket && err.code === 'ECONNRESET') resolve(call<T>(method, path, body, true));
+        if (retries < MAX_STALE_RETRIES && req.reusedSocket && err.code === 'ECONNRESET') resolve(call<T>(method, path, body, retries + 1));
         else reject(err);
       });
       req.end(payload);
