@@ -69,7 +69,7 @@ export interface AssembleOptions {
   events?: EventBus;
   /** With `background`: the reconcile waits for this (the primary: its workers listening), not to compete with their start. */
   reconcileAfter?: Promise<void>;
-  /** The primary: brings in what its workers have queued (fetch records, learnt firmware), for an admin read. */
+  /** The primary: has every worker hand over the fetch records it holds, for a read of fetch state. */
   collect?: () => Promise<void>;
 }
 
@@ -121,23 +121,14 @@ export async function assemble(config: Config, { log, clock = () => new Date(), 
   const learnFirmware = worker
     ? (mac: string, learnt: Learnt) => worker.link.post({ k: 'learnt', mac, learnt })
     : (mac: string, learnt: Learnt) => learning!.add(mac, learnt);
-  // What the admin reads waits for both, a fetch's record and what it
-  // taught, for every phone any process of the instance has answered.
-  const written = async () => {
-    await fetches!.flush();
-    await learning!.flush();
-  };
+  // What the admin reads waits for both: a fetch's record and what it taught.
   const barrier = worker
-    ? () => worker.link.call<void>(FLUSH_CALL, { collect: true })
+    ? () => worker.link.call<void>(FLUSH_CALL)
     : async () => {
-        await collect?.();
-        await written();
+        await fetches!.flush();
+        await learning!.flush();
       };
-  // What listeners read for an event waits only for what arrived before it:
-  // a fetch's record travels ahead of its event, so nothing is collected.
-  const eventBarrier = worker ? () => worker.link.call<void>(FLUSH_CALL, { collect: false }) : written;
   const store = withCoalescedFetches(engine, sink, barrier);
-  const eventStore = withCoalescedFetches(engine, sink, eventBarrier);
   // The phone path neither waits for the barrier nor opens the same sealed value twice.
   const phoneStore = withCoalescedFetches(engine, sink);
   // For the device passwords a phone's credentials are checked against.
@@ -154,13 +145,13 @@ export async function assemble(config: Config, { log, clock = () => new Date(), 
   // Events reach every process of an instance: the primary (or the one process) hosts the notifier.
   let notify: Awaited<ReturnType<typeof openNotifier>> = null;
   try {
-    if (!worker) notify = await openNotifier({ config: config.notify, store: eventStore, box, catalog, events, log, holder: instance });
+    if (!worker) notify = await openNotifier({ config: config.notify, store, box, catalog, events, log, holder: instance });
   } catch (err) {
     await store.close();
     throw new ConfigError('PROV_NOTIFY_BIND', `or PROV_NOTIFY_PORT cannot be bound (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
   }
-  const extensions = createExtensions({ store, box, clock, runChange, rotationGraceMinutes: config.rotationGraceMinutes });
-  const devices = createDevices({ store, catalog, clock, runChange, box, claimMinutes: config.claimMinutes });
+  const extensions = createExtensions({ store, settled: collect, box, clock, runChange, rotationGraceMinutes: config.rotationGraceMinutes });
+  const devices = createDevices({ store, settled: collect, catalog, clock, runChange, box, claimMinutes: config.claimMinutes });
   const services = {
     // A worker hands these to the primary, where fetch state is read without a round trip per read.
     extensions: worker ? throughPrimary(worker.link, 'extensions', extensions) : extensions,
@@ -249,14 +240,14 @@ export async function assemble(config: Config, { log, clock = () => new Date(), 
     if (!background) await reconciled;
     sweep.start();
   }
-  const streams = createEventStreams({ store: eventStore, events, clock, log });
+  const streams = createEventStreams({ store, events, clock, log });
   const consoleDir = path.join(ROOT, 'server', 'console');
   // Events reach every process of an instance, so one of them (the primary)
   // queues and sends the webhook deliveries.
   const webhookDispatcher = worker
     ? null
     : createWebhookDispatcher({
-        store: eventStore,
+        store,
         box,
         clock,
         log,
@@ -300,7 +291,7 @@ export async function assemble(config: Config, { log, clock = () => new Date(), 
     await (worker ? barrier().catch(() => undefined) : barrier());
     await engine.close();
   };
-  return { app, adminApp, store, services, sweep, events, notify, streams, fetches, learning, barrier, eventBarrier, reconciled, close };
+  return { app, adminApp, store, services, sweep, events, notify, streams, fetches, learning, barrier, reconciled, close };
 }
 
 /** A worker's check-sync requests are the primary's, where the notifier runs. */
@@ -536,7 +527,7 @@ async function startClusterPrimary(config: Config, log: Logger): Promise<void> {
     assembled: assembling.then((b) => ({
       fetches: b.fetches!,
       learning: b.learning!,
-      flush: (collect) => (collect ? b.barrier() : b.eventBarrier()),
+      flush: b.barrier,
       reloadTemplates: b.services.reloadTemplates,
       sync: (what, actor, key) => (what === 'device' ? b.services.sync.device(actor, key as Mac) : b.services.sync.extension(actor, key)),
       useCases: { extensions: b.services.extensions, devices: b.services.devices },

@@ -31,13 +31,8 @@ export const SYNC_CALL = 'sync-request';
 export interface PrimaryServices {
   fetches: FetchCoalescer;
   learning: FirmwareLearning;
-  /**
-   * Writes what both have queued: the barrier admin reads wait for. With
-   * `collect`, every worker's queued records are brought in first (an admin
-   * read); without, only what has arrived (a snapshot of an event, whose
-   * records travelled ahead of it on the same channel).
-   */
-  flush: (collect: boolean) => Promise<void>;
+  /** Writes what both have queued: the barrier admin reads wait for. */
+  flush: () => Promise<void>;
   /** `swapped` makes every worker take the new catalog; the reload calls it before it stores anything. */
   reloadTemplates: (actor: Actor, options: { full?: boolean; swapped: () => Promise<void> }) => Promise<unknown>;
   sync: (what: 'device' | 'extension', actor: Actor, key: string) => Promise<unknown>;
@@ -162,7 +157,7 @@ export function startPrimary({ workers, log, local, assembled, onBootFailure, on
       // The issuer exited: its record of used counts is gone, so nothing can be proved fresh.
       return issuer ? issuer.call<boolean>(NC_CALL, q).catch(() => false) : false;
     });
-    link.serve(FLUSH_CALL, (q?: { collect?: boolean }) => flush!(q?.collect !== false));
+    link.serve(FLUSH_CALL, () => flush!());
     link.serve(RELOAD_CALL, ({ actor, full }: { actor: Actor; full: boolean }) =>
       reloadTemplates!(actor, {
         full,

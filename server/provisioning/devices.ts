@@ -27,6 +27,14 @@ export interface DevicesDeps {
   box: SecretBox;
   /** How long a new device may fetch without credentials (the zero-touch claim window). */
   claimMinutes: number;
+  /**
+   * Resolves once every fetch a phone has been answered for has reached this
+   * process's queue of fetch records (with workers: each one handed over what
+   * it holds). Reads that show fetch state wait for it, so a read made after
+   * a phone's answer shows that fetch whichever worker served it. Changes do
+   * not: what they read of fetch state cannot turn on a fetch of the same moment.
+   */
+  settled?: () => Promise<void>;
 }
 
 export interface LineInput {
@@ -76,7 +84,7 @@ const target = (mac: string) => `device:${mac}`;
 
 export type Devices = ReturnType<typeof createDevices>;
 
-export function createDevices({ store, catalog, clock, runChange, box, claimMinutes }: DevicesDeps) {
+export function createDevices({ store, settled = async () => {}, catalog, clock, runChange, box, claimMinutes }: DevicesDeps) {
   const show = (d: DeviceRecord) => publicDevice(d, clock());
   // PROV_CLAIM_MINUTES=0 turns claims off: no window is ever open, and none is shown.
   const claimEnd = (now: Date) => (claimMinutes > 0 ? new Date(now.getTime() + claimMinutes * 60_000).toISOString() : null);
@@ -169,6 +177,7 @@ export function createDevices({ store, catalog, clock, runChange, box, claimMinu
   return {
     /** One page in MAC order; `next` is the key to continue after, null on the last page. */
     async page(filter: DeviceFilter, page: PageRequest) {
+      await settled();
       const { q, notify, ...rest } = filter;
       // acknowledged turns into no-fetch by time alone, so those two are told apart on the view, not in the store.
       const byTime = notify === 'no-fetch' || notify === 'acknowledged';
@@ -189,6 +198,7 @@ export function createDevices({ store, catalog, clock, runChange, box, claimMinu
     },
 
     async get(mac: Mac) {
+      await settled();
       return show(await load(mac));
     },
 

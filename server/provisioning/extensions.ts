@@ -24,6 +24,8 @@ import type { RunChange } from './change-runner.ts';
 
 export interface ExtensionsDeps {
   store: Store;
+  /** Reads that show fetch state wait for it (see DevicesDeps.settled). */
+  settled?: () => Promise<void>;
   box: SecretBox;
   clock: () => Date;
   runChange: RunChange;
@@ -64,7 +66,7 @@ const target = (number: string) => `extension:${number}`;
 
 export type Extensions = ReturnType<typeof createExtensions>;
 
-export function createExtensions({ store, box, clock, runChange, rotationGraceMinutes = 1440 }: ExtensionsDeps) {
+export function createExtensions({ store, settled = async () => {}, box, clock, runChange, rotationGraceMinutes = 1440 }: ExtensionsDeps) {
   async function load(number: string): Promise<ExtensionRecord> {
     const ext = await store.getExtension(number);
     if (!ext) throw new NotFound(`extension ${number} does not exist`, 'extension-not-found');
@@ -149,6 +151,7 @@ export function createExtensions({ store, box, clock, runChange, rotationGraceMi
     },
 
     async get(number: string) {
+      await settled();
       const ext = await load(number);
       const devices = await store.listDevices({ extension: number });
       const now = clock();
