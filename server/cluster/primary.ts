@@ -64,9 +64,10 @@ export interface Hub {
   /** Sends an event published in the primary to every worker. */
   broadcast(event: ProvEvent): void;
   /**
-   * Resolves once every posted record a listening worker had queued has
-   * arrived here: a phone answered by any worker is then in the primary's
-   * queues. A worker that takes longer than COLLECT_MS is not waited for.
+   * Resolves once what every serving worker had queued to post (fetch
+   * records, learnt firmware) has arrived here: a phone answered by any
+   * worker is then in the primary's queues. A worker that takes longer than
+   * COLLECT_MS is not waited for.
    */
   collect(): Promise<void>;
   /** Stops every worker; resolves with whether all of them exited cleanly. */
@@ -90,7 +91,7 @@ export function startPrimary({ workers, log, local, assembled, onBootFailure, on
   // A failed assembly is the caller's to report; forked workers are stopped by its stop().
   go.catch(() => undefined);
   const links = new Map<number, Link>();
-  // Workers that listen: only they have anything queued, and only they are sure to answer.
+  // Workers that serve (they said ready): only they have anything queued, and only they are sure to answer.
   const ready = new Set<Link>();
   let stopping = false;
   let cleanExits = true;
