@@ -9,6 +9,7 @@ import test from 'ava';
 import { listeners, startProcess } from '../helpers/process.ts';
 import { tempDir } from '../helpers/server.ts';
 import { openBrowser } from './browser.ts';
+import { addExtensionAndYealink } from './screen-steps.ts';
 
 const MAC = '805ec0a1b2c4';
 const UA = 'Yealink SIP-T46S 66.86.0.15 80:5e:c0:a1:b2:c4';
@@ -37,17 +38,7 @@ test('the console on the admin port, with workers: a new secret goes pending, th
   await page.getByRole('button', { name: 'Create admin' }).click();
   await page.waitForURL('**/extensions');
 
-  await page.getByLabel('Number').fill('1001');
-  await page.getByLabel('SIP server').fill('pbx.example.com');
-  await page.getByRole('button', { name: 'Create extension' }).click();
-  await page.waitForURL('**/extensions/1001');
-  await page.goto(adminUrl + '/devices');
-  await page.getByLabel('MAC address').fill('80:5E:C0:A1:B2:C4');
-  await page.getByLabel('Vendor', { exact: true }).selectOption('yealink');
-  await page.getByLabel('Model').selectOption('T46S');
-  await page.getByLabel('Line 1 extension').selectOption('1001');
-  await page.getByRole('button', { name: 'Add device' }).click();
-  await page.locator(`#devices tr[data-mac="${MAC}"]`).waitFor();
+  await addExtensionAndYealink(page, adminUrl, { number: '1001', mac: '80:5E:C0:A1:B2:C4' });
 
   // The phone, on the phones' port, with the credentials the API gives an admin.
   const creds = await (await fetch(`${adminUrl}/api/devices/${MAC}/credentials`, { headers: { authorization: `Bearer ${setupCode}` } })).json() as { user: string; password: string };

@@ -10,6 +10,7 @@ import { phoneCredentials } from '../helpers/phone.ts';
 import type { TestServer } from '../helpers/server.ts';
 import { consoleServer } from './session-client.ts';
 import { openBrowser, seriousViolations } from './browser.ts';
+import { addExtensionAndYealink } from './screen-steps.ts';
 
 const MAC = '805ec0a1b2c3';
 const UA = 'Yealink SIP-T46S 66.86.0.15 80:5e:c0:a1:b2:c3';
@@ -64,18 +65,7 @@ test('setup to a typed secret on the phone, in the browser, live', async (t) => 
   await axe('extensions (empty)');
 
   // An extension, then a Yealink on it from the Devices screen.
-  await page.getByLabel('Number').fill('1001');
-  await page.getByLabel('Display name').fill('Reception');
-  await page.getByLabel('SIP server').fill('pbx.example.com');
-  await page.getByRole('button', { name: 'Create extension' }).click();
-  await page.waitForURL('**/extensions/1001');
-  await page.goto(s.url + '/devices');
-  await page.getByLabel('MAC address').fill('80:5E:C0:A1:B2:C3');
-  await page.getByLabel('Vendor', { exact: true }).selectOption('yealink');
-  await page.getByLabel('Model').selectOption('T46S');
-  await page.getByLabel('Line 1 extension').selectOption('1001');
-  await page.getByRole('button', { name: 'Add device' }).click();
-  await page.locator(`#devices tr[data-mac="${MAC}"]`).waitFor();
+  await addExtensionAndYealink(page, s.url, { number: '1001', displayName: 'Reception', mac: '80:5E:C0:A1:B2:C3' });
   await axe('devices');
   const first = await phoneFetch(s);
 
