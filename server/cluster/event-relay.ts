@@ -7,7 +7,7 @@
 // every rendered file to every worker): relayed put-render and put-upload
 // ops carry sealedBody ''.
 import type { WriteOp } from '../storage/store.ts';
-import type { EventBus, ProvEvent } from '../provisioning/events.ts';
+import type { EventBus, ProvEvent } from '../provisioning/change/events.ts';
 import type { Link } from './link.ts';
 
 export function slim(event: ProvEvent): ProvEvent {

@@ -10,9 +10,9 @@
 import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from 'pino';
 import type { Actor } from '../domain/token.ts';
-import type { FetchCoalescer } from '../provisioning/fetch-records.ts';
-import type { FirmwareLearning, Learnt } from '../provisioning/firmware-learning.ts';
-import type { EventBus, ProvEvent } from '../provisioning/events.ts';
+import type { FetchCoalescer } from '../provisioning/phones/fetch-records.ts';
+import type { FirmwareLearning, Learnt } from '../provisioning/phones/firmware-learning.ts';
+import type { EventBus, ProvEvent } from '../provisioning/change/events.ts';
 import type { FetchRecord } from '../storage/store.ts';
 import { RELAY_SLICE_OPS, slices, slim, weightOf } from './event-relay.ts';
 import { createLink, type Link, type Post } from './link.ts';

@@ -7,7 +7,7 @@
 // The guard's answers stay synchronous; a phone request never waits on IPC
 // for them.
 import type { Logger } from 'pino';
-import { createScanGuard, type ScanGuard, type ScanGuardSettings, type StrikeReason } from '../provisioning/scan-guard.ts';
+import { createScanGuard, type ScanGuard, type ScanGuardSettings, type StrikeReason } from '../provisioning/phones/scan-guard.ts';
 import type { Link } from './link.ts';
 
 export function createSharedScanGuard(settings: ScanGuardSettings, clock: () => Date, log: Logger, link: Link): ScanGuard {

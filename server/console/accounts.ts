@@ -14,8 +14,8 @@ import {
   type SessionRecord,
   type UserRecord,
 } from '../domain/user.ts';
-import { auditOp } from '../provisioning/audit-log.ts';
-import type { RunChange } from '../provisioning/change-runner.ts';
+import { auditOp } from '../provisioning/audit/audit-op.ts';
+import type { RunChange } from '../provisioning/change/change-runner.ts';
 import { DuplicateKey, type Store, type WriteOp } from '../storage/store.ts';
 
 export interface SessionLimits {
@@ -31,7 +31,7 @@ export interface AccountsDeps {
   runChange: RunChange;
   /** Who an API token stands for: the setup code is an admin token. */
   authenticateToken: (token: string) => Promise<Actor | null>;
-  /** Called once the first admin exists (main.ts deletes the admin-token file). */
+  /** Called once the first admin exists (the composition root deletes the admin-token file). */
   onFirstAdmin: () => void;
   limits?: SessionLimits;
 }

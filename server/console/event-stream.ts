@@ -9,7 +9,7 @@ import type { Context } from 'koa';
 import type { Logger } from 'pino';
 import { publicDevice } from '../domain/device.ts';
 import { publicLink } from '../domain/link.ts';
-import type { EventBus, ProvEvent } from '../provisioning/events.ts';
+import type { EventBus, ProvEvent } from '../provisioning/change/events.ts';
 import type { Store, WriteOp } from '../storage/store.ts';
 
 export interface EventStreams {

@@ -106,9 +106,6 @@ export function publicDevice(d: DeviceRecord, now?: Date) {
   };
 }
 
-/** Associated data binding a device's sealed provisioning password to it. */
-export const provPasswordContext = (mac: string) => `device:${mac}:provisioning`;
-
 /**
  * The previous password works until the phone fetched a file carrying the
  * new one: a rotation never strands a phone that has not fetched yet.

@@ -2,8 +2,6 @@
 // rule that turns it into what an admin sees. Kept apart from the device row
 // (like the fetch state), so a NOTIFY outcome and an admin's edit never
 // overwrite each other.
-import type { LastFetch } from './device.ts';
-
 export const NOTIFY_STATES = ['queued', 'sent', 'acknowledged', 'failed', 'no-fetch'] as const;
 export type NotifyStateName = (typeof NOTIFY_STATES)[number];
 export const NOTIFY_VIAS = ['direct', 'proxy'] as const;
@@ -38,7 +36,7 @@ export const FETCH_EXPECTED_MS = 2 * 60_000;
  * since within FETCH_EXPECTED_MS is `no-fetch`; one that fetched after all is
  * `acknowledged` again.
  */
-export function notifyView(n: NotifyRecord | null | undefined, lastFetch: LastFetch | null, now: Date): NotifyOutcome | null {
+export function notifyView(n: NotifyRecord | null | undefined, lastFetch: { at: string } | null, now: Date): NotifyOutcome | null {
   if (!n) return null;
   const { key: _key, ...outcome } = n;
   if (n.state !== 'acknowledged' && n.state !== 'no-fetch') return outcome;

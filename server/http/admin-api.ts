@@ -5,35 +5,14 @@ import type { Context } from 'koa';
 import type { z } from 'zod';
 import { parseMac } from '../domain/mac.ts';
 import { AppError, NotFound } from '../domain/errors.ts';
-import type { Actor, Role } from '../domain/token.ts';
-import type { Services } from './app.ts';
+import type { Actor } from '../domain/token.ts';
+import type { Services } from './services.ts';
 import { requireRole } from './auth.ts';
 import { readJson } from './body.ts';
-import { openApiDocument, type DocumentedRoute } from './openapi.ts';
+import { openApiDocument } from './openapi.ts';
+import type { DocumentedRoute, Route } from './route-table.ts';
 import { answerPage, decodeCursor } from './paging.ts';
 import * as s from './schemas.ts';
-
-type Handler = (ctx: Context, actor: Actor) => Promise<void>;
-/**
- * What a route takes, for the OpenAPI document and for the router: `query`
- * validates the query string before the handler runs (its result is
- * ctx.state.query; a route without one takes no parameter), `body` is the
- * schema its handler reads the JSON body with.
- */
-export interface RouteDoc {
-  summary?: string;
-  query?: z.ZodType;
-  body?: z.ZodType;
-  /** The success status, when not 200. */
-  status?: number;
-}
-export type Route = [
-  method: 'get' | 'post' | 'put' | 'patch' | 'delete',
-  path: string,
-  role: Role,
-  handler: Handler,
-  doc?: RouteDoc,
-];
 
 const query = <S extends z.ZodType>(ctx: Context, _schema: S) => ctx.state.query as z.output<S>;
 

@@ -1,7 +1,7 @@
 // Bearer-token authentication for the admin API and the role each route needs.
 import type { Context, Next } from 'koa';
 import { AppError, Forbidden, Unauthorized } from '../domain/errors.ts';
-import type { ScanGuard } from '../provisioning/scan-guard.ts';
+import type { ScanGuard } from '../provisioning/phones/scan-guard.ts';
 import { roleAllows, type Actor, type Role } from '../domain/token.ts';
 
 export type Authenticate = (bearer: string) => Promise<Actor | null>;

@@ -2,15 +2,7 @@
 // and the very zod schemas that validate each route's query and body, so the
 // document cannot describe a request the server would refuse or miss a route.
 import { z } from 'zod';
-import type { Role } from '../domain/token.ts';
-import type { Route, RouteDoc } from './admin-api.ts';
-
-/**
- * A route as the document needs it: a route of the table, or one served by
- * another router (the console's), described here by method, path and role
- * ('open': answered without anyone signed in).
- */
-export type DocumentedRoute = Route | readonly [method: Route[0], path: string, role: Role | 'open', handler: null, doc: RouteDoc];
+import type { DocumentedRoute } from './route-table.ts';
 
 type JsonSchema = Record<string, unknown>;
 

@@ -8,7 +8,7 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Network } from '../domain/ip.ts';
-import type { PhoneRequests } from '../provisioning/phone-requests.ts';
+import type { PhoneRequests } from '../provisioning/phones/phone-requests.ts';
 import type { CaBundle } from '../render/ca-bundle.ts';
 import { forwardedSecure, requestAddress } from './client-address.ts';
 import { INTERNAL, toAppError } from './errors.ts';

@@ -6,8 +6,8 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import getRawBody from 'raw-body';
 import { AppError } from '../domain/errors.ts';
-import type { PhoneClient } from '../provisioning/phone-access.ts';
-import type { PhoneRequests, UploadAnswer } from '../provisioning/phone-requests.ts';
+import type { PhoneClient } from '../provisioning/phones/phone-access.ts';
+import type { PhoneRequests, UploadAnswer } from '../provisioning/phones/phone-requests.ts';
 import { clientSecure } from './client-address.ts';
 
 export const MAX_UPLOAD_BYTES = 256 * 1024;

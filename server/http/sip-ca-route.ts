@@ -3,7 +3,7 @@
 // needs no credentials; any other name falls through to the phone routes.
 import Router from '@koa/router';
 import type { CaBundle } from '../render/ca-bundle.ts';
-import { etagOf } from '../provisioning/phone-requests.ts';
+import { etagOf } from '../provisioning/phones/phone-requests.ts';
 
 export function sipCaRouter(current: () => CaBundle | null): Router {
   const router = new Router({ prefix: '/prov' });

@@ -8,7 +8,7 @@
 import Router from '@koa/router';
 import type { Context, Next } from 'koa';
 import { AppError } from '../domain/errors.ts';
-import type { Links } from '../provisioning/links.ts';
+import type { Links } from '../provisioning/links/links.ts';
 import type { LandingPage, LandingView } from './landing-page.ts';
 
 const TOKEN = /^[A-Za-z0-9_-]{16,128}$/;

@@ -12,8 +12,8 @@ import type { NotifyOutcome, NotifyRecord, NotifyStateName } from '../domain/not
 import type { SecretBox } from '../domain/secret-box.ts';
 import type { CatalogHolder } from '../render/catalog.ts';
 import type { Store } from '../storage/store.ts';
-import type { EventBus, ProvEvent } from '../provisioning/events.ts';
-import { secretContext } from '../provisioning/extensions.ts';
+import type { EventBus, ProvEvent } from '../provisioning/change/events.ts';
+import { secretContext } from '../domain/seal-contexts.ts';
 import { changedDevices } from './changed-devices.ts';
 import { createQueue } from './queue.ts';
 import type { SendNotify } from './send-notify.ts';

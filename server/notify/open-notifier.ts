@@ -1,10 +1,10 @@
-// Builds the notifier from its parts (socket, sender, queue) for main.ts;
+// Builds the notifier from its parts (socket, sender, queue) for assemble.ts;
 // null when PROV_NOTIFY is off, so nothing SIP runs at all.
 import { randomInt } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { NotifyConfig } from '../config.ts';
 import type { SecretBox } from '../domain/secret-box.ts';
-import type { EventBus } from '../provisioning/events.ts';
+import type { EventBus } from '../provisioning/change/events.ts';
 import type { CatalogHolder } from '../render/catalog.ts';
 import type { Store } from '../storage/store.ts';
 import { createNotifier, type Notifier } from './notifier.ts';

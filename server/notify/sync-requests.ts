@@ -7,8 +7,8 @@ import { Conflict, NotFound } from '../domain/errors.ts';
 import type { Mac } from '../domain/mac.ts';
 import type { Actor } from '../domain/token.ts';
 import type { Store } from '../storage/store.ts';
-import { auditOp } from '../provisioning/audit-log.ts';
-import type { RunChange } from '../provisioning/change-runner.ts';
+import { auditOp } from '../provisioning/audit/audit-op.ts';
+import type { RunChange } from '../provisioning/change/change-runner.ts';
 import type { Notifier } from './notifier.ts';
 
 export interface SyncDeps {

@@ -9,7 +9,7 @@ import { Conflict } from '../domain/errors.ts';
 import { previousSecretContext, rotationView } from '../domain/rotation.ts';
 import { generateSecret } from '../domain/secret.ts';
 import type { SecretBox } from '../domain/secret-box.ts';
-import { secretContext } from '../provisioning/extensions.ts';
+import { secretContext } from '../domain/seal-contexts.ts';
 import type { Store } from '../storage/store.ts';
 
 export interface FeedDeps {

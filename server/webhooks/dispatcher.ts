@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { SecretBox } from '../domain/secret-box.ts';
 import { backoff, signature, webhookSecretContext, type DeliveryRecord } from '../domain/webhook.ts';
-import type { EventBus, ProvEvent } from '../provisioning/events.ts';
+import type { EventBus, ProvEvent } from '../provisioning/change/events.ts';
 import type { Store } from '../storage/store.ts';
 import { occurrences } from './event-mapping.ts';
 

@@ -4,7 +4,7 @@
 // recorded, device.synced from a fetch that reached the current config, and
 // device.notify-failed from the notifier's outcome. No payload carries a secret.
 import type { WebhookEvent } from '../domain/webhook.ts';
-import type { ProvEvent } from '../provisioning/events.ts';
+import type { ProvEvent } from '../provisioning/change/events.ts';
 import type { Store } from '../storage/store.ts';
 
 export interface Occurrence {

@@ -12,8 +12,8 @@ import {
   type WebhookEvent,
   type WebhookRecord,
 } from '../domain/webhook.ts';
-import { auditOp } from '../provisioning/audit-log.ts';
-import type { RunChange } from '../provisioning/change-runner.ts';
+import { auditOp } from '../provisioning/audit/audit-op.ts';
+import type { RunChange } from '../provisioning/change/change-runner.ts';
 import type { Store } from '../storage/store.ts';
 
 export interface WebhooksDeps {

@@ -4,7 +4,7 @@
 import test from 'ava';
 import { relayedBus, slices, slim } from '../../server/cluster/event-relay.ts';
 import type { Link, Post } from '../../server/cluster/link.ts';
-import { createEventBus, type ProvEvent } from '../../server/provisioning/events.ts';
+import { createEventBus, type ProvEvent } from '../../server/provisioning/change/events.ts';
 import type { WriteOp } from '../../server/storage/store.ts';
 
 const put = (i: number): WriteOp => ({

@@ -4,7 +4,7 @@
 // instance has returned, every fetch on the other sees its effect. The render
 // sweep runs on whichever instance holds the lease, never on both.
 import test, { type ExecutionContext } from 'ava';
-import { FETCH_FLUSH_MS } from '../../server/provisioning/fetch-records.ts';
+import { FETCH_FLUSH_MS } from '../../server/provisioning/phones/fetch-records.ts';
 import { basic, phoneCredentials, type PhoneCredentials } from '../helpers/phone.ts';
 import { extensionBody, startServer, tempDir, type TestServer } from '../helpers/server.ts';
 import { cfgGet, readYealinkCfg } from '../helpers/yealink-cfg-reader.ts';

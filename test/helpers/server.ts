@@ -1,4 +1,4 @@
-// Starts the real server (assembled exactly as main.ts does) on a real port
+// Starts the real server (assembled exactly as the server process does) on a real port
 // over a fresh data directory, and records every log line it writes.
 import fs from 'node:fs';
 import type { Server } from 'node:http';
@@ -8,8 +8,10 @@ import path from 'node:path';
 import pino from 'pino';
 import { loadConfig } from '../../server/config.ts';
 import type { SweepJob } from '../../server/jobs/sweep-job.ts';
-import type { EventBus } from '../../server/provisioning/events.ts';
-import { ADMIN_TOKEN_FILE, assemble, listen } from '../../server/main.ts';
+import type { EventBus } from '../../server/provisioning/change/events.ts';
+import { assemble } from '../../server/assemble.ts';
+import { ADMIN_TOKEN_FILE } from '../../server/provisioning/tokens/first-admin-token.ts';
+import { listen } from '../../server/http/listeners.ts';
 
 export interface TestServer {
   url: string;

@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import test, { type ExecutionContext } from 'ava';
-import { ROOT } from '../../server/main.ts';
+import { ROOT } from '../../server/root.ts';
 import { basic, phoneCredentials } from '../helpers/phone.ts';
 import { extensionBody, startServer, tempDir, type TestServer } from '../helpers/server.ts';
 

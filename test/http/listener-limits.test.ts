@@ -4,7 +4,7 @@
 // are refused by the HTTP parser, never by a crash.
 import net from 'node:net';
 import test from 'ava';
-import { LISTENER_LIMITS } from '../../server/main.ts';
+import { LISTENER_LIMITS } from '../../server/http/listeners.ts';
 import { extensionBody, startServer, type TestServer } from '../helpers/server.ts';
 
 const YEA_UA = 'Yealink SIP-T46S 66.86.0.15 80:5e:c0:12:34:56';

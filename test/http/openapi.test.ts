@@ -5,7 +5,7 @@ import test from 'ava';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { CONSOLE_ROUTES, consoleApiRouter, type ConsoleApiDeps } from '../../server/console/console-api.ts';
 import { adminRouter } from '../../server/http/admin-api.ts';
-import type { Services } from '../../server/http/app.ts';
+import type { Services } from '../../server/http/services.ts';
 import { startServer } from '../helpers/server.ts';
 
 /** Every (method, path) the /api routers have a route for, as OpenAPI spells it. */

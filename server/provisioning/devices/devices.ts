@@ -1,0 +1,338 @@
+// Room: provisioning/devices/ owns devices (MAC, vendor, model, lines), their claim
+// window and provisioning credentials, and the admin's view of their files.
+// It may call domain/, render/ (profiles, names), storage/, provisioning/change/
+// and audit/.
+//
+// Device use cases: map phones (by MAC) onto extensions, line by line.
+import { previousPasswordAlive, publicDevice, type DeviceLine, type DeviceRecord, type DeviceStatus } from '../../domain/device.ts';
+import { provPasswordContext } from '../../domain/seal-contexts.ts';
+import { Conflict, InvalidInput, NotFound } from '../../domain/errors.ts';
+import type { Mac } from '../../domain/mac.ts';
+import type { NotifyStateName } from '../../domain/notify.ts';
+import type { Actor } from '../../domain/token.ts';
+import type { CatalogHolder } from '../../render/catalog.ts';
+import { findModel, linesFor } from '../../render/profiles.ts';
+import { generateSecret } from '../../domain/secret.ts';
+import type { SecretBox } from '../../domain/secret-box.ts';
+import type { Store, WriteOp } from '../../storage/store.ts';
+import { auditOp } from '../audit/audit-op.ts';
+import type { RunChange } from '../change/change-runner.ts';
+
+export interface DevicesDeps {
+  store: Store;
+  catalog: CatalogHolder;
+  clock: () => Date;
+  runChange: RunChange;
+  box: SecretBox;
+  /** How long a new device may fetch without credentials (the zero-touch claim window). */
+  claimMinutes: number;
+  /**
+   * Resolves once every fetch a phone has been answered for has reached this
+   * process's queue of fetch records (with workers: each one handed over what
+   * it holds). Reads that show fetch state wait for it, so a read made after
+   * a phone's answer shows that fetch whichever worker served it. Changes do
+   * not: what they read of fetch state cannot turn on a fetch of the same moment.
+   */
+  settled?: () => Promise<void>;
+}
+
+export interface LineInput {
+  line?: number;
+  extension: string;
+}
+
+export interface CreateDevice {
+  mac: Mac;
+  vendor: string;
+  model?: string | null;
+  label?: string | null;
+  lines?: LineInput[];
+  sipContact?: string | null;
+}
+
+export interface UpdateDevice {
+  vendor?: string;
+  model?: string | null;
+  label?: string | null;
+  lines?: LineInput[];
+  sipContact?: string | null;
+}
+
+export interface DeviceFilter {
+  status?: DeviceStatus;
+  vendor?: string;
+  extension?: string;
+  notify?: NotifyStateName;
+  /** Part of the MAC (any notation), label, model or a line's extension. */
+  q?: string;
+}
+
+export interface PageRequest {
+  /** The last key of the previous page. */
+  after?: string;
+  limit: number;
+}
+
+/** A MAC typed with separators (80:5E:C0…, 805E.C0…) searches as the bare lowercase hex the store keeps. */
+function macSearch(q: string): string {
+  const bare = q.replace(/[:.-]/g, '');
+  return /^[0-9a-f]+$/i.test(bare) && bare.length >= 2 ? bare.toLowerCase() : q;
+}
+
+const target = (mac: string) => `device:${mac}`;
+
+export type Devices = ReturnType<typeof createDevices>;
+
+export function createDevices({ store, settled = async () => {}, catalog, clock, runChange, box, claimMinutes }: DevicesDeps) {
+  const show = (d: DeviceRecord) => publicDevice(d, clock());
+  // PROV_CLAIM_MINUTES=0 turns claims off: no window is ever open, and none is shown.
+  const claimEnd = (now: Date) => (claimMinutes > 0 ? new Date(now.getTime() + claimMinutes * 60_000).toISOString() : null);
+
+  async function load(mac: Mac): Promise<DeviceRecord> {
+    const device = await store.getDevice(mac);
+    if (!device) throw new NotFound(`device ${mac} does not exist`, 'device-not-found');
+    return device;
+  }
+
+  /**
+   * The device with a new provisioning password. The one the phone holds
+   * keeps working until the phone fetched a file carrying the new one: that
+   * is the previous password while it is still alive (the phone has not
+   * fetched since the last rotation either), else the current one. Immediate,
+   * or a phone that has no files to carry it, keeps nothing.
+   */
+  function rotated(device: DeviceRecord, at: string, immediate: boolean): DeviceRecord {
+    const held = previousPasswordAlive(device) ? device.provPasswordPreviousSealed! : device.provPasswordSealed;
+    const keep = !immediate && device.lines.length > 0;
+    return {
+      ...device,
+      provPasswordSealed: box.seal(generateSecret(), provPasswordContext(device.mac)),
+      provPasswordPreviousSealed: keep ? held : null,
+      rotatedFromVersion: keep ? device.configVersion : null,
+      credentialsRotatedAt: at,
+      updatedAt: at,
+      rev: device.rev + 1,
+    };
+  }
+
+  function openClaim(actor: Actor, mac: Mac, now: Date): WriteOp[] {
+    const until = claimEnd(now);
+    if (until === null) return [{ op: 'close-claim', mac }];
+    return [
+      { op: 'open-claim', mac, until },
+      auditOp(actor, now.toISOString(), 'device.claim-opened', target(mac), { until }),
+    ];
+  }
+
+  /** The vendor's canonical model name and how many lines the device may have. */
+  function checkVendor(vendor: string, model: string | null): { model: string | null; maxLines: number } {
+    const profiles = catalog.current().profiles;
+    const profile = profiles.get(vendor);
+    if (!profile || profile.kind !== 'desk-phone') {
+      throw new InvalidInput(`vendor must be one of: ${profiles.deskPhoneVendors().join(', ')}`, 'unknown-vendor');
+    }
+    if (model === null) return { model: null, maxLines: linesFor(profile, null) };
+    const known = findModel(profile, model);
+    if (!known) {
+      throw new InvalidInput(
+        `model is not in the ${vendor} profile; known models: ${Object.keys(profile.models).join(', ')}`,
+        'unknown-model',
+      );
+    }
+    return { model: known, maxLines: linesFor(profile, known) };
+  }
+
+  /** Numbers lines that came without one with the lowest free numbers, then checks them. */
+  async function resolveLines(input: LineInput[], maxLines: number): Promise<DeviceLine[]> {
+    const taken = new Set<number>();
+    for (const l of input) {
+      if (l.line === undefined) continue;
+      if (taken.has(l.line)) throw new InvalidInput(`line ${l.line} is given twice`, 'duplicate-line');
+      taken.add(l.line);
+    }
+    let free = 1;
+    const lines = input.map((l) => {
+      if (l.line !== undefined) return { line: l.line, extension: l.extension };
+      while (taken.has(free)) free++;
+      taken.add(free);
+      return { line: free, extension: l.extension };
+    });
+    const seen = new Set<string>();
+    for (const l of lines) {
+      if (l.line > maxLines) {
+        throw new InvalidInput(`line ${l.line} is beyond the ${maxLines} lines this phone has`, 'invalid-line');
+      }
+      if (seen.has(l.extension)) {
+        throw new InvalidInput(`extension ${l.extension} is on more than one line`, 'duplicate-line');
+      }
+      seen.add(l.extension);
+      if (!(await store.getExtension(l.extension))) {
+        throw new InvalidInput(`extension ${l.extension} does not exist`, 'unknown-extension');
+      }
+    }
+    return lines.sort((a, b) => a.line - b.line);
+  }
+
+  return {
+    /** One page in MAC order; `next` is the key to continue after, null on the last page. */
+    async page(filter: DeviceFilter, page: PageRequest) {
+      await settled();
+      const { q, notify, ...rest } = filter;
+      // acknowledged turns into no-fetch by time alone, so those two are told apart on the view, not in the store.
+      const byTime = notify === 'no-fetch' || notify === 'acknowledged';
+      const query = { ...rest, ...(q === undefined ? {} : { q: macSearch(q) }), ...(notify && !byTime ? { notify } : {}) };
+      const items: ReturnType<typeof show>[] = [];
+      let after = page.after;
+      for (;;) {
+        const batch = await store.listDevices({ ...query, after, limit: page.limit + 1 });
+        for (const d of batch) {
+          const shown = show(d);
+          if (!notify || shown.notify?.state === notify) items.push(shown);
+        }
+        if (batch.length <= page.limit || items.length > page.limit) break;
+        after = batch.at(-1)!.mac;
+      }
+      const shown = items.slice(0, page.limit);
+      return { items: shown, next: items.length > page.limit ? shown.at(-1)!.mac : null };
+    },
+
+    async get(mac: Mac) {
+      await settled();
+      return show(await load(mac));
+    },
+
+    async create(actor: Actor, input: CreateDevice) {
+      const { model, maxLines } = checkVendor(input.vendor, input.model ?? null);
+      await runChange(async () => {
+        if (await store.getDevice(input.mac)) {
+          throw new Conflict('device-exists', `device ${input.mac} already exists`);
+        }
+        const now = clock();
+        const at = now.toISOString();
+        const record: DeviceRecord = {
+          mac: input.mac,
+          vendor: input.vendor,
+          model,
+          label: input.label ?? null,
+          lines: await resolveLines(input.lines ?? [], maxLines),
+          ...(input.sipContact ? { sipContact: input.sipContact } : {}),
+          configVersion: 0,
+          fetchedVersion: null,
+          lastFetch: null,
+          provPasswordSealed: box.seal(generateSecret(), provPasswordContext(input.mac)),
+          claimUntil: claimEnd(now),
+          createdAt: at,
+          updatedAt: at,
+          rev: 1,
+        };
+        return {
+          ops: [
+            { op: 'insert-device', record },
+            auditOp(actor, at, 'device.created', target(record.mac), { vendor: record.vendor, lines: record.lines }),
+          ],
+          result: undefined,
+        };
+      });
+      // Read back: re-rendering set the configVersion in the same commit.
+      return show(await load(input.mac));
+    },
+
+    async update(actor: Actor, mac: Mac, patch: UpdateDevice) {
+      await runChange(async () => {
+        const device = await load(mac);
+        const vendor = patch.vendor ?? device.vendor;
+        const { model, maxLines } = checkVendor(vendor, patch.model === undefined ? device.model : patch.model);
+        const at = clock().toISOString();
+        const next: DeviceRecord = {
+          ...device,
+          vendor,
+          model,
+          label: patch.label === undefined ? device.label : patch.label,
+          // Kept lines are checked again: a new vendor or model may have fewer.
+          lines: await resolveLines(patch.lines ?? device.lines, maxLines),
+          sipContact: patch.sipContact === undefined ? (device.sipContact ?? null) : patch.sipContact,
+          updatedAt: at,
+          rev: device.rev + 1,
+        };
+        const fields = (['vendor', 'model', 'label', 'lines', 'sipContact'] as const).filter(
+          (k) => JSON.stringify(device[k] ?? null) !== JSON.stringify(next[k] ?? null),
+        );
+        if (fields.length === 0) return { ops: [], result: undefined };
+        const ops: WriteOp[] = [
+          { op: 'update-device', record: next, expectRev: device.rev },
+          auditOp(actor, at, 'device.updated', target(mac), { fields, lines: next.lines }),
+        ];
+        // A phone that showed up by itself and now gets its lines is provisioned
+        // zero-touch like a new device: its claim window opens now.
+        if (device.lines.length === 0 && next.lines.length > 0) ops.push(...openClaim(actor, mac, clock()));
+        return { ops, result: undefined };
+      });
+      return show(await load(mac));
+    },
+
+    /**
+     * The credentials the phone authenticates to us with, for setting one up by
+     * hand (its web UI's provisioning server fields). Audited like a secret reveal.
+     */
+    async revealCredentials(actor: Actor, mac: Mac) {
+      return runChange(async () => {
+        const device = await load(mac);
+        const password = box.open(device.provPasswordSealed, provPasswordContext(mac));
+        return {
+          ops: [auditOp(actor, clock().toISOString(), 'device.credentials-revealed', target(mac))],
+          result: { user: device.mac, password },
+        };
+      });
+    },
+
+    /**
+     * Re-opens the claim window, e.g. for a phone that was factory-reset,
+     * with a new provisioning password: a password taken through an earlier
+     * window dies once the phone has fetched the new one.
+     */
+    async claim(actor: Actor, mac: Mac) {
+      await runChange(async () => {
+        const device = await load(mac);
+        const now = clock();
+        const next = rotated(device, now.toISOString(), false);
+        return {
+          ops: [{ op: 'update-device', record: next, expectRev: device.rev }, ...openClaim(actor, mac, now)],
+          result: undefined,
+        };
+      });
+      return publicDevice(await load(mac));
+    },
+
+    /**
+     * A new provisioning password on demand. The old one works until the
+     * phone has fetched the file carrying the new one, unless `immediate`
+     * (a suspected leak): then it stops at once and the phone needs a claim.
+     */
+    async rotateCredentials(actor: Actor, mac: Mac, { immediate = false }: { immediate?: boolean } = {}) {
+      await runChange(async () => {
+        const device = await load(mac);
+        const at = clock().toISOString();
+        const next = rotated(device, at, immediate);
+        return {
+          ops: [
+            { op: 'update-device', record: next, expectRev: device.rev },
+            auditOp(actor, at, 'device.credentials-rotated', target(mac), { immediate, previousKept: !!next.provPasswordPreviousSealed }),
+          ],
+          result: undefined,
+        };
+      });
+      return show(await load(mac));
+    },
+
+    async remove(actor: Actor, mac: Mac) {
+      await runChange(async () => {
+        const device = await load(mac);
+        const at = clock().toISOString();
+        return {
+          ops: [{ op: 'delete-device', mac, expectRev: device.rev }, auditOp(actor, at, 'device.deleted', target(mac))],
+          result: undefined,
+        };
+      });
+    },
+  };
+}

@@ -1,0 +1,324 @@
+// Room: provisioning/extensions/ owns SIP extensions and their secrets. It may call
+// domain/, storage/ and provisioning/change/ and audit/; it renders nothing
+// itself: the change runner's re-render hook does.
+//
+// Extension use cases: create, change and delete SIP accounts, and the only
+// code that opens, sets or generates a secret. Every secret reveal and change
+// is audited in the same batch as the change itself.
+import { deviceStatus, type DeviceRecord } from '../../domain/device.ts';
+import { Conflict, NotFound } from '../../domain/errors.ts';
+import {
+  defaultPort,
+  publicExtension,
+  type ExtensionMedia,
+  type ExtensionRecord,
+  type OutboundProxy,
+  type SipServer,
+  type SrtpMode,
+  type Transport,
+} from '../../domain/extension.ts';
+import { publicLink } from '../../domain/link.ts';
+import { assertValidSecret, generateSecret } from '../../domain/secret.ts';
+import type { SecretBox } from '../../domain/secret-box.ts';
+import { secretContext } from '../../domain/seal-contexts.ts';
+import type { Actor } from '../../domain/token.ts';
+import type { Store, WriteOp } from '../../storage/store.ts';
+import { previousSecretContext, rotationView } from '../../domain/rotation.ts';
+import { auditOp } from '../audit/audit-op.ts';
+import type { RunChange } from '../change/change-runner.ts';
+
+export interface ExtensionsDeps {
+  store: Store;
+  /** Reads that show fetch state wait for it (see DevicesDeps.settled). */
+  settled?: () => Promise<void>;
+  box: SecretBox;
+  clock: () => Date;
+  runChange: RunChange;
+  /** PROV_ROTATION_GRACE_MINUTES: the longest the previous secret stays accepted. */
+  rotationGraceMinutes?: number;
+}
+
+export interface SecretChangeOptions {
+  /** Drop the previous secret at once (a suspected leak) instead of keeping it through a grace. */
+  revokePrevious?: boolean;
+}
+
+export interface CreateExtension {
+  number: string;
+  displayName?: string;
+  authUsername?: string;
+  secret?: string;
+  server: { host: string; port?: number; transport?: Transport };
+  outboundProxy?: { host: string; port?: number } | null;
+  label?: string | null;
+  /** srtp null or left out: follow the transport (mandatory for tls, off otherwise). */
+  media?: { srtp?: SrtpMode | null };
+}
+
+export interface UpdateExtension {
+  displayName?: string;
+  authUsername?: string;
+  server?: { host?: string; port?: number; transport?: Transport };
+  outboundProxy?: { host: string; port?: number } | null;
+  label?: string | null;
+  /** srtp null: back to the transport's default; left out: unchanged. */
+  media?: { srtp?: SrtpMode | null };
+}
+
+const target = (number: string) => `extension:${number}`;
+
+export type Extensions = ReturnType<typeof createExtensions>;
+
+export function createExtensions({ store, settled = async () => {}, box, clock, runChange, rotationGraceMinutes = 1440 }: ExtensionsDeps) {
+  async function load(number: string): Promise<ExtensionRecord> {
+    const ext = await store.getExtension(number);
+    if (!ext) throw new NotFound(`extension ${number} does not exist`, 'extension-not-found');
+    return ext;
+  }
+
+  /** The rotation as admins see it, from the extension's devices as just read. */
+  async function rotation(ext: ExtensionRecord, devices: DeviceRecord[]) {
+    return rotationView(ext, devices, await store.listLinks({ extension: ext.number }), clock());
+  }
+
+  /**
+   * The new secret's batch also starts the rotation: it records, for every
+   * device that has fetched the old secret, the configVersion its re-render
+   * will take, and names each of those devices at its revision, so a device
+   * changed meanwhile makes the change re-plan instead of recording a wrong version.
+   */
+  async function changeSecret(
+    actor: Actor,
+    number: string,
+    secret: string,
+    method: 'set' | 'generate',
+    { revokePrevious = false }: SecretChangeOptions,
+  ) {
+    const version = await runChange(async () => {
+      const ext = await load(number);
+      const now = clock();
+      const at = now.toISOString();
+      const devices = (await store.listDevices({ extension: number })).filter((d) => d.fetchedVersion !== null);
+      const keep = !revokePrevious && rotationGraceMinutes > 0;
+      const next: ExtensionRecord = {
+        ...ext,
+        secretSealed: box.seal(secret, secretContext(number)),
+        secretVersion: ext.secretVersion + 1,
+        rotation: keep
+          ? {
+              previousSecretSealed: box.seal(box.open(ext.secretSealed, secretContext(number)), previousSecretContext(number)),
+              previousVersion: ext.secretVersion,
+              startedAt: at,
+              acceptedUntil: new Date(now.getTime() + rotationGraceMinutes * 60_000).toISOString(),
+              devices: Object.fromEntries(devices.map((d) => [d.mac, d.configVersion + 1])),
+            }
+          : null,
+        updatedAt: at,
+        rev: ext.rev + 1,
+      };
+      const touch: WriteOp[] = keep
+        ? devices.map((d) => ({ op: 'update-device', record: { ...d, rev: d.rev + 1 }, expectRev: d.rev }))
+        : [];
+      return {
+        ops: [
+          { op: 'update-extension', record: next, expectRev: ext.rev },
+          ...touch,
+          auditOp(actor, at, 'secret.changed', target(number), {
+            version: next.secretVersion,
+            method,
+            previous: keep ? 'kept' : revokePrevious ? 'revoked' : 'dropped',
+          }),
+        ],
+        result: next,
+      };
+    });
+    // One read of the devices (each waits for the fetch records) serves both answers.
+    const devices = await store.listDevices({ extension: number });
+    return {
+      version: version.secretVersion,
+      devices: devices.map((d) => ({ mac: d.mac, status: deviceStatus(d) })),
+      rotation: await rotation(version, devices),
+    };
+  }
+
+  return {
+    async list() {
+      return (await store.listExtensions()).map(publicExtension);
+    },
+
+    /** One page in number order; `next` is the key to continue after, null on the last page. */
+    async page(query: { q?: string; after?: string; limit: number }) {
+      const found = await store.listExtensions({ q: query.q, after: query.after, limit: query.limit + 1 });
+      const items = found.slice(0, query.limit);
+      return { items: items.map(publicExtension), next: found.length > query.limit ? items.at(-1)!.number : null };
+    },
+
+    async get(number: string) {
+      await settled();
+      const ext = await load(number);
+      const devices = await store.listDevices({ extension: number });
+      const now = clock();
+      return {
+        ...publicExtension(ext),
+        devices: devices.flatMap((d) =>
+          d.lines
+            .filter((l) => l.extension === number)
+            .map((l) => ({ mac: d.mac, vendor: d.vendor, line: l.line, status: deviceStatus(d) })),
+        ),
+        // One-use app addresses belong to the link that handed them out.
+        links: (await store.listLinks({ extension: number })).filter((l) => !l.parentId).map((l) => publicLink(l, ext.secretVersion, now)),
+        rotation: await rotation(ext, devices),
+      };
+    },
+
+    async create(actor: Actor, input: CreateExtension) {
+      const secret = input.secret === undefined ? generateSecret() : assertValidSecret(input.secret);
+      return runChange(async () => {
+        if (await store.getExtension(input.number)) {
+          throw new Conflict('extension-exists', `extension ${input.number} already exists`);
+        }
+        const at = clock().toISOString();
+        const server = resolveServer(input.server);
+        const record: ExtensionRecord = {
+          number: input.number,
+          displayName: input.displayName ?? input.number,
+          authUsername: input.authUsername ?? input.number,
+          secretSealed: box.seal(secret, secretContext(input.number)),
+          secretVersion: 1,
+          server,
+          outboundProxy: resolveProxy(input.outboundProxy, server.transport),
+          label: input.label ?? null,
+          media: mergeMedia({}, input.media),
+          createdAt: at,
+          updatedAt: at,
+          rev: 1,
+        };
+        return {
+          ops: [
+            { op: 'insert-extension', record },
+            auditOp(actor, at, 'extension.created', target(record.number), {
+              secretVersion: 1,
+              secretGenerated: input.secret === undefined,
+            }),
+          ],
+          result: publicExtension(record),
+        };
+      });
+    },
+
+    async update(actor: Actor, number: string, patch: UpdateExtension) {
+      return runChange(async () => {
+        const ext = await load(number);
+        const at = clock().toISOString();
+        const server = patch.server ? mergeServer(ext.server, patch.server) : ext.server;
+        const next: ExtensionRecord = {
+          ...ext,
+          displayName: patch.displayName ?? ext.displayName,
+          authUsername: patch.authUsername ?? ext.authUsername,
+          server,
+          outboundProxy:
+            patch.outboundProxy === undefined
+              ? followTransport(ext.outboundProxy, ext.server.transport, server.transport)
+              : resolveProxy(patch.outboundProxy, server.transport),
+          label: patch.label === undefined ? ext.label : patch.label,
+          media: mergeMedia(ext.media ?? {}, patch.media),
+          updatedAt: at,
+          rev: ext.rev + 1,
+        };
+        const changed = changedFields(ext, next);
+        if (changed.length === 0) return { ops: [], result: publicExtension(ext) };
+        return {
+          ops: [
+            { op: 'update-extension', record: next, expectRev: ext.rev },
+            auditOp(actor, at, 'extension.updated', target(number), { fields: changed }),
+          ],
+          result: publicExtension(next),
+        };
+      });
+    },
+
+    async remove(actor: Actor, number: string) {
+      await runChange(async () => {
+        const ext = await load(number);
+        const users = await store.listDevices({ extension: number });
+        if (users.length > 0) {
+          throw new Conflict(
+            'extension-in-use',
+            `extension ${number} is used by ${users.length} device(s): ${users.map((d) => d.mac).join(', ')}`,
+          );
+        }
+        const at = clock().toISOString();
+        return {
+          ops: [
+            { op: 'delete-extension', number, expectRev: ext.rev },
+            auditOp(actor, at, 'extension.deleted', target(number)),
+          ],
+          result: undefined,
+        };
+      });
+    },
+
+    async revealSecret(actor: Actor, number: string, purpose?: 'copy') {
+      return runChange(async () => {
+        const ext = await load(number);
+        const secret = box.open(ext.secretSealed, secretContext(number));
+        return {
+          ops: [
+            auditOp(actor, clock().toISOString(), 'secret.revealed', target(number), {
+              version: ext.secretVersion,
+              ...(purpose ? { via: purpose } : {}),
+            }),
+          ],
+          result: { secret, version: ext.secretVersion },
+        };
+      });
+    },
+
+    setSecret(actor: Actor, number: string, secret: string, options: SecretChangeOptions = {}) {
+      return changeSecret(actor, number, assertValidSecret(secret), 'set', options);
+    },
+
+    generateSecret(actor: Actor, number: string, options: SecretChangeOptions = {}) {
+      return changeSecret(actor, number, generateSecret(), 'generate', options);
+    },
+  };
+}
+
+function resolveServer(s: CreateExtension['server']): SipServer {
+  const transport = s.transport ?? 'udp';
+  return { host: s.host, port: s.port ?? defaultPort(transport), transport };
+}
+
+/** A port that was the old transport's default follows a change of transport. */
+function mergeServer(old: SipServer, patch: NonNullable<UpdateExtension['server']>): SipServer {
+  const transport = patch.transport ?? old.transport;
+  const keptDefault = old.port === defaultPort(old.transport);
+  return {
+    host: patch.host ?? old.host,
+    transport,
+    port: patch.port ?? (keptDefault ? defaultPort(transport) : old.port),
+  };
+}
+
+/** The proxy speaks the registration's transport, so its default port is that transport's. */
+function resolveProxy(p: CreateExtension['outboundProxy'], transport: Transport): OutboundProxy | null {
+  return p ? { host: p.host, port: p.port ?? defaultPort(transport) } : null;
+}
+
+/** Like the registrar's port: a proxy port that was the old transport's default follows a change of transport. */
+function followTransport(proxy: OutboundProxy | null, from: Transport, to: Transport): OutboundProxy | null {
+  if (!proxy || from === to || proxy.port !== defaultPort(from)) return proxy;
+  return { ...proxy, port: defaultPort(to) };
+}
+
+/** Only an explicit choice is kept, so that a choice left to the default keeps following the transport. */
+function mergeMedia(old: ExtensionMedia, patch: CreateExtension['media']): ExtensionMedia {
+  if (patch?.srtp === undefined) return { ...old };
+  if (patch.srtp === null) return {};
+  return { ...old, srtp: patch.srtp };
+}
+
+function changedFields(a: ExtensionRecord, b: ExtensionRecord): string[] {
+  const keys = ['displayName', 'authUsername', 'server', 'outboundProxy', 'label', 'media'] as const;
+  return keys.filter((k) => JSON.stringify(a[k] ?? {}) !== JSON.stringify(b[k] ?? {}));
+}

@@ -1,0 +1,350 @@
+// Room: provisioning/phones/ owns the phone's side: answering fetches and uploads,
+// who may have what (claims, Digest, the scan guard), fetch records, learnt
+// firmware and scrubbing uploaded overrides. It may call domain/, render/,
+// storage/, provisioning/change/ and audit/; nothing here renders on a fetch.
+//
+// What a desk phone gets when it asks for a file or uploads one: the device
+// by the MAC in the file name, its vendor by the device record, the stored
+// bytes (a fetch never renders), and a record of each fetch of the
+// credential-bearing file so the admin sees pending → synced. A claim-window
+// delivery uses the window up in the same commit that audits it; an upload is
+// authenticated (and its size checked) before its body is read, and audited.
+import { createHash } from 'node:crypto';
+import type { Logger } from 'pino';
+import { storedUserAgent, type DeviceRecord } from '../../domain/device.ts';
+import { provPasswordContext, renderContext, uploadContext } from '../../domain/seal-contexts.ts';
+import { generateSecret } from '../../domain/secret.ts';
+import type { Mac } from '../../domain/mac.ts';
+import { sealIdentity, type SecretBox } from '../../domain/secret-box.ts';
+import { createWeighedMap } from '../../domain/weighed-map.ts';
+import type { CatalogHolder } from '../../render/catalog.ts';
+import type { FileMatch } from '../../render/file-names.ts';
+import { encodeBody } from '../../render/body-encoding.ts';
+import { findModel, linesFor, type VendorProfile } from '../../render/profiles.ts';
+import { vendorOwner } from '../../render/renderer.ts';
+import { parseUserAgent } from '../../render/user-agent.ts';
+import { ClaimUnavailable, type RenderRecord, type Store, type WriteOp } from '../../storage/store.ts';
+import type { Learnt } from './firmware-learning.ts';
+import type { RunChange } from '../change/change-runner.ts';
+import type { EventBus } from '../change/events.ts';
+import type { PhoneAccess, PhoneClient, Refusal } from './phone-access.ts';
+
+export interface PhoneRequest extends PhoneClient {
+  file: string;
+  ifNoneMatch?: string;
+  /** A HEAD request: answered like GET, but it neither counts as a fetch nor records a phone. */
+  head?: boolean;
+}
+
+export type PhoneAnswer = Refusal | { status: 200 | 304; body: Buffer; contentType: string; etag: string };
+
+export interface PhoneDeps {
+  store: Store;
+  box: SecretBox;
+  catalog: CatalogHolder;
+  clock: () => Date;
+  runChange: RunChange;
+  log: Logger;
+  access: PhoneAccess;
+  events: EventBus;
+  /** How many unassigned devices are kept; those seen least often, then least recently, go first. */
+  maxUnassigned: number;
+  /** Where a known phone's new firmware goes, to be stored with others' (firmware-learning.ts). */
+  learnFirmware: (mac: string, learnt: Learnt) => void;
+}
+
+/** The share of the unassigned list one source address may hold (never fewer than UNASSIGNED_PER_ADDRESS_FLOOR). */
+export const UNASSIGNED_SHARE_PER_ADDRESS = 0.1;
+/** A small site's phones often come from one address (a NAT); that many always fit. */
+export const UNASSIGNED_PER_ADDRESS_FLOOR = 10;
+
+/**
+ * The unassigned device to drop for a newcomer from `ip`, or null when there
+ * is room: an address at its share gives up its own weakest device, a full
+ * list its weakest overall. Weakest is seen least often, then least recently:
+ * a real phone keeps asking, a made-up MAC asks once.
+ */
+export function unassignedToDrop(waiting: DeviceRecord[], ip: string, max: number): DeviceRecord | null {
+  const weakest = (list: DeviceRecord[]) =>
+    list.reduce<DeviceRecord | null>((worst, d) => {
+      if (!worst) return d;
+      const [a, b] = [d.fetchCount ?? 0, worst.fetchCount ?? 0];
+      if (a !== b) return a < b ? d : worst;
+      return (d.lastFetch?.at ?? d.createdAt) < (worst.lastFetch?.at ?? worst.createdAt) ? d : worst;
+    }, null);
+  const share = Math.max(UNASSIGNED_PER_ADDRESS_FLOOR, Math.floor(max * UNASSIGNED_SHARE_PER_ADDRESS));
+  const mine = waiting.filter((d) => d.lastFetch?.ip === ip);
+  if (mine.length >= share) return weakest(mine);
+  return waiting.length >= max ? weakest(waiting) : null;
+}
+
+const NOT_FOUND: PhoneAnswer = { status: 404 };
+/** Files whose served bytes are kept opened, at most this many and this many bytes in all. */
+const SERVED_MAX = 20_000;
+const SERVED_MAX_BYTES = 48 * 1024 * 1024;
+export type UploadAnswer = PhoneAnswer | { status: 204 } | { status: 413 };
+
+/** The upload as the route has it: its declared length, and a reader called only once the upload is allowed. */
+export interface UploadBody {
+  /** Content-Length, when the client sent one. */
+  length: number | undefined;
+  maxBytes: number;
+  read: () => Promise<Buffer>;
+}
+
+export function etagOf(body: Buffer): string {
+  return `"${createHash('sha256').update(body).digest('hex')}"`;
+}
+
+function matchesEtag(header: string | undefined, etag: string): boolean {
+  if (!header) return false;
+  return header.split(',').some((t) => {
+    const tag = t.trim().replace(/^W\//, '');
+    return tag === etag || tag === '*';
+  });
+}
+
+export function createPhoneRequests({ store, box, catalog, clock, runChange, log, access, events, maxUnassigned, learnFirmware }: PhoneDeps) {
+  // The opened, encoded bytes and ETag of each file last served, reused while
+  // its sealed value is the same (told by its identity: a seal takes a fresh
+  // nonce, so a new render never matches an old entry). One entry per
+  // file (a device's, or one every phone of a vendor shares), bounded by
+  // count and bytes, oldest out first. This is the only copy of an opened
+  // body a worker keeps; of the sealed value only its identity is kept.
+  type Served = { sealed: string; profile: VendorProfile; body: Buffer; contentType: string; etag: string };
+  const served = createWeighedMap<Served>(SERVED_MAX, SERVED_MAX_BYTES, (_key, e) => e.body.length + e.sealed.length);
+  function servedBytes(profile: VendorProfile, render: RenderRecord): Served {
+    const key = `${render.owner}/${render.file}`;
+    const hit = served.get(key);
+    const sealed = sealIdentity(render.sealedBody);
+    if (hit && hit.sealed === sealed && hit.profile === profile) return hit;
+    const { bytes, contentType } = encodeBody(profile, box.open(render.sealedBody, renderContext(render.owner, render.file)));
+    const entry = { sealed, profile, body: bytes, contentType, etag: etagOf(bytes) };
+    served.set(key, entry);
+    return entry;
+  }
+
+  function answer(body: Buffer, contentType: string, etag: string, ifNoneMatch: string | undefined): PhoneAnswer {
+    return { status: matchesEtag(ifNoneMatch, etag) ? 304 : 200, body, contentType, etag };
+  }
+
+  /** An unknown MAC asking with its vendor's User-Agent becomes an unassigned device for an admin to map. */
+  async function detect(matches: FileMatch[], mac: Mac, req: PhoneRequest): Promise<void> {
+    for (const m of matches) {
+      if (m.kind !== 'render' || !m.spec.detect) continue;
+      const agent = parseUserAgent(m.profile, req.userAgent);
+      if (!agent || (agent.mac && agent.mac !== mac)) continue;
+      const at = clock().toISOString();
+      const device: DeviceRecord = {
+        mac,
+        vendor: m.profile.id,
+        model: findModel(m.profile, agent.model) ?? null,
+        firmware: agent.firmware || null,
+        label: null,
+        lines: [],
+        configVersion: 0,
+        // Seen, but served nothing: once lines are assigned it is `never`, not `pending`.
+        fetchedVersion: null,
+        lastFetch: { at, ip: req.ip, userAgent: storedUserAgent(req.userAgent), file: req.file, credential: null },
+        provPasswordSealed: box.seal(generateSecret(), provPasswordContext(mac)),
+        // Opens when an admin gives it lines.
+        claimUntil: null,
+        createdAt: at,
+        updatedAt: at,
+        rev: 1,
+      };
+      try {
+        await runChange(async () => {
+          const waiting = await store.listDevices({ unassigned: true });
+          const drop: WriteOp[] = [];
+          // More than one only when the cap was lowered since the list grew.
+          while (waiting.length >= maxUnassigned || drop.length === 0) {
+            const victim = unassignedToDrop(waiting, req.ip, maxUnassigned);
+            if (!victim) break;
+            waiting.splice(waiting.indexOf(victim), 1);
+            drop.push({ op: 'delete-device', mac: victim.mac, expectRev: victim.rev });
+          }
+          return { ops: [...drop, { op: 'insert-device', record: device }], result: undefined };
+        });
+        log.info({ mac, vendor: device.vendor, model: agent.model, ip: req.ip }, 'unknown phone recorded as unassigned');
+      } catch (err) {
+        // Two first fetches of the same phone at once: the other one recorded it.
+        if ((err as { code?: string }).code !== 'device-exists') throw err;
+      }
+      return;
+    }
+  }
+
+  /**
+   * What a fetch teaches about a known device: its firmware always, its model
+   * when the admin left it empty (and the model has room for its lines).
+   * A model is written through the change runner at once, so the file served
+   * now already follows it; firmware alone, which no file is made from, is
+   * queued and stored with other phones' within a second. Only when
+   * something changed. Returns the device as it now is.
+   */
+  async function learn(profile: VendorProfile, device: DeviceRecord, req: PhoneRequest): Promise<DeviceRecord> {
+    const agent = parseUserAgent(profile, req.userAgent);
+    if (!agent || (agent.mac && agent.mac !== device.mac)) return device;
+    const wants = (d: DeviceRecord) => {
+      const known = findModel(profile, agent.model) ?? null;
+      const fits = known !== null && d.lines.every((l) => l.line <= linesFor(profile, known));
+      return { model: d.model ?? (fits ? known : null), firmware: agent.firmware || d.firmware || null };
+    };
+    const first = wants(device);
+    if (first.model === device.model && first.firmware === (device.firmware ?? null)) return device;
+    if (first.model === device.model && first.firmware !== null) {
+      learnFirmware(device.mac, { firmware: first.firmware, vendor: profile.id, ip: req.ip, at: clock().toISOString() });
+      return { ...device, firmware: first.firmware };
+    }
+    await runChange(async () => {
+      const fresh = await store.getDevice(device.mac);
+      if (!fresh || fresh.vendor !== profile.id) return { ops: [], result: undefined };
+      const { model, firmware } = wants(fresh);
+      if (model === fresh.model && firmware === (fresh.firmware ?? null)) return { ops: [], result: undefined };
+      const at = clock().toISOString();
+      const details = { model, firmware, ip: req.ip };
+      return {
+        ops: [
+          { op: 'update-device', record: { ...fresh, model, firmware, updatedAt: at, rev: fresh.rev + 1 }, expectRev: fresh.rev },
+          { op: 'audit', event: { at, actor: `phone:${device.mac}`, actorTokenId: null, action: 'device.learnt', target: `device:${device.mac}`, details } },
+        ],
+        result: undefined,
+      };
+    });
+    return (await store.getDevice(device.mac)) ?? device;
+  }
+
+  /** An unassigned device that asks again: its latest fetch is what the admin sees, and what keeps it on the list. */
+  async function seenAgain(m: FileMatch, device: DeviceRecord, req: PhoneRequest): Promise<void> {
+    const learnt = await learn(m.profile, device, req);
+    await store.recordFetch(learnt.mac, { version: null, at: clock().toISOString(), ip: req.ip, userAgent: storedUserAgent(req.userAgent), file: req.file, credential: null });
+  }
+
+
+  /**
+   * The one moment a secret leaves without proof of who asked: it uses the
+   * window up and is on record, in one commit. False when another request
+   * took the window first.
+   */
+  async function useClaim(device: DeviceRecord, req: PhoneRequest, version: number | null): Promise<boolean> {
+    const at = clock().toISOString();
+    const details = { file: req.file, ip: req.ip, userAgent: storedUserAgent(req.userAgent), version };
+    const event = { at, actor: `phone:${device.mac}`, actorTokenId: null, action: 'device.claimed', target: `device:${device.mac}`, details };
+    try {
+      await runChange(async () => ({ ops: [{ op: 'use-claim', mac: device.mac, at }, { op: 'audit', event }], result: undefined }));
+      return true;
+    } catch (err) {
+      if (err instanceof ClaimUnavailable) return false;
+      throw err;
+    }
+  }
+
+  async function fetchDeviceFile(m: FileMatch, known: DeviceRecord, req: PhoneRequest, stored: RenderRecord | null): Promise<PhoneAnswer> {
+    const need = m.kind === 'upload' ? 'credentials' : m.spec.credentials ? 'claimable' : 'open';
+    const gate = await access.device(known, need, req);
+    if (!gate.granted) return gate.refusal;
+    // Only a phone that proved who it is (or was let in by its claim) may change its record.
+    const device = req.head || gate.via === 'open' ? known : await learn(m.profile, known, req);
+    if (m.kind === 'upload') {
+      if (!m.spec.override) return NOT_FOUND;
+      const upload = await store.getUpload(device.mac, req.file);
+      if (!upload) return NOT_FOUND;
+      const body = Buffer.from(box.open(upload.sealedBody, uploadContext(device.mac, req.file)), 'base64');
+      return answer(body, m.profile.contentType, etagOf(body), req.ifNoneMatch);
+    }
+    // The version is read before the bytes: if a change lands in between, the
+    // fetch is recorded as older than it is (pending), never as newer.
+    // Both came from one read, so they are consistent with each other; a
+    // device this fetch taught its model has just been re-rendered.
+    const version = device.configVersion;
+    const render = device === known ? stored : await store.getRender(device.mac, req.file);
+    if (!render) return NOT_FOUND;
+    const served = servedBytes(m.profile, render);
+    if (gate.via === 'claim' && !(await useClaim(device, req, version))) {
+      const refused = access.challenge(req);
+      return refused.granted ? NOT_FOUND : refused.refusal;
+    }
+    if (m.spec.credentials && !req.head) {
+      const at = clock().toISOString();
+      const credential = gate.via === 'credentials' ? gate.credential : null;
+      await store.recordFetch(device.mac, { version, at, ip: req.ip, userAgent: storedUserAgent(req.userAgent), file: req.file, credential });
+      events.publish({ type: 'fetched', mac: device.mac, version, at, previousVersion: device.fetchedVersion });
+    }
+    return answer(served.body, served.contentType, served.etag, req.ifNoneMatch);
+  }
+
+  /** The known device a /prov name is about, with the vendor's matching entry; null when there is none. */
+  async function resolve(file: string) {
+    const matches = catalog.current().matchFile(file);
+    // A shared file's literal name wins over a {mac} pattern it also fits
+    // (Polycom's 000000000000.cfg is not the device 000000000000).
+    const shared = matches.filter((m) => !m.mac);
+    const mac = shared.length ? undefined : matches[0]?.mac;
+    // One indexed read: the device and the render of this name it owns.
+    const found = mac ? await store.getPhoneFile(mac, file) : null;
+    const device = found?.device ?? null;
+    const match = device ? matches.find((x) => x.mac && x.profile.id === device.vendor) : undefined;
+    return { matches, shared, mac, device, match, render: found?.render ?? null };
+  }
+
+  return {
+    async fetch(req: PhoneRequest): Promise<PhoneAnswer> {
+      const { matches, shared, mac, device, match, render } = await resolve(req.file);
+      if (mac && !device) {
+        const gate = access.unknown(req, 'unknown-mac');
+        if (!gate.granted && gate.refusal.status === 429) return gate.refusal;
+        if (!req.head) await detect(matches, mac, req);
+        return NOT_FOUND;
+      }
+      if (device) {
+        if (match && device.lines.length === 0 && !req.head) await seenAgain(match, device, req);
+        if (!match || device.lines.length === 0) return NOT_FOUND;
+        return fetchDeviceFile(match, device, req, render);
+      }
+      if (shared.length === 0) {
+        const gate = access.unknown(req, 'unknown-file');
+        return gate.granted ? NOT_FOUND : gate.refusal;
+      }
+      const gate = await access.shared(req);
+      if (!gate.granted) return gate.refusal;
+      for (const m of shared) {
+        const render = await store.getRender(vendorOwner(m.profile.id), req.file);
+        if (!render) continue;
+        const file = servedBytes(m.profile, render);
+        return answer(file.body, file.contentType, file.etag, req.ifNoneMatch);
+      }
+      return NOT_FOUND;
+    },
+
+    /**
+     * Stores an override or log a known device uploads. Only with the
+     * device's credentials (never through a claim window), checked with the
+     * declared size before a byte of the body is read.
+     */
+    async upload(req: PhoneClient & { file: string }, body: UploadBody): Promise<UploadAnswer> {
+      const { mac, device, match } = await resolve(req.file);
+      if (!mac || !device) {
+        const gate = access.unknown(req, mac ? 'unknown-mac' : 'unknown-file');
+        return gate.granted ? NOT_FOUND : gate.refusal;
+      }
+      if (match?.kind !== 'upload') return NOT_FOUND;
+      const gate = await access.device(device, 'credentials', req);
+      if (!gate.granted) return gate.refusal;
+      if (body.length !== undefined && body.length > body.maxBytes) return { status: 413 };
+      const bytes = await body.read();
+      const sealedBody = box.seal(bytes.toString('base64'), uploadContext(device.mac, req.file));
+      const at = clock().toISOString();
+      const details = { file: req.file, size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex'), ip: req.ip };
+      const action = match.spec.override ? 'device.override-uploaded' : 'device.log-uploaded';
+      const event = { at, actor: `phone:${device.mac}`, actorTokenId: null, action, target: `device:${device.mac}`, details };
+      await runChange(async () => ({
+        ops: [{ op: 'put-upload', upload: { mac: device.mac, file: req.file, receivedAt: at, sealedBody } }, { op: 'audit', event }],
+        result: undefined,
+      }));
+      return { status: 204 };
+    },
+  };
+}
+
+export type PhoneRequests = ReturnType<typeof createPhoneRequests>;
