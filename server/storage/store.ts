@@ -209,45 +209,6 @@ export interface Store {
   acquireLease(name: string, holder: string, now: string, until: string): Promise<boolean>;
 }
 
-/** A unique key (extension number, MAC, token hash) already exists. */
-export class DuplicateKey extends Error {
-  constructor(readonly entity: 'extension' | 'device' | 'token' | 'link' | 'user', readonly key: string) {
-    super(`${entity} ${key} already exists`);
-    this.name = 'DuplicateKey';
-  }
-}
-
-/** The record changed (or vanished) since the batch was planned. */
-export class RevisionMismatch extends Error {
-  constructor(readonly entity: string, readonly key: string) {
-    super(`${entity} ${key} changed while the change was being planned`);
-    this.name = 'RevisionMismatch';
-  }
-}
-
-/**
- * Device lines and extensions would disagree: a line pointing at a missing
- * extension, or an extension deleted while a line still points at it.
- */
-export class BrokenReference extends Error {
-  constructor(readonly extension: string, readonly kind: 'missing' | 'in-use') {
-    super(kind === 'missing' ? `extension ${extension} does not exist` : `extension ${extension} is used by a device`);
-    this.name = 'BrokenReference';
-  }
-}
-
-/** A claim window that is closed (or its device gone) when a delivery tries to use it. */
-export class ClaimUnavailable extends Error {
-  constructor(readonly mac: string) {
-    super(`device ${mac} has no open claim window`);
-    this.name = 'ClaimUnavailable';
-  }
-}
-
-/** A link that is revoked, expired or used up (or gone) when a download tries to count. */
-export class LinkUnavailable extends Error {
-  constructor(readonly id: string) {
-    super(`link ${id} is not active`);
-    this.name = 'LinkUnavailable';
-  }
-}
+// The errors a commit() refuses a batch with live in store-errors.ts; they are
+// part of this port and come from here like the rest of it.
+export { BrokenReference, ClaimUnavailable, DuplicateKey, LinkUnavailable, RevisionMismatch } from './store-errors.ts';

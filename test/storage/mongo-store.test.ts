@@ -1,6 +1,6 @@
 // The MongoDB store. The contract suites — the very ones the SQLite store
 // passes — and a two-process read-your-write test run when MONGODB_URI names
-// a server (README "Running on MongoDB"); no MongoDB server can be installed
+// a server (docs/testing.md "Testing against MongoDB"); no MongoDB server can be installed
 // on the machines CI runs on, so there they are skipped with one line saying
 // so. What needs no server runs always.
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -40,7 +40,7 @@ test('MONGODB_URI chooses the MongoDB store; a bad one stops the boot without ec
 
 const uri = process.env.MONGODB_URI;
 if (!uri) {
-  console.log('MongoDB half skipped: MONGODB_URI is not set (README "Running on MongoDB" says how to run it).');
+  console.log('MongoDB half skipped: MONGODB_URI is not set (docs/testing.md "Testing against MongoDB" says how to run it).');
 } else {
   /** Each test gets a database of its own, dropped afterwards. */
   const open = async () => {

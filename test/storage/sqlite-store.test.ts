@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import Database from 'better-sqlite3';
-import { SCHEMA_VERSION } from '../../server/storage/sqlite-schema.ts';
+import { SCHEMA_VERSION } from '../../server/storage/sqlite/schema.ts';
 import { DB_FILE, openSqliteStore } from '../../server/storage/sqlite-store.ts';
 import { RevisionMismatch, type Store } from '../../server/storage/store.ts';
 import { leaseContract } from './lease-contract.ts';

@@ -1,14 +1,15 @@
-// The MongoDB collections and the document shapes in them, shared by the
-// store's reads (mongo-store.ts) and its writes (mongo-writes.ts).
+// The MongoDB collections and the document shapes in them, shared by every
+// entity module in this folder: several entities' writes touch another's
+// collection (a deleted extension takes its links and renders with it).
 import { MongoServerError, type Collection, type Db } from 'mongodb';
-import type { AuditEvent } from '../domain/audit.ts';
-import type { DeviceRecord } from '../domain/device.ts';
-import type { ExtensionRecord } from '../domain/extension.ts';
-import type { LinkRecord } from '../domain/link.ts';
-import type { TokenRecord } from '../domain/token.ts';
-import type { SessionRecord, UserRecord } from '../domain/user.ts';
-import type { DeliveryRecord, WebhookRecord } from '../domain/webhook.ts';
-import type { RenderRecord, UploadRecord } from './store.ts';
+import type { AuditEvent } from '../../domain/audit.ts';
+import type { DeviceRecord } from '../../domain/device.ts';
+import type { ExtensionRecord } from '../../domain/extension.ts';
+import type { LinkRecord } from '../../domain/link.ts';
+import type { TokenRecord } from '../../domain/token.ts';
+import type { SessionRecord, UserRecord } from '../../domain/user.ts';
+import type { DeliveryRecord, WebhookRecord } from '../../domain/webhook.ts';
+import type { RenderRecord, UploadRecord } from '../store.ts';
 
 export type ExtensionDoc = ExtensionRecord & { _id: string };
 /** Fetch and claim state live in the device document but are only ever $set on their own. */
@@ -34,6 +35,12 @@ export function strip<T extends { _id: unknown }>(doc: T | null): Omit<T, '_id'>
   if (!doc) return null;
   const { _id: _ignored, ...rest } = doc;
   return rest;
+}
+
+/** A device document as the Store's record: fetch, claim and NOTIFY state included. */
+export function toDevice(doc: DeviceDoc): DeviceRecord {
+  const { _id: _i, lineCount: _l, ...record } = doc;
+  return { ...record, fetchCount: doc.fetchCount ?? 0 };
 }
 
 export const isDuplicate = (err: unknown) => err instanceof MongoServerError && err.code === 11000;

@@ -1,12 +1,12 @@
 // Row shapes of the SQLite tables and their mapping to the Store's records,
 // plus how SQLite's own errors translate to the Store's.
-import type { DeviceRecord } from '../domain/device.ts';
-import { StoreUnavailable } from '../domain/errors.ts';
-import type { LinkRecord } from '../domain/link.ts';
-import type { NotifyRecord } from '../domain/notify.ts';
-import type { SessionRecord } from '../domain/user.ts';
-import type { DeliveryRecord } from '../domain/webhook.ts';
-import { RevisionMismatch, type RenderRecord, type UploadRecord } from './store.ts';
+import type { DeviceRecord } from '../../domain/device.ts';
+import { StoreUnavailable } from '../../domain/errors.ts';
+import type { LinkRecord } from '../../domain/link.ts';
+import type { NotifyRecord } from '../../domain/notify.ts';
+import type { SessionRecord } from '../../domain/user.ts';
+import type { DeliveryRecord } from '../../domain/webhook.ts';
+import { RevisionMismatch, type RenderRecord, type UploadRecord } from '../store.ts';
 
 export type Row = { doc: string };
 export const parse = <T>(row: Row | undefined): T | null => (row ? (JSON.parse(row.doc) as T) : null);

@@ -1,0 +1,52 @@
+// Extensions on MongoDB, keyed by number, with the checks SQLite's foreign
+// keys make for it: no extension goes while a device line points at it, and
+// its links and renders go with it.
+import type { Filter } from 'mongodb';
+import { BrokenReference, RevisionMismatch } from '../store.ts';
+import type { Collections, ExtensionDoc } from './collections.ts';
+import { all, contains, one, unique, type MongoPart } from './part.ts';
+
+export function mongoExtensions(c: Collections): MongoPart<'extensions'> {
+  return {
+    reads: {
+      getExtension(number) {
+        return one(() => c.extensions.findOne({ _id: number }));
+      },
+      listExtensions(query = {}) {
+        const filter: Filter<ExtensionDoc> = {};
+        if (query.q !== undefined) {
+          const part = contains(query.q);
+          filter.$or = [{ _id: part }, { displayName: part }, { authUsername: part }, { label: part }];
+        }
+        if (query.after !== undefined) filter._id = { $gt: query.after };
+        return all(() => {
+          const cursor = c.extensions.find(filter).sort({ _id: 1 });
+          if (query.limit !== undefined) cursor.limit(query.limit);
+          return cursor;
+        });
+      },
+      findExtensionsByAuthUsername(authUsername) {
+        return all(() => c.extensions.find({ authUsername }).sort({ _id: 1 }));
+      },
+    },
+    writes: {
+      'insert-extension': async (op, s) => {
+        await unique(() => c.extensions.insertOne({ ...op.record, _id: op.record.number }, s), 'extension', op.record.number);
+      },
+      'update-extension': async (op, s) => {
+        const r = await c.extensions.replaceOne({ _id: op.record.number, rev: op.expectRev }, op.record, s);
+        if (r.matchedCount !== 1) throw new RevisionMismatch('extension', op.record.number);
+      },
+      'expect-extension': async (op, s) => {
+        if (!(await c.extensions.findOne({ _id: op.number, rev: op.rev }, s))) throw new RevisionMismatch('extension', op.number);
+      },
+      'delete-extension': async (op, s) => {
+        if (await c.devices.findOne({ 'lines.extension': op.number }, s)) throw new BrokenReference(op.number, 'in-use');
+        const r = await c.extensions.deleteOne({ _id: op.number, rev: op.expectRev }, s);
+        if (r.deletedCount !== 1) throw new RevisionMismatch('extension', op.number);
+        await c.links.deleteMany({ extension: op.number }, s);
+        await c.renders.deleteMany({ owner: `extension:${op.number}` }, s);
+      },
+    },
+  };
+}

@@ -1,0 +1,37 @@
+// The server's small named values and its job leases on MongoDB. A lease is
+// one conditional upsert, so two instances asking at once cannot both get it.
+import { isDuplicate, type Collections } from './collections.ts';
+import { engine, type MongoPart } from './part.ts';
+
+export function mongoMeta(c: Collections): MongoPart<'meta'> {
+  return {
+    reads: {
+      getMeta(key) {
+        return engine(async () => (await c.meta.findOne({ _id: key }))?.value ?? null);
+      },
+      initMeta(key, value) {
+        return engine(async () => {
+          await c.meta.updateOne({ _id: key }, { $setOnInsert: { value } }, { upsert: true });
+          return (await c.meta.findOne({ _id: key }))!.value;
+        });
+      },
+      acquireLease(name, holder, now, until) {
+        return engine(async () => {
+          try {
+            const taken = await c.leases.findOneAndUpdate(
+              { _id: name, $or: [{ holder }, { until: { $lte: now } }] },
+              { $set: { holder, until } },
+              { upsert: true, returnDocument: 'after' },
+            );
+            return taken?.holder === holder;
+          } catch (err) {
+            // Held by someone else: the upsert tried to insert a second document with this name.
+            if (isDuplicate(err)) return false;
+            throw err;
+          }
+        });
+      },
+    },
+    writes: {},
+  };
+}
