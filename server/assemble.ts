@@ -82,6 +82,9 @@ export async function assemble(config: Config, { log, clock = () => new Date(), 
     { claimNetworks: config.claimNetworks.map((n) => n.text), trustedProxies: config.trustedProxies.map((n) => n.text), claimMinutes: config.claimMinutes },
     'phone access: claims only from these networks; X-Forwarded-For believed only from these proxies',
   );
+  if (config.publicUrlDerived && !worker) {
+    log.warn({ url: config.publicUrl }, 'PROV_PUBLIC_URL is not set: configs and links point phones at this address, made from the host name; set it to one the phones can reach');
+  }
   const engine = await openStore(config, box);
   let runChange: RunChange = () => Promise.reject(new Error('no change before assembly ends'));
   const shareDeps = { config, key, clock, log };
@@ -158,7 +161,7 @@ export async function assemble(config: Config, { log, clock = () => new Date(), 
   // Whole-fleet work is the primary's: a worker serving phones never renders the fleet.
   const after = background && reconcileAfter ? reconcileAfter : Promise.resolve();
   const upkeep = startFleetUpkeep(
-    { store, holder: instance, minutes: config.sweepMinutes, clock, log, reconcile: () => reconcile(rerenderer, catalog.current(), runChange, log) },
+    { store, holder: instance, minutes: config.sweepMinutes, auditDays: config.auditDays, clock, log, reconcile: () => reconcile(rerenderer, catalog.current(), runChange, log) },
     worker ? null : { after },
   );
   if (worker) {

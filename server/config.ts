@@ -13,6 +13,8 @@ export interface Config {
   port: number;
   host: string;
   publicUrl: string;
+  /** PROV_PUBLIC_URL was not set: publicUrl was made from the host name, which phones often cannot resolve. */
+  publicUrlDerived: boolean;
   dataDir: string;
   /** 32 bytes, or null to use (and on first start create) the key file in dataDir. */
   secretKey: Buffer | null;
@@ -26,7 +28,9 @@ export interface Config {
   allowBasicOverHttp: boolean;
   /** How long a Digest nonce stays fresh. */
   nonceSeconds: number;
-  scan: { threshold: number; windowSeconds: number; cooldownSeconds: number };
+  scan: { threshold: number; windowSeconds: number; cooldownSeconds: number; exempt: Network[] };
+  /** How long audit events are kept; the sweep deletes older ones. */
+  auditDays: number;
   tls: { cert: string; key: string; port: number } | null;
   /** Defaults for softphone links that do not say. */
   linkExpiryMinutes: number;
@@ -125,6 +129,8 @@ const schema = z.object({
   PROV_SCAN_THRESHOLD: wholeNumber(1, 1_000_000).default('30').pipe(z.coerce.number()),
   PROV_SCAN_WINDOW_SECONDS: wholeNumber(1, 86_400).default('60').pipe(z.coerce.number()),
   PROV_SCAN_COOLDOWN_SECONDS: wholeNumber(1, 604_800).default('600').pipe(z.coerce.number()),
+  PROV_SCAN_EXEMPT: z.string().default(''),
+  PROV_AUDIT_DAYS: wholeNumber(1, 36_500).default('400').pipe(z.coerce.number()),
   PROV_TLS_CERT: z.string().min(1).optional(),
   PROV_TLS_KEY: z.string().min(1).optional(),
   PROV_TLS_PORT: z.string().default('8443').pipe(port),
@@ -138,7 +144,7 @@ const schema = z.object({
   PROV_MONGODB_DB: z.string().regex(/^[A-Za-z0-9_-]{1,63}$/, 'must be a database name (letters, digits, _ and -)').optional(),
   PROV_TRUST_PROXY: z.string().default('false'),
   PROV_CLAIM_NETWORKS: z.string().default(DEFAULT_CLAIM_NETWORKS),
-  PROV_NOTIFY: z.enum(['off', 'direct', 'proxy'], { error: 'must be off, direct or proxy' }).default('off'),
+  PROV_NOTIFY: z.enum(['off', 'direct', 'proxy'], { error: 'must be off, direct or proxy' }).default('direct'),
   PROV_NOTIFY_RATE: wholeNumber(1, 10_000).default('20').pipe(z.coerce.number()),
   PROV_NOTIFY_CONCURRENCY: wholeNumber(1, 1_000).default('10').pipe(z.coerce.number()),
   PROV_NOTIFY_JITTER_MS: wholeNumber(0, 3_600_000).default('2000').pipe(z.coerce.number()),
@@ -198,6 +204,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     port: v.PORT,
     host: v.HOST,
     publicUrl: (v.PROV_PUBLIC_URL ?? defaultUrl).replace(/\/+$/, ''),
+    publicUrlDerived: v.PROV_PUBLIC_URL === undefined,
     dataDir: path.resolve(v.PROV_DATA_DIR),
     secretKey: v.PROV_SECRET_KEY ? Buffer.from(v.PROV_SECRET_KEY.trim(), 'base64') : null,
     adminToken: v.PROV_ADMIN_TOKEN ?? null,
@@ -211,7 +218,9 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       threshold: v.PROV_SCAN_THRESHOLD,
       windowSeconds: v.PROV_SCAN_WINDOW_SECONDS,
       cooldownSeconds: v.PROV_SCAN_COOLDOWN_SECONDS,
+      exempt: v.PROV_SCAN_EXEMPT.trim() ? networks('PROV_SCAN_EXEMPT', v.PROV_SCAN_EXEMPT) : [],
     },
+    auditDays: v.PROV_AUDIT_DAYS,
     tls,
     linkExpiryMinutes: v.PROV_LINK_EXPIRY_MINUTES,
     linkMaxUses: v.PROV_LINK_MAX_USES,

@@ -6,7 +6,7 @@
 
 /** What the two ends tell each other without waiting. */
 export type Post =
-  | { k: 'strike'; ip: string; reason: string }
+  | { k: 'guard'; fact: unknown }
   | { k: 'event'; event: unknown }
   | { k: 'fetch'; mac: string; fetch: unknown }
   | { k: 'learnt'; mac: string; learnt: unknown }

@@ -128,7 +128,7 @@ export function startPrimary({ workers, log, local, assembled, onBootFailure, on
   }
 
   function onPost(from: number, post: Post): void {
-    if (post.k === 'strike') for (const l of others(from)) l.post(post, true);
+    if (post.k === 'guard') for (const l of others(from)) l.post(post, true);
     else if (post.k === 'event') {
       local.publish(post.event as ProvEvent);
       relay(hearing(from), post.event as ProvEvent);

@@ -8,13 +8,33 @@ export interface DeviceLine {
   extension: string;
 }
 
+/**
+ * How a phone proved who it was when it fetched its credential-bearing file:
+ * one of its passwords, or its claim window's one delivery. Absent on a
+ * record from before this was kept.
+ */
+export type FetchProof = 'current' | 'previous' | 'claim';
+
 export interface LastFetch {
   at: string;
   ip: string;
   userAgent: string;
   file: string;
-  /** Which of the device's passwords the fetch was made with; null for none (a claim). */
-  credential?: 'current' | 'previous' | null;
+  credential?: FetchProof | null;
+}
+
+/**
+ * The last request of a phone that proved nothing (one waiting in the inbox
+ * asking again). Shown to the admin apart from lastFetch and never trusted:
+ * no NOTIFY goes to this address.
+ */
+export interface LastSeen {
+  at: string;
+  ip: string;
+  userAgent: string;
+  file: string;
+  /** How many sightings were recorded (at most one per device every few minutes). */
+  count?: number;
 }
 
 /** Longest User-Agent kept anywhere (fetch records, audit details): a header is the client's to fill. */
@@ -33,7 +53,10 @@ export interface DeviceRecord {
   configVersion: number;
   /** The configVersion served by the last fetch of the credential-bearing file. */
   fetchedVersion: number | null;
+  /** The last fetch of the credential-bearing file by a phone that proved itself. */
   lastFetch: LastFetch | null;
+  /** Kept by the store apart from the device row, like lastFetch. */
+  lastSeen?: LastSeen | null;
   /**
    * How many fetches recordFetch() has counted, kept by the store with the
    * fetch state (insert-device seeds it from lastFetch, update-device leaves it).
@@ -57,7 +80,7 @@ export interface DeviceRecord {
    * close-claim change it, update-device leaves it alone.
    */
   claimUntil: string | null;
-  /** Where a `direct` check-sync NOTIFY goes (`sip:host:port;transport=udp`); null: the last fetch's address. */
+  /** Where a `direct` check-sync NOTIFY goes (`sip:host:port;transport=udp`); null: the last proven fetch's address. */
   sipContact?: string | null;
   /**
    * The last check-sync NOTIFY's outcome. Kept by the store apart from the
@@ -92,10 +115,11 @@ export function publicDevice(d: DeviceRecord, now?: Date) {
     configVersion: d.configVersion,
     fetchedVersion: d.fetchedVersion,
     lastFetch: d.lastFetch,
+    lastSeen: d.lastSeen ?? null,
     claimUntil: d.claimUntil,
     // Which password the phone last fetched with, never the password.
     credentials: {
-      lastUsed: d.lastFetch?.credential ?? null,
+      lastUsed: d.lastFetch?.credential === 'claim' ? null : (d.lastFetch?.credential ?? null),
       rotatedAt: d.credentialsRotatedAt ?? null,
       previousAccepted: previousPasswordAlive(d),
     },

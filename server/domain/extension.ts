@@ -44,6 +44,12 @@ export interface ExtensionRecord {
   /** Absent on records written before media settings existed: everything follows the transport. */
   media?: ExtensionMedia;
   /**
+   * Digest realms the registrar challenges with besides its host name (a
+   * registrar that names its realm after the domain, say). Absent or empty:
+   * only server.host.
+   */
+  realms?: string[];
+  /**
    * The secret before the last change, still accepted by the registrar feed
    * until the rotation ends (domain/rotation.ts); absent or null when none.
    */
@@ -113,6 +119,11 @@ export function extensionWarnings(ext: Pick<ExtensionRecord, 'media' | 'server'>
   return ext.server.transport === 'tls' && effectiveSrtp(ext) === 'off' ? ['tls-without-srtp'] : [];
 }
 
+/** The realms this extension's credentials may answer: its registrar's host and the ones the admin named, lower-cased. */
+export function acceptedRealms(ext: Pick<ExtensionRecord, 'server' | 'realms'>): string[] {
+  return [...new Set([ext.server.host, ...(ext.realms ?? [])].map((r) => r.toLowerCase()))];
+}
+
 /** The extension as the API shows it: everything but the secret. */
 export function publicExtension(ext: ExtensionRecord) {
   return {
@@ -124,6 +135,7 @@ export function publicExtension(ext: ExtensionRecord) {
     outboundProxy: ext.outboundProxy,
     label: ext.label,
     media: { srtp: effectiveSrtp(ext), explicit: ext.media?.srtp !== undefined },
+    realms: ext.realms ?? [],
     createdAt: ext.createdAt,
     updatedAt: ext.updatedAt,
     warnings: extensionWarnings(ext),

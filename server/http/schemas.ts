@@ -53,6 +53,9 @@ const secretViaPatch = (iss: { code?: string; keys?: string[] }) =>
     ? 'the secret is changed with PUT /api/extensions/{number}/secret'
     : undefined;
 
+// Realms are host-shaped names; duplicates are folded by the use case.
+const realms = z.array(host).max(8);
+
 // null hands the choice back to the transport's default.
 const media = z.strictObject({ srtp: z.enum(SRTP_MODES).nullable().optional() });
 
@@ -65,6 +68,7 @@ export const createExtension = z.strictObject({
   outboundProxy: z.strictObject({ host, port: port.optional() }).nullable().optional(),
   label: text(64).nullable().optional(),
   media: media.optional(),
+  realms: realms.optional(),
 });
 
 export const updateExtension = z.strictObject(
@@ -77,6 +81,7 @@ export const updateExtension = z.strictObject(
     outboundProxy: z.strictObject({ host, port: port.optional() }).nullable().optional(),
     label: text(64).nullable().optional(),
     media: media.optional(),
+    realms: realms.optional(),
   },
   { error: secretViaPatch },
 );

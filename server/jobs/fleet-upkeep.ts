@@ -1,7 +1,8 @@
 // Whole-fleet upkeep in the process that owns it (the primary, or the one
 // process): the start-up reconcile, in the background once the caller says
-// (the primary: its workers listening), and then the periodic render sweep.
-// Until the reconcile is done, phones get the last good stored bytes.
+// (the primary: its workers listening), and then the periodic sweep, which
+// reconciles again and deletes audit events past PROV_AUDIT_DAYS. Until the
+// reconcile is done, phones get the last good stored bytes.
 import type { Logger } from 'pino';
 import type { Store } from '../storage/store.ts';
 import { createSweepJob, type SweepJob } from './sweep-job.ts';
@@ -14,7 +15,9 @@ export interface FleetUpkeep {
 }
 
 export interface UpkeepDeps {
-  store: Pick<Store, 'acquireLease'>;
+  store: Pick<Store, 'acquireLease' | 'pruneAudit'>;
+  /** How long audit events are kept. */
+  auditDays: number;
   /** This instance's id in the sweep lease. */
   holder: string;
   minutes: number;
@@ -26,7 +29,13 @@ export interface UpkeepDeps {
 
 /** Creates the sweep job (the caller starts it); with `own`, runs the reconcile once `after` resolves. */
 export function startFleetUpkeep(deps: UpkeepDeps, own: { after: Promise<void> } | null): FleetUpkeep {
-  const { log, reconcile } = deps;
+  const { store, log, clock, auditDays } = deps;
+  const reconcile = async () => {
+    await deps.reconcile();
+    const before = new Date(clock().getTime() - auditDays * 86_400_000).toISOString();
+    const deleted = await store.pruneAudit(before);
+    if (deleted > 0) log.info({ deleted, before }, 'audit events past PROV_AUDIT_DAYS deleted');
+  };
   // Each instance sweeps under its own id; the store lease lets one of them at a time.
   const sweep = createSweepJob({ ...deps, sweep: reconcile });
   // A reconcile still waiting for its turn when the server stops never starts.

@@ -7,7 +7,7 @@
 import type { Logger } from 'pino';
 import type { NotifyConfig } from '../config.ts';
 import type { DeviceRecord } from '../domain/device.ts';
-import type { ExtensionRecord } from '../domain/extension.ts';
+import { acceptedRealms, type ExtensionRecord } from '../domain/extension.ts';
 import type { NotifyOutcome, NotifyRecord, NotifyStateName } from '../domain/notify.ts';
 import type { SecretBox } from '../domain/secret-box.ts';
 import type { CatalogHolder } from '../render/catalog.ts';
@@ -126,7 +126,7 @@ export function createNotifier(d: NotifierDeps) {
       await record(job.mac, { ...base, state: 'sent', at: iso(), code: null });
       const ext = await store.getExtension(t.extension);
       const credentials = ext
-        ? { user: ext.authUsername, password: d.box.open(ext.secretSealed, secretContext(ext.number)) }
+        ? { user: ext.authUsername, password: d.box.open(ext.secretSealed, secretContext(ext.number)), realms: acceptedRealms(ext) }
         : null;
       const result = await d.send({ dest: t.dest, uri: t.uri, event, credentials });
       const at = iso();
@@ -222,7 +222,11 @@ export function createNotifier(d: NotifierDeps) {
     async refusal(device: DeviceRecord): Promise<string | null> {
       if (!eventFor(device)) return `${device.vendor} phones take no check-sync NOTIFY`;
       if (device.lines.length === 0) return 'the device has no lines';
-      if (!(await target(device))) return 'the device has no sipContact and has never fetched, so its address is unknown';
+      if (!(await target(device))) {
+        return config.mode === 'direct'
+          ? 'the device has never proved itself (no fetch with its credentials or through its claim) and has no sipContact, so no address it could be notified at is trusted'
+          : "the device's first line has no extension";
+      }
       return null;
     },
     pending: () => queue.pending() + queue.inFlight(),

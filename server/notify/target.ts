@@ -1,5 +1,7 @@
-// Where a device's NOTIFY goes. direct: the device's sipContact, else the
-// address of its last provisioning fetch on 5060/UDP. proxy: the SIP server
+// Where a device's NOTIFY goes. direct: the device's sipContact (set by an
+// admin), else the address of its last fetch of its credential-bearing file,
+// which the phone made with its credentials or through its claim, on
+// 5060/UDP. A request that proved nothing (lastSeen) never moves it. proxy: the SIP server
 // of its first line's extension, with Request-URI sip:<user>@<host>, so the
 // registrar relays it through the phone's registration (and NAT binding).
 import type { DeviceRecord } from '../domain/device.ts';

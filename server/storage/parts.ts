@@ -44,7 +44,7 @@ export interface Entities {
       | 'delete-user-sessions'
       | 'delete-expired-sessions';
   };
-  audit: { reads: 'listAudit'; ops: 'audit' };
+  audit: { reads: 'listAudit' | 'pruneAudit'; ops: 'audit' };
   webhooks: {
     reads: 'getWebhook' | 'listWebhooks' | 'enqueueDeliveries' | 'claimDeliveries' | 'finishDelivery' | 'listDeliveries';
     ops: 'insert-webhook' | 'delete-webhook';

@@ -8,7 +8,7 @@
 // RevisionMismatch so the use case can re-plan on fresh data. This is what
 // keeps read-modify-write correct across several server instances.
 import type { AuditEvent, AuditQuery } from '../domain/audit.ts';
-import type { DeviceRecord, DeviceStatus } from '../domain/device.ts';
+import type { DeviceRecord, DeviceStatus, FetchProof } from '../domain/device.ts';
 import type { ExtensionRecord } from '../domain/extension.ts';
 import type { LinkRecord } from '../domain/link.ts';
 import type { NotifyRecord, NotifyStateName } from '../domain/notify.ts';
@@ -45,14 +45,18 @@ export interface UploadRecord {
 }
 
 export interface FetchRecord {
-  /** The configVersion served; null when the fetch served no credentials. */
+  /** The configVersion served; null when the request served nothing (a sighting). */
   version: number | null;
   at: string;
   ip: string;
   userAgent: string;
   file: string;
-  /** Which of the device's passwords the request brought; null for none (a claim). */
-  credential?: 'current' | 'previous' | null;
+  /**
+   * How the phone proved itself; null for a sighting, a request that proved
+   * nothing, which the store keeps as the device's lastSeen and never as its
+   * lastFetch.
+   */
+  credential: FetchProof | null;
 }
 
 export type WriteOp =
@@ -183,6 +187,8 @@ export interface Store {
 
   /** Newest first. */
   listAudit(query: AuditQuery): Promise<AuditEvent[]>;
+  /** Deletes the audit events older than `before` (an ISO time, PROV_AUDIT_DAYS ago); answers how many went. */
+  pruneAudit(before: string): Promise<number>;
 
   getWebhook(id: string): Promise<WebhookRecord | null>;
   listWebhooks(): Promise<WebhookRecord[]>;

@@ -29,13 +29,13 @@ export async function occurrences(event: ProvEvent, store: Store): Promise<Occur
             at: op.event.at,
             data: { link: key(op.event.target), extension: d.extension, app: d.app, secretVersion: d.secretVersion },
           });
-        } else if (op.op === 'insert-device' && op.record.lines.length === 0 && op.record.lastFetch) {
+        } else if (op.op === 'insert-device' && op.record.lines.length === 0 && op.record.lastSeen) {
           // Only the phone route inserts a device that has already fetched: a phone seen for the first time.
           const d = op.record;
           out.push({
             event: 'device.detected',
             at: d.createdAt,
-            data: { mac: d.mac, vendor: d.vendor, model: d.model, firmware: d.firmware ?? null, ip: d.lastFetch!.ip },
+            data: { mac: d.mac, vendor: d.vendor, model: d.model, firmware: d.firmware ?? null, ip: d.lastSeen!.ip },
           });
         }
       }

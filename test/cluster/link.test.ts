@@ -32,10 +32,10 @@ test('handedOver resolves after every post the other end queued before it got th
   primary.onPost((p) => p.k === 'fetch' && arrived.push(p.mac));
   // The worker queues records as it answers phones, when the question arrives: in the same turn.
   worker.onPost((p) => {
-    if (p.k !== 'strike') return;
+    if (p.k !== 'guard') return;
     for (const mac of ['000000000001', '000000000002', '000000000003']) worker.post(fetchPost(mac));
   });
-  primary.post({ k: 'strike', ip: '192.0.2.1', reason: 'test' }, true);
+  primary.post({ k: 'guard', fact: { kind: 'strike', ip: '192.0.2.1', reason: 'unknown-mac' } }, true);
   await primary.handedOver();
   t.deepEqual(arrived, ['000000000001', '000000000002', '000000000003']);
 });

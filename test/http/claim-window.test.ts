@@ -230,5 +230,5 @@ test('a User-Agent is stored cut to 200 characters, in the audit and in the fetc
   t.is((await device(s, YEA)).lastFetch.userAgent, long.slice(0, 200));
   const mac = '805ec0777777';
   t.is((await prov(s, `${mac}.cfg`, `${yealinkUa(mac)} ${'y'.repeat(15_000)}`)).status, 404);
-  t.is((await device(s, mac)).lastFetch.userAgent.length, 200, 'an unknown phone recorded as unassigned too');
+  t.is((await device(s, mac)).lastSeen.userAgent.length, 200, 'an unknown phone recorded as unassigned too');
 });

@@ -88,7 +88,7 @@ test('the cool-down lasts PROV_SCAN_COOLDOWN_SECONDS, then counting starts afres
   t.is(logged(g.s, 'client blocked').length, 2);
 });
 
-test('a wrong password is a strike; so is asking for a credential-bearing file without credentials', async (t) => {
+test('a wrong password is a strike, every time', async (t) => {
   const g = await setup(t);
   const wrong = { authorization: basic({ user: YEA, password: 'not-the-password' }) };
   const statuses: number[] = [];
@@ -102,18 +102,44 @@ test('a wrong password is a strike; so is asking for a credential-bearing file w
   t.is(right.status, 200, 'the right password is served during the cool-down');
   t.true(right.text.split('\n').includes(`account.1.password = ${SECRET}`));
 
-  // Bare requests for a known device's credential file count too (harvesting
-  // known MACs is scanning), yet they are always answered with the challenge,
-  // so a phone behind the same address can still authenticate.
   g.advance(COOLDOWN);
-  for (let i = 0; i < 3 * THRESHOLD; i++) {
-    const r = await g.prov(`${YEA}.cfg`);
+  t.is((await g.prov(`${YEA}.cfg`, wrong)).status, 401, 'after the cool-down: challenged again');
+});
+
+test('bare requests for many known devices that never authenticate start a cool-down once their grace has passed', async (t) => {
+  const g = await setup(t);
+  const macs: string[] = [];
+  for (let i = 0; i < THRESHOLD; i++) {
+    const mac = `805ec0aa00${i.toString(16).padStart(2, '0')}`;
+    const r = await g.s.api('POST', '/api/devices', { body: { mac, vendor: 'yealink', lines: [{ extension: '1001' }] } });
+    t.is(r.status, 201);
+    macs.push(mac);
+  }
+  // Every known MAC asked for bare, some more than once: each is challenged, none is a strike yet.
+  for (const mac of [...macs, ...macs]) {
+    const r = await g.prov(`${mac}.cfg`);
     t.is(r.status, 401);
     t.regex(r.challenge ?? '', /^Digest /);
   }
-  t.like(logged(g.s, 'client blocked')[1], { reason: 'no-credentials', strikes: THRESHOLD });
-  t.is((await g.prov(`${YEA}.cfg`, wrong)).status, 429, 'a wrong password during that cool-down is refused');
+  t.deepEqual(logged(g.s, 'client blocked'), [], 'within the grace a phone may still answer with its credentials');
+  g.advance(31);
+  // None of them answered: each device asked for counts once.
+  t.is((await g.prov('y000000000000.boot')).status, 401, 'the address now cools down: shared files only with credentials');
+  t.like(logged(g.s, 'client blocked')[0], { reason: 'no-credentials', strikes: THRESHOLD });
+  t.is((await g.prov(`${YEA}.cfg`, { authorization: basic({ user: YEA, password: 'not-it-either' }) })).status, 429, 'a wrong password during the cool-down is refused');
   t.is((await g.prov(`${YEA}.cfg`, { authorization: basic(g.creds) })).status, 200, 'the right one is not');
+});
+
+test("a phone's bare request that its own credentials follow from the same address is never a strike", async (t) => {
+  const g = await setup(t);
+  // One phone walking its chain again and again (a power cut every minute, for an hour).
+  for (let round = 0; round < 3 * THRESHOLD; round++) {
+    t.is((await g.prov(`${YEA}.cfg`)).status, 401);
+    t.is((await g.prov(`${YEA}.cfg`, { authorization: basic(g.creds) })).status, 200);
+    g.advance(40);
+  }
+  t.deepEqual(logged(g.s, 'client blocked'), []);
+  t.deepEqual(await g.scan(THRESHOLD - 1), times(THRESHOLD - 1, 404), 'a whole threshold is still left for what is not a phone');
 });
 
 test('unknown file names are strikes', async (t) => {

@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
+import { SIGHTING_MS } from '../../server/provisioning/phones/inbox.ts';
 import { ROOT } from '../helpers/process.ts';
 import { extensionBody, startServer, tempDir, type TestServer } from '../helpers/server.ts';
 
@@ -109,7 +110,9 @@ test('an unassigned phone keeps its latest fetch', async (t) => {
   const d = (await s.api('GET', `/api/devices/${mac}`)).json;
   t.is(d.status, 'unassigned');
   t.is(d.firmware, '66.86.0.20');
-  t.deepEqual(d.lastFetch, { at: '2030-03-01T11:00:00.000Z', ip: '10.0.0.6', userAgent: yealinkUa(mac, '66.86.0.20'), file: `${mac}.cfg` });
+  t.is(d.lastFetch, null, 'it proved nothing: no fetch of its own');
+  t.deepEqual(d.lastSeen, { at: '2030-03-01T11:00:00.000Z', ip: '10.0.0.6', userAgent: yealinkUa(mac, '66.86.0.20'), file: `${mac}.cfg`, count: 2 });
+  t.deepEqual((await s.api('GET', `/api/audit?target=device:${mac}`)).json, [], 'what an inbox phone says is not audited');
 });
 
 test('made-up MACs cannot push real phones out of the unassigned list, and one address holds only its share', async (t) => {
@@ -121,16 +124,19 @@ test('made-up MACs cannot push real phones out of the unassigned list, and one a
   t.teardown(s.close);
   const ask = (mac: string, ip: string) => prov(s, `${mac}.cfg`, yealinkUa(mac), { 'x-forwarded-for': ip });
   const real = Array.from({ length: 5 }, (_, i) => `805ec0bb000${i}`);
-  // Real phones keep asking.
-  for (let round = 0; round < 2; round++) for (const [i, mac] of real.entries()) await ask(mac, `10.0.1.${i + 1}`);
+  // Real phones keep asking (a sighting is kept at most once per device every few minutes).
+  for (let round = 0; round < 2; round++) {
+    for (const [i, mac] of real.entries()) await ask(mac, `10.0.1.${i + 1}`);
+    now += SIGHTING_MS;
+  }
   // One host makes up MACs...
   for (let i = 0; i < 40; i++) await ask(`805ec0cc${i.toString(16).padStart(4, '0')}`, '10.6.6.6');
-  const early = (await s.api('GET', '/api/devices?status=unassigned&limit=1000')).json as { lastFetch: { ip: string } }[];
-  t.is(early.filter((d) => d.lastFetch.ip === '10.6.6.6').length, 10, 'the list has room, but not for one host');
+  const early = (await s.api('GET', '/api/devices?status=unassigned&limit=1000')).json as { lastSeen: { ip: string } }[];
+  t.is(early.filter((d) => d.lastSeen.ip === '10.6.6.6').length, 10, 'the list has room, but not for one host');
   // ...and many hosts together, more than the list holds.
   for (let i = 0; i < 150; i++) await ask(`805ec0dd${i.toString(16).padStart(4, '0')}`, `10.7.${i >> 8}.${i & 255}`);
 
-  const list: { mac: string; lastFetch: { ip: string } }[] = [];
+  const list: { mac: string; lastSeen: { ip: string } }[] = [];
   for (let cursor = '/api/devices?status=unassigned&limit=1000'; ; ) {
     const r = await s.api('GET', cursor);
     list.push(...r.json);
@@ -140,7 +146,7 @@ test('made-up MACs cannot push real phones out of the unassigned list, and one a
   }
   t.true(list.length <= 100, `${list.length} kept`);
   for (const mac of real) t.true(list.some((d) => d.mac === mac), `real phone ${mac} kept`);
-  t.true(list.filter((d) => d.lastFetch.ip === '10.6.6.6').length <= 10, 'one address holds at most a tenth');
+  t.true(list.filter((d) => d.lastSeen.ip === '10.6.6.6').length <= 10, 'one address holds at most a tenth');
   // The newest made-up MACs are the ones still there.
   t.true(list.some((d) => d.mac === `805ec0dd${(149).toString(16).padStart(4, '0')}`));
 });

@@ -125,9 +125,11 @@ for (const code of [481, 489] as const) {
   });
 }
 
-test('a phone that challenges the NOTIFY gets one Digest retry with its line\'s credentials', async (t) => {
+test('a phone that challenges the NOTIFY in a realm of the line gets one Digest retry with its credentials', async (t) => {
   const sipp = await startSipp(t, 'phone-digest.xml', { calls: 1 });
   const { s, p } = await setUp(t, 'yealink', sipp.port, '3001');
+  // The phone challenges in realm "phone": the admin names it as one of the line's realms.
+  await must(s.api('PATCH', '/api/extensions/3001', { body: { realms: ['phone'] } }), 200);
   await must(s.api('PUT', '/api/extensions/3001/secret', { body: { secret: 'Digest-Secret-1' } }), 200);
   const done = await notifyIs(s, p.mac, ['acknowledged', 'failed']);
   t.like(done.notify, { state: 'acknowledged', code: 200, attempts: 1 });
@@ -140,6 +142,24 @@ test('a phone that challenges the NOTIFY gets one Digest retry with its line\'s 
   t.regex(second!.header('Authorization')!, /^Digest username="3001", realm="phone", nonce="5f2c0a9b7e41d3c8"/);
   t.false(second!.text.includes('Digest-Secret-1'), 'the secret itself never travels');
 });
+
+for (const [scenario, why] of [
+  ['phone-foreign-realm.xml', 'a realm that is not the line registrar\'s'],
+  ['phone-rfc2069.xml', 'no qop (RFC 2069)'],
+] as const) {
+  test(`a challenge with ${why} gets no answer: the outcome is failed with the code`, async (t) => {
+    const sipp = await startSipp(t, scenario, { calls: 1 });
+    const { s, p } = await setUp(t, 'yealink', sipp.port, '3001');
+    await must(s.api('PUT', '/api/extensions/3001/secret', { body: { secret: 'Digest-Secret-1' } }), 200);
+    const done = await notifyIs(s, p.mac, ['acknowledged', 'failed']);
+    t.like(done.notify, { state: 'failed', code: 401, attempts: 1 });
+    t.is(await sipp.exited, 0, sipp.output());
+    const sent = notifies(sipp.received());
+    t.is(sent.length, 1, 'no second NOTIFY');
+    t.is(sent[0]!.header('Authorization'), undefined);
+    t.false(sipp.received().some((m) => /authorization:/i.test(m.text)), 'no Authorization header at all');
+  });
+}
 
 test('over TCP: one connection, no retransmission, acknowledged', async (t) => {
   const sipp = await startSipp(t, 'phone-polycom.xml', { calls: 1, tcp: true });

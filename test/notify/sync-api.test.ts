@@ -40,7 +40,7 @@ test('sipContact is validated, settable and clearable; notify starts null', asyn
 });
 
 test('with PROV_NOTIFY off a sync request is refused with notify-off and changes nothing', async (t) => {
-  const s = await startServer({ env: { PROV_SWEEP_MINUTES: '0' } });
+  const s = await startServer({ env: { PROV_SWEEP_MINUTES: '0', PROV_NOTIFY: 'off' } });
   t.teardown(s.close);
   await seed(s, 'sip:127.0.0.1:5999');
   const r = await s.api('POST', `/api/devices/${YEA}/sync`);
@@ -119,7 +119,7 @@ test('notify settings are checked at start', (t) => {
   }
   const n = loadConfig({}).notify;
   t.deepEqual(n, {
-    mode: 'off', rate: 20, concurrency: 10, jitterMs: 2000, t1Ms: 500, t2Ms: 4000, timerFMs: 32_000,
+    mode: 'direct', rate: 20, concurrency: 10, jitterMs: 2000, t1Ms: 500, t2Ms: 4000, timerFMs: 32_000,
     backoffMs: [30_000, 120_000, 600_000], fetchWaitMs: 120_000, bindHost: '0.0.0.0', bindPort: 0, tlsVerify: true,
   });
   t.is(loadConfig({ PROV_NOTIFY_T1_MS: '100' }).notify.timerFMs, 6400, 'timer F is 64 × T1');

@@ -84,12 +84,24 @@ test('a request has its Content-Length and ends with an empty line', (t) => {
 
 test('the Digest answer matches the RFC 2617 example, and SHA-256 is offered too', (t) => {
   const challenge = 'Digest realm="testrealm@host.com", qop="auth,auth-int", nonce="dcd98b7102dd2f0e8b11d0f600bfb0c093", opaque="5ccc069c403ebaf9f0171e9517f40e41"';
-  const answer = answerChallenge(challenge, { user: 'Mufasa', password: 'Circle Of Life' }, { method: 'GET', uri: '/dir/index.html' }, '0a4f113b')!;
+  const mufasa = { user: 'Mufasa', password: 'Circle Of Life', realms: ['testrealm@host.com'] };
+  const answer = answerChallenge(challenge, mufasa, { method: 'GET', uri: '/dir/index.html' }, '0a4f113b')!;
   t.regex(answer, /response="6629fae49393a05397450978507c4ef1"/);
   t.regex(answer, /qop=auth, nc=00000001, cnonce="0a4f113b", opaque="5ccc069c403ebaf9f0171e9517f40e41"/);
-  const sha = answerChallenge('Digest realm="r", nonce="n", algorithm=SHA-256', { user: 'u', password: 'p' }, { method: 'NOTIFY', uri: 'sip:u@h' })!;
+  const u = { user: 'u', password: 'p', realms: ['r'] };
+  const sha = answerChallenge('Digest realm="r", nonce="n", qop="auth", algorithm=SHA-256', u, { method: 'NOTIFY', uri: 'sip:u@h' })!;
   t.regex(sha, /algorithm=SHA-256/);
   t.regex(sha, /response="[0-9a-f]{64}"/);
-  t.is(answerChallenge('Digest realm="r", nonce="n", algorithm=MD5-funny', { user: 'u', password: 'p' }, { method: 'NOTIFY', uri: 'x' }), null);
-  t.is(answerChallenge('Basic realm="r"', { user: 'u', password: 'p' }, { method: 'NOTIFY', uri: 'x' }), null);
+  t.is(answerChallenge('Digest realm="r", nonce="n", qop="auth", algorithm=MD5-funny', u, { method: 'NOTIFY', uri: 'x' }), null);
+  t.is(answerChallenge('Basic realm="r"', u, { method: 'NOTIFY', uri: 'x' }), null);
+});
+
+test('a challenge is answered only for a realm of the line, and only with qop=auth', (t) => {
+  const creds = { user: '1001', password: 'Line-Secret-1', realms: ['pbx.example.com', 'example.com'] };
+  const notify = { method: 'NOTIFY', uri: 'sip:1001@10.0.0.9' };
+  t.truthy(answerChallenge('Digest realm="PBX.example.com", nonce="n", qop="auth"', creds, notify), 'realms compare without case');
+  t.truthy(answerChallenge('Digest realm="example.com", nonce="n", qop="auth,auth-int"', creds, notify));
+  t.is(answerChallenge('Digest realm="attacker", nonce="n", qop="auth"', creds, notify), null, 'a foreign realm');
+  t.is(answerChallenge('Digest realm="pbx.example.com", nonce="chosen"', creds, notify), null, 'RFC 2069: no qop');
+  t.is(answerChallenge('Digest realm="pbx.example.com", nonce="n", qop="auth-int"', creds, notify), null, 'auth-int only');
 });

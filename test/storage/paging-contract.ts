@@ -58,7 +58,7 @@ export function pagingContract(test: TestFn, name: string, open: Open): void {
       { op: 'insert-device', record: dev('805ec0000002') },
       { op: 'insert-device', record: dev('0004f2000003', [{ line: 1, extension: '1001' }], { model: 'VVX 450', configVersion: 3 }) },
     ]);
-    await s.recordFetch('0004f2000003', { version: 3, at: '2024-05-01T10:00:00.000Z', ip: '10.0.0.1', userAgent: 'ua', file: 'f' });
+    await s.recordFetch('0004f2000003', { version: 3, at: '2024-05-01T10:00:00.000Z', ip: '10.0.0.1', userAgent: 'ua', file: 'f', credential: 'current' });
     const macs = async (q: Parameters<Store['listDevices']>[0]) => (await s.listDevices(q)).map((d) => d.mac);
     t.deepEqual(await pages((after) => s.listDevices({ after, limit: 2 }), (d) => d.mac), ['0004f2000003', '805ec0000001', '805ec0000002']);
     t.deepEqual(await macs({ q: 'lobby' }), ['805ec0000001']);
@@ -74,11 +74,11 @@ export function pagingContract(test: TestFn, name: string, open: Open): void {
   });
 
   it('fetches are counted, and an admin update leaves the count alone', async (t, s: Store) => {
-    const first = { at: '2024-05-01T10:00:00.000Z', ip: '10.0.0.9', userAgent: 'ua', file: 'a.cfg' };
-    await s.commit([{ op: 'insert-device', record: dev('805ec0000009', [], { lastFetch: first }) }]);
+    const first = { at: '2024-05-01T10:00:00.000Z', ip: '10.0.0.9', userAgent: 'ua', file: 'a.cfg', credential: 'current' as const };
+    await s.commit([{ op: 'insert-device', record: dev('805ec0000009', [], { lastFetch: first, fetchedVersion: 1 }) }]);
     t.is((await s.getDevice('805ec0000009'))!.fetchCount, 1);
-    await s.recordFetch('805ec0000009', { ...first, version: null, at: '2024-05-01T11:00:00.000Z', ip: '10.0.0.10' });
-    await s.recordFetch('805ec0000009', { ...first, version: null, at: '2024-05-01T12:00:00.000Z' });
+    await s.recordFetch('805ec0000009', { ...first, version: 1, at: '2024-05-01T11:00:00.000Z', ip: '10.0.0.10' });
+    await s.recordFetch('805ec0000009', { ...first, version: 1, at: '2024-05-01T12:00:00.000Z' });
     await s.commit([{ op: 'update-device', record: dev('805ec0000009', [], { label: 'x', rev: 2 }), expectRev: 1 }]);
     const d = (await s.getDevice('805ec0000009'))!;
     t.is(d.fetchCount, 3);

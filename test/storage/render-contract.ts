@@ -2,7 +2,7 @@
 // records and the unassigned-device query. Written against the port only, so
 // every adapter runs it unchanged.
 import type { TestFn } from 'ava';
-import { ClaimUnavailable, RevisionMismatch, type RenderRecord, type Store, type UploadRecord } from '../../server/storage/store.ts';
+import { ClaimUnavailable, RevisionMismatch, type RenderRecord, type Store, type UploadRecord, type FetchRecord } from '../../server/storage/store.ts';
 import { contractTests, dev, ext, type Open } from './store-contract.ts';
 const A = '805ec0000001';
 const B = '805ec0000002';
@@ -13,8 +13,8 @@ const render = (owner: string, file: string, over: Partial<RenderRecord> = {}): 
 const upload = (mac: string, file: string, over: Partial<UploadRecord> = {}): UploadRecord => ({
   mac, file, receivedAt: '2024-05-01T10:00:00.000Z', sealedBody: `sealed:${mac}:${file}`, ...over,
 });
-const fetchOf = (version: number, at = '2024-05-02T08:00:00.000Z') => ({
-  version, at, ip: '192.0.2.10', userAgent: 'Yealink SIP-T46S 66.86.0.15', file: `${A}.cfg`,
+const fetchOf = (version: number, at = '2024-05-02T08:00:00.000Z'): FetchRecord => ({
+  version, at, ip: '192.0.2.10', userAgent: 'Yealink SIP-T46S 66.86.0.15', file: `${A}.cfg`, credential: 'current',
 });
 
 export function renderContract(test: TestFn, name: string, open: Open): void {
@@ -92,7 +92,7 @@ export function renderContract(test: TestFn, name: string, open: Open): void {
     await s.recordFetch(A, fetchOf(1));
     const fetched = await s.getDevice(A);
     t.is(fetched?.fetchedVersion, 1);
-    t.deepEqual(fetched?.lastFetch, { at: fetchOf(1).at, ip: '192.0.2.10', userAgent: fetchOf(1).userAgent, file: `${A}.cfg` });
+    t.deepEqual(fetched?.lastFetch, { at: fetchOf(1).at, ip: '192.0.2.10', userAgent: fetchOf(1).userAgent, file: `${A}.cfg`, credential: 'current' });
     // An update planned from a read taken before the fetch carries the old fetch state.
     await s.commit([{ op: 'update-device', record: dev(A, [{ line: 1, extension: '1001' }], { label: 'Desk', rev: 2 }), expectRev: 1 }]);
     const edited = await s.getDevice(A);
@@ -112,8 +112,30 @@ export function renderContract(test: TestFn, name: string, open: Open): void {
     t.is((await s.getDevice(A))?.lastFetch?.credential, 'previous');
     await s.recordFetch(A, { ...fetchOf(2), credential: 'current' });
     t.is((await s.getDevice(A))?.lastFetch?.credential, 'current');
-    await s.recordFetch(A, fetchOf(3));
-    t.is((await s.getDevice(A))?.lastFetch?.credential ?? null, null);
+    await s.recordFetch(A, { ...fetchOf(3), credential: 'claim' });
+    t.is((await s.getDevice(A))?.lastFetch?.credential, 'claim');
+  });
+
+  it('a sighting (a request that proved nothing) is kept as lastSeen, never as lastFetch, and counted apart', async (t, s) => {
+    await seed(s);
+    const seen = (at: string, ip: string): FetchRecord => ({ version: null, at, ip, userAgent: 'Yealink SIP-T46S 66.86.0.16', file: `${A}.cfg`, credential: null });
+    await s.recordFetch(A, seen('2024-05-02T07:00:00.000Z', '203.0.113.9'));
+    let d = (await s.getDevice(A))!;
+    t.is(d.lastFetch, null);
+    t.is(d.fetchedVersion, null);
+    t.is(d.fetchCount, 0);
+    t.deepEqual(d.lastSeen, { at: '2024-05-02T07:00:00.000Z', ip: '203.0.113.9', userAgent: 'Yealink SIP-T46S 66.86.0.16', file: `${A}.cfg`, count: 1 });
+    await s.recordFetch(A, fetchOf(1));
+    await s.recordFetches([{ mac: A, fetch: seen('2024-05-02T09:00:00.000Z', '203.0.113.10') }]);
+    d = (await s.getDevice(A))!;
+    t.is(d.lastFetch!.ip, '192.0.2.10', 'a sighting never moves the proven fetch');
+    t.is(d.fetchedVersion, 1);
+    t.is(d.lastSeen!.ip, '203.0.113.10');
+    t.is(d.lastSeen!.count, 2);
+    // An admin edit leaves both alone.
+    await s.commit([{ op: 'update-device', record: { ...d, label: 'Desk', rev: d.rev + 1 }, expectRev: d.rev }]);
+    const after = (await s.getDevice(A))!;
+    t.deepEqual([after.lastFetch, after.lastSeen], [d.lastFetch, d.lastSeen]);
   });
 
   it('use-claim closes an open window once; a closed, expired or missing one refuses the whole batch', async (t, s) => {

@@ -21,7 +21,7 @@ export const ext = (number: string, over: Partial<ExtensionRecord> = {}): Extens
 
 export const dev = (mac: string, lines: DeviceLine[] = [], over: Partial<DeviceRecord> = {}): DeviceRecord => ({
   mac: mac as Mac, vendor: 'yealink', model: null, label: null, lines, configVersion: 1, fetchedVersion: null,
-  lastFetch: null, provPasswordSealed: `v1:prov${mac}:tag:body`, claimUntil: null, createdAt: AT, updatedAt: AT, rev: 1,
+  lastFetch: null, lastSeen: null, provPasswordSealed: `v1:prov${mac}:tag:body`, claimUntil: null, createdAt: AT, updatedAt: AT, rev: 1,
   // The store counts fetches; a device inserted with its first fetch has one.
   fetchCount: over.lastFetch ? 1 : 0, ...over,
 });

@@ -23,6 +23,9 @@ function renderState() {
     ...fact('Last fetch', f ? when(f.at) : 'never'),
     ...fact('From', f ? f.ip : '—'),
     ...fact('User-Agent', f ? f.userAgent : '—'),
+    ...(device.lastSeen
+      ? fact('Last seen without proof', h('span', {}, when(device.lastSeen.at), ` from ${device.lastSeen.ip} (${device.lastSeen.userAgent})`))
+      : []),
     ...fact('Firmware', device.firmware ?? '—'),
     ...fact('Claim window', device.claimUntil ? h('span', {}, 'open until ', when(device.claimUntil)) : 'closed'),
     ...fact('Push', notifyText(device)),

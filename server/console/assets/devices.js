@@ -38,7 +38,7 @@ function render() {
         'li',
         { 'data-mac': d.mac },
         h('span', {}, h('a', { href: `/devices/${d.mac}` }, formatMac(d.mac)), ` ${d.vendor}${d.model ? ` ${d.model}` : ''}`,
-          d.lastFetch ? h('span', { class: 'hint' }, ` · seen `, when(d.lastFetch.at), ` from ${d.lastFetch.ip}`) : null),
+          d.lastSeen ? h('span', { class: 'hint' }, ` · seen `, when(d.lastSeen.at), ` from ${d.lastSeen.ip}`) : null),
         isAdmin() ? h('button', { type: 'button', 'aria-label': `Assign ${formatMac(d.mac)}`, onclick: () => assign(d) }, 'Assign') : null,
       ),
     ),

@@ -53,6 +53,7 @@ export interface CreateExtension {
   label?: string | null;
   /** srtp null or left out: follow the transport (mandatory for tls, off otherwise). */
   media?: { srtp?: SrtpMode | null };
+  realms?: string[];
 }
 
 export interface UpdateExtension {
@@ -63,6 +64,7 @@ export interface UpdateExtension {
   label?: string | null;
   /** srtp null: back to the transport's default; left out: unchanged. */
   media?: { srtp?: SrtpMode | null };
+  realms?: string[];
 }
 
 const target = (number: string) => `extension:${number}`;
@@ -189,6 +191,7 @@ export function createExtensions({ store, settled = async () => {}, box, clock, 
           outboundProxy: resolveProxy(input.outboundProxy, server.transport),
           label: input.label ?? null,
           media: mergeMedia({}, input.media),
+          ...realmsOf(input.realms),
           createdAt: at,
           updatedAt: at,
           rev: 1,
@@ -222,6 +225,7 @@ export function createExtensions({ store, settled = async () => {}, box, clock, 
               : resolveProxy(patch.outboundProxy, server.transport),
           label: patch.label === undefined ? ext.label : patch.label,
           media: mergeMedia(ext.media ?? {}, patch.media),
+          ...(patch.realms === undefined ? {} : realmsOf(patch.realms)),
           updatedAt: at,
           rev: ext.rev + 1,
         };
@@ -318,7 +322,13 @@ function mergeMedia(old: ExtensionMedia, patch: CreateExtension['media']): Exten
   return { ...old, srtp: patch.srtp };
 }
 
+/** Lower-cased and once each; none is the same as never set. */
+function realmsOf(realms: string[] | undefined): { realms: string[] } {
+  return { realms: [...new Set((realms ?? []).map((r) => r.toLowerCase()))] };
+}
+
 function changedFields(a: ExtensionRecord, b: ExtensionRecord): string[] {
-  const keys = ['displayName', 'authUsername', 'server', 'outboundProxy', 'label', 'media'] as const;
-  return keys.filter((k) => JSON.stringify(a[k] ?? {}) !== JSON.stringify(b[k] ?? {}));
+  const keys = ['displayName', 'authUsername', 'server', 'outboundProxy', 'label', 'media', 'realms'] as const;
+  const value = (e: ExtensionRecord, k: (typeof keys)[number]) => (k === 'realms' ? (e.realms ?? []) : (e[k] ?? {}));
+  return keys.filter((k) => JSON.stringify(value(a, k)) !== JSON.stringify(value(b, k)));
 }

@@ -14,15 +14,20 @@ export const FETCH_FLUSH_MS = 1000;
 
 export type FetchCoalescer = Coalescer<FetchRecord>;
 
+const SIGHTING = 'seen:';
+
 export function createFetchCoalescer(store: Pick<Store, 'recordFetches'>, log: Logger, flushMs = FETCH_FLUSH_MS): FetchCoalescer {
-  return createCoalescer<FetchRecord>(
+  const queue = createCoalescer<FetchRecord>(
     (batch) =>
-      store.recordFetches(batch.map(([mac, fetch]) => ({ mac, fetch }))).catch((err: unknown) => {
+      store.recordFetches(batch.map(([key, fetch]) => ({ mac: key.startsWith(SIGHTING) ? key.slice(SIGHTING.length) : key, fetch }))).catch((err: unknown) => {
         // Status only: a lost batch is corrected by each phone's next fetch.
         log.error({ err, records: batch.length }, 'fetch records could not be written');
       }),
     flushMs,
   );
+  // A device's sighting and its proven fetch are kept apart by the store, so
+  // neither may replace the other in the queue.
+  return { ...queue, add: (mac, fetch) => queue.add(fetch.credential === null ? SIGHTING + mac : mac, fetch) };
 }
 
 /**

@@ -6,9 +6,10 @@
 // the device's vendor (and its MAC, where the vendor always sends it), is
 // served without credentials, once; the delivery closes the window (the
 // caller uses it up atomically). Uploads and uploaded files are never served
-// through a claim. Files without secrets need nothing. Failures, unknown MACs
-// and credential-bearing fetches without credentials are struck against the
-// client's address; valid credentials are never refused.
+// through a claim. Files without secrets need nothing. Failures and unknown
+// MACs are struck against the client's address, and a credential-bearing
+// fetch without credentials counts unless that device then proves itself
+// from the same address (scan-guard.ts); valid credentials are never refused.
 import {
   challenges,
   parseAuthorization,
@@ -98,6 +99,8 @@ export function createPhoneAccess({ store, box, catalog, nonces, guard, clock, a
     const { verdict, credential } = await verdictFor(device, client);
     switch (verdict) {
       case 'valid':
+        // Its bare first request was this phone's, not a harvester's.
+        guard.proven(client.ip, device.mac);
         // The phone has its credentials: no more fetches without them.
         if (device.claimUntil !== null) await store.commit([{ op: 'close-claim', mac: device.mac }]);
         return { granted: true, via: 'credentials', credential };
@@ -112,11 +115,13 @@ export function createPhoneAccess({ store, box, catalog, nonces, guard, clock, a
         // and nothing reaches anyone else, not even through a claim window.
         if (guard.cooling(client.ip)) return challenge(client);
         if (!needsCredentials) return { granted: true, via: 'open' };
-        // Harvesting known MACs costs strikes like scanning unknown ones: a
-        // phone's own bare first request does too, but it then authenticates,
-        // and valid credentials are never refused.
-        guard.strike(client.ip, 'no-credentials');
-        if (need === 'claimable' && claimedByItsPhone(device, client)) return { granted: true, via: 'claim' };
+        if (need === 'claimable' && claimedByItsPhone(device, client)) {
+          guard.proven(client.ip, device.mac);
+          return { granted: true, via: 'claim' };
+        }
+        // Pending, not a strike: a phone's bare first request is followed by
+        // its credentials, which clear it; a harvester's never is.
+        guard.unproven(client.ip, device.mac);
         return challenge(client);
     }
   }
@@ -141,10 +146,14 @@ export function createPhoneAccess({ store, box, catalog, nonces, guard, clock, a
       return guard.cooling(client.ip) ? challenge(client) : { granted: true, via: 'open' };
     },
 
-    /** For a MAC or a name the server does not know: a strike, then 404 or, past the threshold, 429. */
-    unknown(client: PhoneClient, reason: StrikeReason): Gate {
+    /**
+     * For a MAC or a name the server does not know, or a MAC waiting in the
+     * inbox: a strike about that subject (counted once however often it is
+     * asked for), then 404 or, past the threshold, 429.
+     */
+    unknown(client: PhoneClient, reason: StrikeReason, subject: string): Gate {
       if (guard.refuses(client.ip, 'prov')) return TOO_MANY;
-      guard.strike(client.ip, reason);
+      guard.strike(client.ip, reason, subject);
       return GONE;
     },
   };

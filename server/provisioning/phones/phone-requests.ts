@@ -12,9 +12,7 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import { storedUserAgent, type DeviceRecord } from '../../domain/device.ts';
-import { provPasswordContext, renderContext, uploadContext } from '../../domain/seal-contexts.ts';
-import { generateSecret } from '../../domain/secret.ts';
-import type { Mac } from '../../domain/mac.ts';
+import { renderContext, uploadContext } from '../../domain/seal-contexts.ts';
 import { sealIdentity, type SecretBox } from '../../domain/secret-box.ts';
 import { createWeighedMap } from '../../domain/weighed-map.ts';
 import type { CatalogHolder } from '../../render/catalog.ts';
@@ -27,6 +25,8 @@ import { ClaimUnavailable, type RenderRecord, type Store, type WriteOp } from '.
 import type { Learnt } from './firmware-learning.ts';
 import type { RunChange } from '../change/change-runner.ts';
 import type { EventBus } from '../change/events.ts';
+import { createAuditCap } from './audit-cap.ts';
+import { createInbox } from './inbox.ts';
 import type { PhoneAccess, PhoneClient, Refusal } from './phone-access.ts';
 
 export interface PhoneRequest extends PhoneClient {
@@ -53,35 +53,12 @@ export interface PhoneDeps {
   learnFirmware: (mac: string, learnt: Learnt) => void;
 }
 
-/** The share of the unassigned list one source address may hold (never fewer than UNASSIGNED_PER_ADDRESS_FLOOR). */
-export const UNASSIGNED_SHARE_PER_ADDRESS = 0.1;
-/** A small site's phones often come from one address (a NAT); that many always fit. */
-export const UNASSIGNED_PER_ADDRESS_FLOOR = 10;
-
-/**
- * The unassigned device to drop for a newcomer from `ip`, or null when there
- * is room: an address at its share gives up its own weakest device, a full
- * list its weakest overall. Weakest is seen least often, then least recently:
- * a real phone keeps asking, a made-up MAC asks once.
- */
-export function unassignedToDrop(waiting: DeviceRecord[], ip: string, max: number): DeviceRecord | null {
-  const weakest = (list: DeviceRecord[]) =>
-    list.reduce<DeviceRecord | null>((worst, d) => {
-      if (!worst) return d;
-      const [a, b] = [d.fetchCount ?? 0, worst.fetchCount ?? 0];
-      if (a !== b) return a < b ? d : worst;
-      return (d.lastFetch?.at ?? d.createdAt) < (worst.lastFetch?.at ?? worst.createdAt) ? d : worst;
-    }, null);
-  const share = Math.max(UNASSIGNED_PER_ADDRESS_FLOOR, Math.floor(max * UNASSIGNED_SHARE_PER_ADDRESS));
-  const mine = waiting.filter((d) => d.lastFetch?.ip === ip);
-  if (mine.length >= share) return weakest(mine);
-  return waiting.length >= max ? weakest(waiting) : null;
-}
-
 const NOT_FOUND: PhoneAnswer = { status: 404 };
 /** Files whose served bytes are kept opened, at most this many and this many bytes in all. */
 const SERVED_MAX = 20_000;
 const SERVED_MAX_BYTES = 48 * 1024 * 1024;
+/** Upload events audited per device and kind within an hour; later ones are stored but not audited. */
+export const UPLOAD_AUDITS_PER_HOUR = 10;
 export type UploadAnswer = PhoneAnswer | { status: 204 } | { status: 413 };
 
 /** The upload as the route has it: its declared length, and a reader called only once the upload is allowed. */
@@ -105,6 +82,7 @@ function matchesEtag(header: string | undefined, etag: string): boolean {
 }
 
 export function createPhoneRequests({ store, box, catalog, clock, runChange, log, access, events, maxUnassigned, learnFirmware }: PhoneDeps) {
+  const inbox = createInbox({ store, box, clock, runChange, log, maxUnassigned });
   // The opened, encoded bytes and ETag of each file last served, reused while
   // its sealed value is the same (told by its identity: a seal takes a fresh
   // nonce, so a new render never matches an old entry). One entry per
@@ -126,53 +104,6 @@ export function createPhoneRequests({ store, box, catalog, clock, runChange, log
 
   function answer(body: Buffer, contentType: string, etag: string, ifNoneMatch: string | undefined): PhoneAnswer {
     return { status: matchesEtag(ifNoneMatch, etag) ? 304 : 200, body, contentType, etag };
-  }
-
-  /** An unknown MAC asking with its vendor's User-Agent becomes an unassigned device for an admin to map. */
-  async function detect(matches: FileMatch[], mac: Mac, req: PhoneRequest): Promise<void> {
-    for (const m of matches) {
-      if (m.kind !== 'render' || !m.spec.detect) continue;
-      const agent = parseUserAgent(m.profile, req.userAgent);
-      if (!agent || (agent.mac && agent.mac !== mac)) continue;
-      const at = clock().toISOString();
-      const device: DeviceRecord = {
-        mac,
-        vendor: m.profile.id,
-        model: findModel(m.profile, agent.model) ?? null,
-        firmware: agent.firmware || null,
-        label: null,
-        lines: [],
-        configVersion: 0,
-        // Seen, but served nothing: once lines are assigned it is `never`, not `pending`.
-        fetchedVersion: null,
-        lastFetch: { at, ip: req.ip, userAgent: storedUserAgent(req.userAgent), file: req.file, credential: null },
-        provPasswordSealed: box.seal(generateSecret(), provPasswordContext(mac)),
-        // Opens when an admin gives it lines.
-        claimUntil: null,
-        createdAt: at,
-        updatedAt: at,
-        rev: 1,
-      };
-      try {
-        await runChange(async () => {
-          const waiting = await store.listDevices({ unassigned: true });
-          const drop: WriteOp[] = [];
-          // More than one only when the cap was lowered since the list grew.
-          while (waiting.length >= maxUnassigned || drop.length === 0) {
-            const victim = unassignedToDrop(waiting, req.ip, maxUnassigned);
-            if (!victim) break;
-            waiting.splice(waiting.indexOf(victim), 1);
-            drop.push({ op: 'delete-device', mac: victim.mac, expectRev: victim.rev });
-          }
-          return { ops: [...drop, { op: 'insert-device', record: device }], result: undefined };
-        });
-        log.info({ mac, vendor: device.vendor, model: agent.model, ip: req.ip }, 'unknown phone recorded as unassigned');
-      } catch (err) {
-        // Two first fetches of the same phone at once: the other one recorded it.
-        if ((err as { code?: string }).code !== 'device-exists') throw err;
-      }
-      return;
-    }
   }
 
   /**
@@ -215,12 +146,8 @@ export function createPhoneRequests({ store, box, catalog, clock, runChange, log
     return (await store.getDevice(device.mac)) ?? device;
   }
 
-  /** An unassigned device that asks again: its latest fetch is what the admin sees, and what keeps it on the list. */
-  async function seenAgain(m: FileMatch, device: DeviceRecord, req: PhoneRequest): Promise<void> {
-    const learnt = await learn(m.profile, device, req);
-    await store.recordFetch(learnt.mac, { version: null, at: clock().toISOString(), ip: req.ip, userAgent: storedUserAgent(req.userAgent), file: req.file, credential: null });
-  }
-
+  // A phone uploads its overrides and logs now and then; whoever holds its credentials may do it in a loop.
+  const uploadAudits = createAuditCap({ max: UPLOAD_AUDITS_PER_HOUR, windowMs: 3_600_000, clock });
 
   /**
    * The one moment a secret leaves without proof of who asked: it uses the
@@ -267,7 +194,7 @@ export function createPhoneRequests({ store, box, catalog, clock, runChange, log
     }
     if (m.spec.credentials && !req.head) {
       const at = clock().toISOString();
-      const credential = gate.via === 'credentials' ? gate.credential : null;
+      const credential = gate.via === 'credentials' ? gate.credential : 'claim';
       await store.recordFetch(device.mac, { version, at, ip: req.ip, userAgent: storedUserAgent(req.userAgent), file: req.file, credential });
       events.publish({ type: 'fetched', mac: device.mac, version, at, previousVersion: device.fetchedVersion });
     }
@@ -292,18 +219,24 @@ export function createPhoneRequests({ store, box, catalog, clock, runChange, log
     async fetch(req: PhoneRequest): Promise<PhoneAnswer> {
       const { matches, shared, mac, device, match, render } = await resolve(req.file);
       if (mac && !device) {
-        const gate = access.unknown(req, 'unknown-mac');
+        const gate = access.unknown(req, 'unknown-mac', mac);
         if (!gate.granted && gate.refusal.status === 429) return gate.refusal;
-        if (!req.head) await detect(matches, mac, req);
+        if (!req.head) await inbox.detect(matches, mac, req);
         return NOT_FOUND;
       }
       if (device) {
-        if (match && device.lines.length === 0 && !req.head) await seenAgain(match, device, req);
-        if (!match || device.lines.length === 0) return NOT_FOUND;
+        if (!match) return NOT_FOUND;
+        if (device.lines.length === 0) {
+          // Asking for many inbox MACs is scanning, like asking for unknown ones.
+          const gate = access.unknown(req, 'inbox-mac', device.mac);
+          if (!gate.granted && gate.refusal.status === 429) return gate.refusal;
+          if (!req.head) await inbox.seenAgain(match.profile, device, req);
+          return NOT_FOUND;
+        }
         return fetchDeviceFile(match, device, req, render);
       }
       if (shared.length === 0) {
-        const gate = access.unknown(req, 'unknown-file');
+        const gate = access.unknown(req, 'unknown-file', req.file);
         return gate.granted ? NOT_FOUND : gate.refusal;
       }
       const gate = await access.shared(req);
@@ -325,7 +258,7 @@ export function createPhoneRequests({ store, box, catalog, clock, runChange, log
     async upload(req: PhoneClient & { file: string }, body: UploadBody): Promise<UploadAnswer> {
       const { mac, device, match } = await resolve(req.file);
       if (!mac || !device) {
-        const gate = access.unknown(req, mac ? 'unknown-mac' : 'unknown-file');
+        const gate = access.unknown(req, mac ? 'unknown-mac' : 'unknown-file', mac ?? req.file);
         return gate.granted ? NOT_FOUND : gate.refusal;
       }
       if (match?.kind !== 'upload') return NOT_FOUND;
@@ -338,8 +271,9 @@ export function createPhoneRequests({ store, box, catalog, clock, runChange, log
       const details = { file: req.file, size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex'), ip: req.ip };
       const action = match.spec.override ? 'device.override-uploaded' : 'device.log-uploaded';
       const event = { at, actor: `phone:${device.mac}`, actorTokenId: null, action, target: `device:${device.mac}`, details };
+      const audit: WriteOp[] = uploadAudits.allow(`${device.mac}/${action}`) ? [{ op: 'audit', event }] : [];
       await runChange(async () => ({
-        ops: [{ op: 'put-upload', upload: { mac: device.mac, file: req.file, receivedAt: at, sealedBody } }, { op: 'audit', event }],
+        ops: [{ op: 'put-upload', upload: { mac: device.mac, file: req.file, receivedAt: at, sealedBody } }, ...audit],
         result: undefined,
       }));
       return { status: 204 };

@@ -27,6 +27,10 @@ export function mongoAudit(c: Collections): MongoPart<'audit'> {
           return docs.map(({ _id, targetKey: _k, ...event }) => ({ ...event, id: _id }));
         });
       },
+      pruneAudit(before) {
+        // ISO-8601 UTC times compare correctly as strings.
+        return engine(async () => (await c.audit.deleteMany({ at: { $lt: before } })).deletedCount);
+      },
     },
     writes: {
       audit: async (op, s) => {

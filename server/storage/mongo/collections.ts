@@ -13,7 +13,7 @@ import type { RenderRecord, UploadRecord } from '../store.ts';
 
 export type ExtensionDoc = ExtensionRecord & { _id: string };
 /** Fetch and claim state live in the device document but are only ever $set on their own. */
-export type DeviceDoc = DeviceRecord & { _id: string; lineCount: number };
+export type DeviceDoc = DeviceRecord & { _id: string; lineCount: number; seenCount?: number };
 export type TokenDoc = TokenRecord & { _id: string };
 export type LinkDoc = LinkRecord & { _id: string };
 export type RenderDoc = RenderRecord & { _id: string };
@@ -39,8 +39,16 @@ export function strip<T extends { _id: unknown }>(doc: T | null): Omit<T, '_id'>
 
 /** A device document as the Store's record: fetch, claim and NOTIFY state included. */
 export function toDevice(doc: DeviceDoc): DeviceRecord {
-  const { _id: _i, lineCount: _l, ...record } = doc;
-  return { ...record, fetchCount: doc.fetchCount ?? 0 };
+  const { _id: _i, lineCount: _l, seenCount, ...record } = doc;
+  // Written before sightings were kept apart: a fetch that served no version
+  // was a sighting, and one without a credential a claim delivery.
+  if (record.lastFetch && record.fetchedVersion === null && record.lastSeen === undefined) {
+    const { credential: _c, ...seen } = record.lastFetch;
+    return { ...record, lastFetch: null, lastSeen: { ...seen, count: doc.fetchCount ?? 1 }, fetchCount: 0 };
+  }
+  if (record.lastFetch && !record.lastFetch.credential) record.lastFetch = { ...record.lastFetch, credential: 'claim' };
+  const lastSeen = record.lastSeen ? { ...record.lastSeen, count: seenCount ?? 1 } : null;
+  return { ...record, lastSeen, fetchCount: doc.fetchCount ?? 0 };
 }
 
 export const isDuplicate = (err: unknown) => err instanceof MongoServerError && err.code === 11000;

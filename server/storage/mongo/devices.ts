@@ -16,10 +16,17 @@ const STATUS_FILTER: Record<DeviceStatus, Filter<DeviceDoc>> = {
   synced: { lineCount: { $gt: 0 }, fetchedVersion: { $ne: null }, $expr: { $gte: ['$fetchedVersion', '$configVersion'] } },
 };
 
-/** What recordFetch() sets on the device document. */
+/** What recordFetch() sets on the device document: a sighting only its lastSeen. */
 function fetchUpdate(f: FetchRecord) {
-  const lastFetch = { at: f.at, ip: f.ip, userAgent: f.userAgent, file: f.file, ...(f.credential ? { credential: f.credential } : {}) };
+  if (f.credential === null) return { $set: { lastSeen: { at: f.at, ip: f.ip, userAgent: f.userAgent, file: f.file } }, $inc: { seenCount: 1 } };
+  const lastFetch = { at: f.at, ip: f.ip, userAgent: f.userAgent, file: f.file, credential: f.credential };
   return { $set: { fetchedVersion: f.version, lastFetch }, $inc: { fetchCount: 1 } };
+}
+
+function deviceDoc(record: DeviceRecord): DeviceDoc {
+  const { lastSeen, ...rest } = record;
+  const seen = lastSeen ? { at: lastSeen.at, ip: lastSeen.ip, userAgent: lastSeen.userAgent, file: lastSeen.file } : null;
+  return { ...rest, _id: record.mac, lineCount: record.lines.length, fetchCount: record.lastFetch ? 1 : 0, lastSeen: seen, seenCount: seen ? (lastSeen!.count ?? 1) : 0 };
 }
 
 async function checkLines(c: Collections, device: DeviceRecord, s: InBatch): Promise<void> {
@@ -84,14 +91,14 @@ export function mongoDevices(c: Collections): MongoPart<'devices'> {
       'insert-device': async ({ record }, s) => {
         await checkLines(c, record, s);
         await unique(
-          () => c.devices.insertOne({ ...record, _id: record.mac, lineCount: record.lines.length, fetchCount: record.lastFetch ? 1 : 0 }, s),
+          () => c.devices.insertOne(deviceDoc(record), s),
           'device',
           record.mac,
         );
       },
       'update-device': async ({ record, expectRev }, s) => {
         await checkLines(c, record, s);
-        const { fetchedVersion: _v, lastFetch: _f, claimUntil: _c, fetchCount: _n, notify: _s, ...fields } = record;
+        const { fetchedVersion: _v, lastFetch: _f, lastSeen: _l, claimUntil: _c, fetchCount: _n, notify: _s, ...fields } = record;
         const r = await c.devices.updateOne({ _id: record.mac, rev: expectRev }, { $set: { ...fields, lineCount: record.lines.length } }, s);
         if (r.matchedCount !== 1) throw new RevisionMismatch('device', record.mac);
       },

@@ -3,11 +3,12 @@
 // other way round. The row id is the event's id and its paging key.
 import type Database from 'better-sqlite3';
 import type { AuditEvent } from '../../domain/audit.ts';
-import { Where, type SqlitePart } from './part.ts';
+import { guard, Where, type SqlitePart } from './part.ts';
 import type { Row } from './rows.ts';
 
 export function sqliteAudit(db: Database.Database): SqlitePart<'audit'> {
   const insertAudit = db.prepare('INSERT INTO audit (at, action, target, doc) VALUES (?, ?, ?, ?)');
+  const prune = db.prepare('DELETE FROM audit WHERE at < ?');
   return {
     reads: {
       async listAudit(query) {
@@ -21,6 +22,10 @@ export function sqliteAudit(db: Database.Database): SqlitePart<'audit'> {
         const sql = `SELECT id, doc FROM audit ${where} ORDER BY id DESC LIMIT ?`;
         const rows = db.prepare<(string | number)[], Row & { id: number }>(sql).all(...where.args, query.limit);
         return rows.map((r) => ({ ...(JSON.parse(r.doc) as AuditEvent), id: r.id }));
+      },
+      async pruneAudit(before) {
+        // ISO-8601 UTC times compare correctly as text.
+        return guard(() => prune.run(before).changes);
       },
     },
     writes: {

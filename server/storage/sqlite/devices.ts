@@ -24,8 +24,9 @@ const fetchRow = (mac: string, f: FetchRecord) => ({
   ip: f.ip,
   userAgent: f.userAgent,
   file: f.file,
-  credential: f.credential ?? null,
+  credential: f.credential,
 });
+const sightingRow = (mac: string, f: Pick<FetchRecord, 'at' | 'ip' | 'userAgent' | 'file'>) => ({ mac, at: f.at, ip: f.ip, userAgent: f.userAgent, file: f.file });
 
 export function sqliteDevices(db: Database.Database, relaxed: Relaxed): SqlitePart<'devices'> {
   const extensionExists = extensionLookup(db);
@@ -43,7 +44,13 @@ export function sqliteDevices(db: Database.Database, relaxed: Relaxed): SqlitePa
     deleteLines: db.prepare('DELETE FROM device_lines WHERE mac = ?'),
     insertLine: db.prepare('INSERT INTO device_lines (mac, line, extension) VALUES (?, ?, ?)'),
     insertFetch: db.prepare(
-      'INSERT INTO fetches (mac, version, at, ip, user_agent, file) VALUES (?, ?, ?, ?, ?, ?)',
+      'INSERT INTO fetches (mac, version, at, ip, user_agent, file, credential) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    ),
+    recordSighting: db.prepare(
+      `INSERT INTO sightings (mac, at, ip, user_agent, file)
+       SELECT @mac, @at, @ip, @userAgent, @file WHERE EXISTS (SELECT 1 FROM devices WHERE mac = @mac)
+       ON CONFLICT (mac) DO UPDATE SET at = excluded.at, ip = excluded.ip, user_agent = excluded.user_agent, file = excluded.file,
+         count = sightings.count + 1`,
     ),
     recordFetch: db.prepare(
       `INSERT INTO fetches (mac, version, at, ip, user_agent, file, credential)
@@ -62,6 +69,12 @@ export function sqliteDevices(db: Database.Database, relaxed: Relaxed): SqlitePa
     closeClaim: db.prepare('DELETE FROM claims WHERE mac = ?'),
     useClaim: db.prepare('DELETE FROM claims WHERE mac = ? AND until > ?'),
   };
+
+  /** A sighting is kept apart from the fetches of phones that proved themselves. */
+  function record(mac: string, f: FetchRecord): void {
+    if (f.credential === null) q.recordSighting.run(sightingRow(mac, f));
+    else q.recordFetch.run(fetchRow(mac, f));
+  }
 
   function writeLines(device: DeviceRecord): void {
     q.deleteLines.run(device.mac);
@@ -99,7 +112,7 @@ export function sqliteDevices(db: Database.Database, relaxed: Relaxed): SqlitePa
         return db.prepare<(string | number)[], DeviceRow>(sql).all(...where.args, query.limit ?? -1).map(toDevice);
       },
       async recordFetch(mac, f) {
-        relaxed(() => q.recordFetch.run(fetchRow(mac, f)));
+        relaxed(() => record(mac, f));
       },
       async recordNotify(mac, notify) {
         relaxed(() => q.recordNotify.run({ mac, state: notify.state, doc: JSON.stringify(notify) }));
@@ -109,7 +122,7 @@ export function sqliteDevices(db: Database.Database, relaxed: Relaxed): SqlitePa
         relaxed(() =>
           db
             .transaction(() => {
-              for (const { mac, fetch } of fetches) q.recordFetch.run(fetchRow(mac, fetch));
+              for (const { mac, fetch } of fetches) record(mac, fetch);
             })
             .immediate(),
         );
@@ -122,8 +135,9 @@ export function sqliteDevices(db: Database.Database, relaxed: Relaxed): SqlitePa
         writeLines(d);
         if (d.lastFetch) {
           const f = d.lastFetch;
-          q.insertFetch.run(d.mac, d.fetchedVersion, f.at, f.ip, f.userAgent, f.file);
+          q.insertFetch.run(d.mac, d.fetchedVersion, f.at, f.ip, f.userAgent, f.file, f.credential ?? null);
         }
+        if (d.lastSeen) q.recordSighting.run(sightingRow(d.mac, d.lastSeen));
         if (d.claimUntil) q.openClaim.run({ mac: d.mac, until: d.claimUntil });
       },
       'update-device': ({ record: d, expectRev }) => {

@@ -1,6 +1,6 @@
 // Row shapes of the SQLite tables and their mapping to the Store's records,
 // plus how SQLite's own errors translate to the Store's.
-import type { DeviceRecord } from '../../domain/device.ts';
+import type { DeviceRecord, FetchProof } from '../../domain/device.ts';
 import { StoreUnavailable } from '../../domain/errors.ts';
 import type { LinkRecord } from '../../domain/link.ts';
 import type { NotifyRecord } from '../../domain/notify.ts';
@@ -20,13 +20,19 @@ export type DeviceRow = Row & {
   f_file: string;
   f_credential: string | null;
   f_count: number | null;
+  s_at: string | null;
+  s_ip: string;
+  s_ua: string;
+  s_file: string;
+  s_count: number;
   claim_until: string | null;
   n_doc: string | null;
 };
 export const DEVICE_SELECT = `SELECT d.doc, f.version AS f_version, f.at AS f_at, f.ip AS f_ip, f.user_agent AS f_ua,
-    f.file AS f_file, f.credential AS f_credential, f.count AS f_count, c.until AS claim_until, n.doc AS n_doc
+    f.file AS f_file, f.credential AS f_credential, f.count AS f_count, c.until AS claim_until, n.doc AS n_doc,
+    s.at AS s_at, s.ip AS s_ip, s.user_agent AS s_ua, s.file AS s_file, s.count AS s_count
   FROM devices d LEFT JOIN fetches f ON f.mac = d.mac LEFT JOIN claims c ON c.mac = d.mac
-    LEFT JOIN notify_state n ON n.mac = d.mac`;
+    LEFT JOIN notify_state n ON n.mac = d.mac LEFT JOIN sightings s ON s.mac = d.mac`;
 
 export function toDevice(row: DeviceRow): DeviceRecord {
   return {
@@ -41,8 +47,9 @@ export function toDevice(row: DeviceRow): DeviceRecord {
             userAgent: row.f_ua,
             file: row.f_file,
             // Absent rather than null, as a record without it went in.
-            ...(row.f_credential ? { credential: row.f_credential as 'current' | 'previous' } : {}),
+            ...(row.f_credential ? { credential: row.f_credential as FetchProof } : {}),
           },
+    lastSeen: row.s_at === null ? null : { at: row.s_at, ip: row.s_ip, userAgent: row.s_ua, file: row.s_file, count: row.s_count },
     fetchCount: row.f_count ?? 0,
     claimUntil: row.claim_until,
     // Present only once notified, on both stores.

@@ -164,6 +164,26 @@ const MIGRATIONS: string[] = [
   -- render stored before it; such a render is compared by opening.
   ALTER TABLE renders ADD COLUMN fingerprint TEXT;
   `,
+  `
+  -- What a phone that proved nothing asked last (an inbox phone asking again),
+  -- kept apart from the fetches of phones that proved themselves, which alone
+  -- may tell where a NOTIFY goes. Fetch rows without a version were such
+  -- sightings; fetch rows without a credential were claim deliveries.
+  CREATE TABLE sightings (
+    mac TEXT PRIMARY KEY REFERENCES devices (mac) ON DELETE CASCADE,
+    at TEXT NOT NULL,
+    ip TEXT NOT NULL,
+    user_agent TEXT NOT NULL,
+    file TEXT NOT NULL,
+    count INTEGER NOT NULL DEFAULT 1
+  ) STRICT;
+  INSERT INTO sightings (mac, at, ip, user_agent, file, count)
+    SELECT mac, at, ip, user_agent, file, count FROM fetches WHERE version IS NULL;
+  DELETE FROM fetches WHERE version IS NULL;
+  UPDATE fetches SET credential = 'claim' WHERE credential IS NULL;
+  -- The retention sweep deletes by age.
+  CREATE INDEX audit_at ON audit (at);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -11,7 +11,7 @@ import { dev, ext } from '../../storage/store-contract.ts';
 import { tempDir } from '../../helpers/server.ts';
 
 const A = '805ec0000001';
-const fetchOf = (version: number, at: string) => ({ version, at, ip: '192.0.2.1', userAgent: 'Yealink', file: `${A}.cfg` });
+const fetchOf = (version: number, at: string) => ({ version, at, ip: '192.0.2.1', userAgent: 'Yealink', file: `${A}.cfg`, credential: 'current' as const });
 
 async function fixture(t: import('ava').ExecutionContext, flushMs = 60_000) {
   const dir = tempDir();
