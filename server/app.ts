@@ -23,6 +23,7 @@ import type { Services } from './http/services.ts';
 import type { Accounts } from './console/accounts.ts';
 import type { ConsolePages } from './console/console-pages.ts';
 import type { EventStreams } from './console/event-stream.ts';
+import type { ServerFacts } from './console/server-facts.ts';
 import type { Network } from './domain/ip.ts';
 import type { ScanGuard } from './provisioning/phones/scan-guard.ts';
 import type { CatalogHolder } from './render/catalog.ts';
@@ -52,6 +53,7 @@ export interface ConsoleDeps {
   catalog: CatalogHolder;
   /** PROV_PUBLIC_URL's origin, accepted besides the request's own for cookie changes. */
   publicOrigin: string;
+  server: ServerFacts;
 }
 
 
@@ -118,7 +120,7 @@ export function createApp({ services, landingPage, store, log, guard, trustedPro
   const api = admins ? adminRouter(services, CONSOLE_ROUTES) : new Router();
   if (admins) {
     app.use(consoleRouter(console).routes());
-    app.use(consoleApiRouter({ accounts: console.accounts, guard, catalog: console.catalog, streams: console.streams }).routes());
+    app.use(consoleApiRouter({ accounts: console.accounts, guard, catalog: console.catalog, streams: console.streams, server: console.server }).routes());
     app.use(api.routes());
   }
   // One answer for a known method on a path that has no route for it, on

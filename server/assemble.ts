@@ -24,6 +24,7 @@ import { allOf, createChangeRunner, type RunChange } from './provisioning/change
 import { createEventBus, type EventBus } from './provisioning/change/events.ts';
 import { createDeviceFiles } from './provisioning/devices/device-files.ts';
 import { createDevices } from './provisioning/devices/devices.ts';
+import { createDeviceView } from './provisioning/devices/device-view.ts';
 import { createExtensions } from './provisioning/extensions/extensions.ts';
 import { reconcile } from './provisioning/fleet/reconcile.ts';
 import { createRerenderer } from './provisioning/fleet/rerender.ts';
@@ -113,7 +114,7 @@ export async function assemble(config: Config, { log, clock = () => new Date(), 
   const base = { store, box, catalog, clock, runChange };
   const services = {
     extensions: share.forward('extensions', createExtensions({ ...base, settled: collect, rotationGraceMinutes: config.rotationGraceMinutes })),
-    devices: share.forward('devices', createDevices({ ...base, settled: collect, claimMinutes: config.claimMinutes })),
+    devices: share.forward('devices', createDevices({ ...base, settled: collect, claimMinutes: config.claimMinutes, pushMode: config.notify.mode })),
     deviceFiles: createDeviceFiles(base),
     reloadTemplates: share.reload(() => createTemplatesReload({ catalog, load, rerenderer, runChange, clock })),
     phone: createPhoneRequests({
@@ -171,7 +172,7 @@ export async function assemble(config: Config, { log, clock = () => new Date(), 
     if (!background) await upkeep.reconciled;
     upkeep.sweep.start();
   }
-  const streams = createEventStreams({ store, events, clock, log });
+  const streams = createEventStreams({ store, events, clock, log, view: createDeviceView({ catalog, clock, pushMode: config.notify.mode }) });
   // Events reach every process of an instance, so one of them (the primary)
   // queues and sends the webhook deliveries.
   const webhookDispatcher = worker ? null : createWebhookDispatcher({ store, box, clock, log, events, holder: instance, ...webhookTiming(config) });
@@ -192,6 +193,7 @@ export async function assemble(config: Config, { log, clock = () => new Date(), 
       streams,
       catalog,
       publicOrigin: new URL(config.publicUrl).origin,
+      server: { publicUrl: config.publicUrl, publicUrlDerived: config.publicUrlDerived, push: config.notify.mode },
     },
   };
   const app = createHandler(deps, config.admin ? 'phones' : 'all');

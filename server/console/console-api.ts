@@ -14,6 +14,7 @@ import type { ScanGuard } from '../provisioning/phones/scan-guard.ts';
 import type { CatalogHolder } from '../render/catalog.ts';
 import type { Accounts } from './accounts.ts';
 import type { EventStreams } from './event-stream.ts';
+import { serverView, type ServerFacts } from './server-facts.ts';
 
 /** The /api routes that answer without anyone signed in. */
 export const OPEN_ROUTES: ReadonlySet<string> = new Set(['POST /api/session', 'POST /api/setup']);
@@ -38,6 +39,7 @@ export const CONSOLE_ROUTES: readonly DocumentedRoute[] = [
   ['delete', '/users/:username', 'admin', null, { summary: 'delete a console account', status: 204 }],
   ['get', '/profiles', 'viewer', null, { summary: 'vendors and models the forms choose from' }],
   ['get', '/events', 'viewer', null, { summary: 'server-sent events: device status, notify outcomes, extensions, links' }],
+  ['get', '/server', 'viewer', null, { summary: 'the provisioning URL to give phones, setup hints per vendor, URL warnings, the push mode' }],
 ];
 
 export interface ConsoleApiDeps {
@@ -45,6 +47,7 @@ export interface ConsoleApiDeps {
   guard: ScanGuard;
   catalog: CatalogHolder;
   streams: EventStreams;
+  server: ServerFacts;
 }
 
 function setSessionCookie(ctx: Context, id: string, maxHours: number): void {
@@ -66,7 +69,7 @@ function refuseWhileCooling(ctx: Context, guard: ScanGuard): void {
   if (guard.refuses(ctx.ip, 'api')) throw new AppError(429, 'too-many-requests', 'too many failed attempts; try again later');
 }
 
-export function consoleApiRouter({ accounts, guard, catalog, streams }: ConsoleApiDeps): Router {
+export function consoleApiRouter({ accounts, guard, catalog, streams, server }: ConsoleApiDeps): Router {
   const router = new Router({ prefix: '/api' });
   const actor = (ctx: Context) => ctx.state.actor as Actor & { username?: string };
   router.use(async (ctx, next) => {
@@ -139,6 +142,10 @@ export function consoleApiRouter({ accounts, guard, catalog, streams }: ConsoleA
       maxLines: p.maxLines,
       models: Object.entries(p.models).map(([name, m]) => ({ name, lines: m.lines })),
     }));
+  });
+
+  router.get('/server', requireRole('viewer'), (ctx) => {
+    ctx.body = serverView(server, catalog.current().profiles);
   });
 
   router.get('/events', requireRole('viewer'), (ctx) => streams.open(ctx));

@@ -7,7 +7,7 @@
 import { PassThrough } from 'node:stream';
 import type { Context } from 'koa';
 import type { Logger } from 'pino';
-import { publicDevice } from '../domain/device.ts';
+import type { DeviceRecord } from '../domain/device.ts';
 import { publicLink } from '../domain/link.ts';
 import type { EventBus, ProvEvent } from '../provisioning/change/events.ts';
 import type { Store, WriteOp } from '../storage/store.ts';
@@ -69,7 +69,16 @@ function frame(event: string, data: unknown): string {
   return `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
 }
 
-export function createEventStreams({ store, events, clock, log }: { store: Store; events: EventBus; clock: () => Date; log: Logger }): EventStreams {
+export interface EventStreamDeps {
+  store: Store;
+  events: EventBus;
+  clock: () => Date;
+  log: Logger;
+  /** How a device is shown: the same view the API answers with. */
+  view: (d: DeviceRecord) => unknown;
+}
+
+export function createEventStreams({ store, events, clock, log, view }: EventStreamDeps): EventStreams {
   const clients = new Set<PassThrough>();
 
   const send = (text: string) => {
@@ -80,7 +89,7 @@ export function createEventStreams({ store, events, clock, log }: { store: Store
     let out = '';
     for (const mac of macs) {
       const d = await store.getDevice(mac);
-      out += d ? frame('device', publicDevice(d)) : frame('device-deleted', { mac });
+      out += d ? frame('device', view(d)) : frame('device-deleted', { mac });
     }
     return out;
   }

@@ -6,6 +6,28 @@ export const NOTIFY_STATES = ['queued', 'sent', 'acknowledged', 'failed', 'no-fe
 export type NotifyStateName = (typeof NOTIFY_STATES)[number];
 export const NOTIFY_VIAS = ['direct', 'proxy'] as const;
 export type NotifyVia = (typeof NOTIFY_VIAS)[number];
+/** PROV_NOTIFY: how check-sync NOTIFYs go out, if at all. */
+export type PushMode = NotifyVia | 'off';
+
+/**
+ * Why a device cannot be sent a check-sync NOTIFY, or null when it can be
+ * (as far as the device itself tells: the notifier still needs its line's
+ * extension). In direct mode only an address the phone proved (a fetch with
+ * its credentials or its claim) or one an admin set is a target.
+ */
+export function pushRefusal(
+  mode: PushMode,
+  device: { vendor: string; lines: readonly unknown[]; sipContact?: string | null; lastFetch: unknown },
+  takesCheckSync: boolean,
+): string | null {
+  if (mode === 'off') return 'push is off on this server (PROV_NOTIFY=off)';
+  if (!takesCheckSync) return `${device.vendor} phones take no check-sync NOTIFY`;
+  if (device.lines.length === 0) return 'the device has no lines';
+  if (mode === 'direct' && !device.sipContact && !device.lastFetch) {
+    return 'the device has never proved itself (no fetch with its credentials or through its claim) and has no sipContact, so no address it could be notified at is trusted';
+  }
+  return null;
+}
 
 /** The shape the API shows and the event bus carries. */
 export interface NotifyOutcome {

@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import type { NotifyConfig } from '../config.ts';
 import type { DeviceRecord } from '../domain/device.ts';
 import { acceptedRealms, type ExtensionRecord } from '../domain/extension.ts';
-import type { NotifyOutcome, NotifyRecord, NotifyStateName } from '../domain/notify.ts';
+import { pushRefusal, type NotifyOutcome, type NotifyRecord, type NotifyStateName } from '../domain/notify.ts';
 import type { SecretBox } from '../domain/secret-box.ts';
 import type { CatalogHolder } from '../render/catalog.ts';
 import type { Store } from '../storage/store.ts';
@@ -220,14 +220,9 @@ export function createNotifier(d: NotifierDeps) {
       enqueue(devices.map((device) => ({ device, key, explicit: true }))),
     /** Why a device cannot be notified on request, or null when it can. */
     async refusal(device: DeviceRecord): Promise<string | null> {
-      if (!eventFor(device)) return `${device.vendor} phones take no check-sync NOTIFY`;
-      if (device.lines.length === 0) return 'the device has no lines';
-      if (!(await target(device))) {
-        return config.mode === 'direct'
-          ? 'the device has never proved itself (no fetch with its credentials or through its claim) and has no sipContact, so no address it could be notified at is trusted'
-          : "the device's first line has no extension";
-      }
-      return null;
+      const refused = pushRefusal(config.mode, device, eventFor(device) !== null);
+      if (refused) return refused;
+      return (await target(device)) ? null : "the device's first line has no extension";
     },
     pending: () => queue.pending() + queue.inFlight(),
     stop() {

@@ -75,6 +75,14 @@ const profileSchema = z.strictObject({
   checkSync: z.strictObject({ event: z.string().regex(/^[A-Za-z0-9.!%*_+`'~-]+(;[A-Za-z0-9_-]+(=[A-Za-z0-9_.-]+)?)*$/) }).optional(),
   /** Free settings handed to the templates as `settings`. */
   settings: z.record(z.string(), z.unknown()).default({}),
+  /**
+   * Desk phones: which of `settings` holds the interval the phone polls for
+   * its files at on its own, and its unit, so the console can say when a
+   * phone that push cannot reach will fetch by itself.
+   */
+  polling: z.strictObject({ setting: z.string().min(1), unit: z.enum(['seconds', 'minutes', 'hours']) }).optional(),
+  /** Desk phones: how an admin points a phone at the server, one step each; `{url}` is the provisioning URL. */
+  setup: z.array(z.string().min(1)).default([]),
 });
 
 export type VendorProfile = z.infer<typeof profileSchema>;
@@ -118,6 +126,16 @@ export function findModel(profile: VendorProfile, name: string): string | undefi
   const squash = (s: string) => s.toUpperCase().replace(/[\s_-]+/g, '');
   const wanted = squash(name);
   return Object.keys(profile.models).find((k) => squash(k) === wanted);
+}
+
+const UNIT_SECONDS = { seconds: 1, minutes: 60, hours: 3600 } as const;
+
+/** How often a phone of this model polls on its own, from the settings its files are rendered with; null when unknown. */
+export function pollingSeconds(profile: VendorProfile, modelKey: string | null): number | null {
+  if (!profile.polling) return null;
+  const settings = { ...profile.settings, ...(modelKey ? profile.models[modelKey]?.settings : {}) };
+  const value = Number(settings[profile.polling.setting]);
+  return Number.isFinite(value) && value > 0 ? value * UNIT_SECONDS[profile.polling.unit] : null;
 }
 
 export function linesFor(profile: VendorProfile, modelKey: string | null): number {

@@ -294,6 +294,16 @@ test('the documented failregex takes the address from every refusal line and mat
   t.is(banned(failregex(), example.replace('"prov-refused"', '"prov-refused-later"')), null);
 });
 
+test('PROV_SCAN_EXEMPT: a cool-down is logged but never enforced, and fail2ban\'s filter matches none of its lines', async (t) => {
+  const g = await setup(t, { PROV_SCAN_EXEMPT: '127.0.0.0/8' });
+  t.deepEqual(await g.scan(THRESHOLD + 3), times(THRESHOLD + 3, 404), 'never refused');
+  t.like(logged(g.s, 'client blocked')[0], { ip: '127.0.0.1', enforced: false });
+  t.true(logged(g.s, 'prov-refusal-waived').length >= 3);
+  t.deepEqual(logged(g.s, 'prov-refused'), []);
+  t.is(checkLines(t, g.s.logs), 0, 'no line for fail2ban');
+  t.is((await g.prov('y000000000000.boot')).status, 200, 'shared files stay open');
+});
+
 test('the documented failregex reads IPv6 and IPv4-mapped addresses as the server logs them', async (t) => {
   const g = await setup(t, { HOST: '::' });
   const port = new URL(g.s.url).port;

@@ -107,11 +107,31 @@ export const role = () => document.body.dataset.role;
 export const isAdmin = () => role() === 'admin';
 export const param = () => document.body.dataset.param;
 
-/** A device's push (SIP NOTIFY) state, when the server reports one. */
+/** "24 h", "90 min": how often a phone polls. */
+function every(seconds) {
+  if (seconds % 3600 === 0) return `${seconds / 3600} h`;
+  if (seconds % 60 === 0) return `${seconds / 60} min`;
+  return `${seconds} s`;
+}
+
+/**
+ * A device's push (SIP NOTIFY) state. When push cannot reach it (off on this
+ * server, a device that never proved its address) or its NOTIFY failed, says
+ * when the phone polls on its own instead, so nobody waits for a push that
+ * will not come.
+ */
 export function notifyText(device) {
   const n = device?.notify;
-  if (!n) return '—';
-  return `${n.state}${n.code ? ` (${n.code})` : ''}`;
+  const p = device?.push;
+  const parts = [];
+  if (n) parts.push(`${n.state}${n.code ? ` (${n.code})` : ''}`);
+  else if (p?.refusal) parts.push(p.mode === 'off' ? 'push off' : 'cannot be pushed');
+  const waiting = p && (p.refusal || n?.state === 'failed' || n?.state === 'no-fetch');
+  if (waiting && p.pollSeconds) {
+    const next = p.nextPollBy ? `; next by ${new Date(p.nextPollBy).toLocaleString()}` : '';
+    parts.push(`polls every ${every(p.pollSeconds)}${next}`);
+  }
+  return parts.length ? parts.join(' · ') : '—';
 }
 
 /**

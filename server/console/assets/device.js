@@ -31,7 +31,14 @@ function renderState() {
     ...fact('Push', notifyText(device)),
   );
   const sync = $('#sync');
-  if (sync) sync.hidden = !('notify' in device);
+  if (sync) {
+    // Offered only when it can work, with the reason when it cannot.
+    const reason = device.push?.refusal ?? null;
+    sync.disabled = reason !== null;
+    sync.title = reason ?? '';
+    const why = $('#sync-why');
+    if (why) why.textContent = reason ? `Sync now is not available: ${reason}.` : '';
+  }
 }
 
 function lineRow(line) {

@@ -2,6 +2,7 @@
 // of detected phones with Assign, and adding a device.
 import { $, api, apiAll, badge, flash, h, isAdmin, live, notifyText, options, showError, start, when } from './common.js';
 import { formatMac, macQuery, normalizeMac } from './mac.js';
+import { showServerCard } from './server-card.js';
 
 let devices = new Map();
 let profiles = [];
@@ -123,6 +124,7 @@ start(async () => {
   options($('#filter-vendor'), profiles.filter((v) => v.kind === 'desk-phone').map((v) => [v.id, v.name]));
   for (const id of ['#search', '#filter-status', '#filter-vendor']) $(id).addEventListener('input', render);
   render();
+  await showServerCard();
   if (isAdmin()) setupForms();
   live(
     {

@@ -151,6 +151,17 @@ function affectedCounts() {
   return { phones, activeLinks, text: `${p} and ${l}` };
 }
 
+/** Which phones are told to fetch now, and which wait for their own polling: the truth, not a promise. */
+function pushSummary() {
+  const all = [...devices.values()];
+  const pushed = all.filter((d) => !d.push?.refusal).length;
+  const waiting = all.length - pushed;
+  if (all.length === 0) return 'no phone to push to.';
+  if (waiting === 0) return `${pushed === 1 ? 'the phone is' : `all ${pushed} phones are`} told to fetch now.`;
+  const polling = `${waiting === 1 ? 'one phone fetches' : `${waiting} phones fetch`} at ${waiting === 1 ? 'its' : 'their'} next poll (see Push).`;
+  return pushed === 0 ? `push cannot reach them; ${polling}` : `${pushed} told to fetch now; ${polling}`;
+}
+
 function afterChange(result, how) {
   forgetSecret();
   ext.secretVersion = result.version;
@@ -160,7 +171,7 @@ function afterChange(result, how) {
     if (known) devices.set(d.mac, { ...known, status: d.status });
   }
   renderAffected();
-  flash(`${how} (version ${result.version}). ${affectedCounts().text} are being re-provisioned; watch them below.`);
+  flash(`${how} (version ${result.version}). ${affectedCounts().text} are re-provisioned: ${pushSummary()} Watch them below.`);
   // Full device records (last fetch, push state) for the rows.
   load().catch(() => {});
 }

@@ -4,11 +4,11 @@
 // and audit/.
 //
 // Device use cases: map phones (by MAC) onto extensions, line by line.
-import { previousPasswordAlive, publicDevice, type DeviceLine, type DeviceRecord, type DeviceStatus } from '../../domain/device.ts';
+import { previousPasswordAlive, type DeviceLine, type DeviceRecord, type DeviceStatus } from '../../domain/device.ts';
 import { provPasswordContext } from '../../domain/seal-contexts.ts';
 import { Conflict, InvalidInput, NotFound } from '../../domain/errors.ts';
 import type { Mac } from '../../domain/mac.ts';
-import type { NotifyStateName } from '../../domain/notify.ts';
+import type { NotifyStateName, PushMode } from '../../domain/notify.ts';
 import type { Actor } from '../../domain/token.ts';
 import type { CatalogHolder } from '../../render/catalog.ts';
 import { findModel, linesFor } from '../../render/profiles.ts';
@@ -17,6 +17,7 @@ import type { SecretBox } from '../../domain/secret-box.ts';
 import type { Store, WriteOp } from '../../storage/store.ts';
 import { auditOp } from '../audit/audit-op.ts';
 import type { RunChange } from '../change/change-runner.ts';
+import { createDeviceView } from './device-view.ts';
 
 export interface DevicesDeps {
   store: Store;
@@ -26,6 +27,8 @@ export interface DevicesDeps {
   box: SecretBox;
   /** How long a new device may fetch without credentials (the zero-touch claim window). */
   claimMinutes: number;
+  /** PROV_NOTIFY, so each device says whether push can reach it and, where not, when it polls by itself. */
+  pushMode?: PushMode;
   /**
    * Resolves once every fetch a phone has been answered for has reached this
    * process's queue of fetch records (with workers: each one handed over what
@@ -83,8 +86,8 @@ const target = (mac: string) => `device:${mac}`;
 
 export type Devices = ReturnType<typeof createDevices>;
 
-export function createDevices({ store, settled = async () => {}, catalog, clock, runChange, box, claimMinutes }: DevicesDeps) {
-  const show = (d: DeviceRecord) => publicDevice(d, clock());
+export function createDevices({ store, settled = async () => {}, catalog, clock, runChange, box, claimMinutes, pushMode = 'off' }: DevicesDeps) {
+  const show = createDeviceView({ catalog, clock, pushMode });
   // PROV_CLAIM_MINUTES=0 turns claims off: no window is ever open, and none is shown.
   const claimEnd = (now: Date) => (claimMinutes > 0 ? new Date(now.getTime() + claimMinutes * 60_000).toISOString() : null);
 
@@ -300,7 +303,7 @@ export function createDevices({ store, settled = async () => {}, catalog, clock,
           result: undefined,
         };
       });
-      return publicDevice(await load(mac));
+      return show(await load(mac));
     },
 
     /**
