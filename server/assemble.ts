@@ -147,7 +147,7 @@ export async function assemble(config: Config, { log, clock = () => new Date(), 
     sync: share.sync(() => createSyncRequests({ store, clock, runChange, notifier: notify?.notifier ?? null })),
     sipCa: () => catalog.current().sipCa,
     pbxFeed: createCredentialFeed({ store, box, clock, log }),
-    webhooks: createWebhooks({ store, box, clock, runChange }),
+    webhooks: createWebhooks({ store, box, clock, runChange, allow: config.webhooks.allow }),
   };
   const accounts = createAccounts({
     store,
@@ -236,5 +236,6 @@ function webhookTiming({ webhooks }: Config) {
     retryForMs: webhooks.retryHours * 3_600_000,
     backoffMs: webhooks.backoffMs,
     pollMs: webhooks.pollMs,
+    allow: webhooks.allow,
   };
 }

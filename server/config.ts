@@ -65,7 +65,7 @@ export interface Config {
    * are retried, the first retry's delay (doubling up to an hour) and how
    * often the queue is looked at for retries and other instances' leftovers.
    */
-  webhooks: { timeoutSeconds: number; retryHours: number; backoffMs: number; pollMs: number };
+  webhooks: { timeoutSeconds: number; retryHours: number; backoffMs: number; pollMs: number; allow: Network[] };
   /** SIP NOTIFY check-sync after a change (server/notify). */
   notify: NotifyConfig;
 }
@@ -169,6 +169,7 @@ const schema = z.object({
   PROV_WEBHOOK_RETRY_HOURS: wholeNumber(0, 720).default('24').pipe(z.coerce.number()),
   PROV_WEBHOOK_BACKOFF_MS: wholeNumber(10, 3_600_000).default('30000').pipe(z.coerce.number()),
   PROV_WEBHOOK_POLL_MS: wholeNumber(10, 600_000).default('5000').pipe(z.coerce.number()),
+  PROV_WEBHOOK_ALLOW: z.string().default(''),
   PROV_ADMIN_PORT: z.string().pipe(port).optional(),
   PROV_ADMIN_HOST: z.string().min(1).optional(),
   PROV_WORKERS: wholeNumber(1, 256).default(String(os.availableParallelism())).pipe(z.coerce.number()),
@@ -237,6 +238,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       retryHours: v.PROV_WEBHOOK_RETRY_HOURS,
       backoffMs: v.PROV_WEBHOOK_BACKOFF_MS,
       pollMs: v.PROV_WEBHOOK_POLL_MS,
+      allow: v.PROV_WEBHOOK_ALLOW.trim() ? networks('PROV_WEBHOOK_ALLOW', v.PROV_WEBHOOK_ALLOW) : [],
     },
     workers: v.PROV_WORKERS,
     admin: adminListener(v, tls),

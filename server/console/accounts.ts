@@ -2,7 +2,7 @@
 // session behind a cookie, and the admin's user management. Sessions live in
 // the store, so any instance can check a cookie another one issued.
 import { Conflict, InvalidInput, NotFound } from '../domain/errors.ts';
-import { hashToken, type Actor, type Role } from '../domain/token.ts';
+import { ADMINS_GUARD, hashToken, type Actor, type Role } from '../domain/token.ts';
 import {
   DUMMY_HASH,
   hashPassword,
@@ -16,7 +16,7 @@ import {
 } from '../domain/user.ts';
 import { auditOp } from '../provisioning/audit/audit-op.ts';
 import type { RunChange } from '../provisioning/change/change-runner.ts';
-import { DuplicateKey, type Store, type WriteOp } from '../storage/store.ts';
+import { DuplicateKey, readGuard, type Store, type WriteOp } from '../storage/store.ts';
 
 export interface SessionLimits {
   idleMinutes: number;
@@ -206,8 +206,11 @@ export function createAccounts({ store, clock, runChange, authenticateToken, onF
       if (patch.password !== undefined) checkPassword(patch.password);
       const passwordHash = patch.password === undefined ? undefined : await hashPassword(patch.password);
       return runChange(async () => {
+        // Read before the users: a concurrent demotion committed after this read moves it, and this batch is planned again.
+        const guard = await readGuard(store, ADMINS_GUARD);
         const user = await load(username);
-        if (patch.role === 'viewer' && user.role === 'admin' && admins(await store.listUsers()).length === 1) {
+        const demotes = patch.role === 'viewer' && user.role === 'admin';
+        if (demotes && admins(await store.listUsers()).length === 1) {
           throw new Conflict('last-admin-user', 'this is the last admin account; make another admin first');
         }
         const at = clock().toISOString();
@@ -222,6 +225,7 @@ export function createAccounts({ store, clock, runChange, authenticateToken, onF
         if (fields.length === 0) return { ops: [], result: publicUser(user) };
         return {
           ops: [
+            ...(demotes ? [{ op: 'guard', name: ADMINS_GUARD, expect: guard } as const] : []),
             { op: 'update-user', record: next, expectRev: user.rev },
             { op: 'delete-user-sessions', username },
             auditOp(actor, at, 'user.updated', target(username), { fields }),
@@ -233,12 +237,14 @@ export function createAccounts({ store, clock, runChange, authenticateToken, onF
 
     async remove(actor: Actor, username: string): Promise<void> {
       await runChange(async () => {
+        const guard = await readGuard(store, ADMINS_GUARD);
         const user = await load(username);
         if (user.role === 'admin' && admins(await store.listUsers()).length === 1) {
           throw new Conflict('last-admin-user', 'this is the last admin account; make another admin first');
         }
         return {
           ops: [
+            ...(user.role === 'admin' ? [{ op: 'guard', name: ADMINS_GUARD, expect: guard } as const] : []),
             { op: 'delete-user', username, expectRev: user.rev },
             auditOp(actor, clock().toISOString(), 'user.deleted', target(username)),
           ],

@@ -24,8 +24,11 @@ const username = z.string().regex(USERNAME, USERNAME_RULE);
 const password = z.string().max(1024);
 const setupBody = z.strictObject({ setupCode: z.string().min(1).max(1024), username, password });
 const signInBody = z.strictObject({ username: z.string().max(64), password });
-const newUser = z.strictObject({ username, role: z.enum(ROLES), password });
-const userPatch = z.strictObject({ role: z.enum(ROLES).optional(), password: password.optional() });
+// People are admins or viewers; a pbx role is a registrar's token, never a person who signs in.
+const PERSON_ROLES = ROLES.filter((r) => r !== 'pbx') as ['admin', 'viewer'];
+const personRole = z.enum(PERSON_ROLES, { error: 'must be admin or viewer' });
+const newUser = z.strictObject({ username, role: personRole, password });
+const userPatch = z.strictObject({ role: personRole.optional(), password: password.optional() });
 
 /** What consoleApiRouter serves, for the API's OpenAPI document (a test holds the two together). */
 export const CONSOLE_ROUTES: readonly DocumentedRoute[] = [

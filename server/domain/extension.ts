@@ -89,14 +89,13 @@ export function isValidHost(host: string): boolean {
 /**
  * Free text shown on a handset or softphone. Any Unicode letter is fine;
  * control characters are not, because no line-based config can carry them.
+ * What only one vendor cannot carry is that vendor's profile's text rules.
  */
 export function textProblem(text: string, max: number): string | null {
   if (text.length === 0 || text.length > max) return `must be 1 to ${max} characters long`;
   if (/[\p{Cc}\p{Cs}\u2028\u2029\ufffe\uffff]/u.test(text)) return 'may not contain control characters';
   // Line-based configs trim values, so the spaces would be lost on the phone.
   if (/^\s|\s$/u.test(text)) return 'may not start or end with whitespace';
-  // Yealink reads this value as "clear the setting".
-  if (text.toUpperCase() === '%NULL%') return 'may not be %NULL%';
   return null;
 }
 
@@ -118,6 +117,14 @@ export function effectiveSrtp(ext: Pick<ExtensionRecord, 'media' | 'server'>): S
 export function extensionWarnings(ext: Pick<ExtensionRecord, 'media' | 'server'>): string[] {
   return ext.server.transport === 'tls' && effectiveSrtp(ext) === 'off' ? ['tls-without-srtp'] : [];
 }
+
+/**
+ * The store guard (WriteOp 'guard') of an extension's references: deleting
+ * the extension and writing a device line or a link that points at it each
+ * take it, so the two cannot both pass their checks on the same state (a
+ * store without transactions would otherwise keep a line to nothing).
+ */
+export const extensionGuard = (number: string) => `extension:${number}`;
 
 /** The realms this extension's credentials may answer: its registrar's host and the ones the admin named, lower-cased. */
 export function acceptedRealms(ext: Pick<ExtensionRecord, 'server' | 'realms'>): string[] {

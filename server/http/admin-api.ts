@@ -7,8 +7,9 @@ import { parseMac } from '../domain/mac.ts';
 import { AppError, NotFound } from '../domain/errors.ts';
 import type { Actor } from '../domain/token.ts';
 import type { Services } from './services.ts';
-import { requireRole } from './auth.ts';
+import { requireRole, revealsNeedOwnOrigin } from './auth.ts';
 import { readJson } from './body.ts';
+import { INERT_FILE_HEADERS } from './inert-file.ts';
 import { openApiDocument } from './openapi.ts';
 import type { DocumentedRoute, Route } from './route-table.ts';
 import { answerPage, decodeCursor } from './paging.ts';
@@ -52,7 +53,7 @@ export function adminRoutes(services: Services): Route[] {
     ['get', '/extensions/:number/secret', 'admin', async (ctx, actor) => {
       ctx.set('Cache-Control', 'no-store');
       answer(ctx, 200, await extensions.revealSecret(actor, number(ctx), query(ctx, s.revealQuery).purpose));
-    }, { summary: 'reveal the SIP secret (audited; ?purpose=copy for the console copy)', query: s.revealQuery }],
+    }, { summary: 'reveal the SIP secret (audited; ?purpose=copy for the console copy)', query: s.revealQuery, reveals: true }],
     ['put', '/extensions/:number/secret', 'admin', async (ctx, actor) => {
       const { secret, ...options } = await readJson(ctx, s.setSecret);
       answer(ctx, 200, await extensions.setSecret(actor, number(ctx), secret, options));
@@ -83,7 +84,7 @@ export function adminRoutes(services: Services): Route[] {
     ['get', '/devices/:mac/credentials', 'admin', async (ctx, actor) => {
       ctx.set('Cache-Control', 'no-store');
       answer(ctx, 200, await devices.revealCredentials(actor, mac(ctx)));
-    }, { summary: "reveal the device's provisioning credentials (audited)" }],
+    }, { summary: "reveal the device's provisioning credentials (audited)", reveals: true }],
     ['post', '/devices/:mac/sync', 'admin', async (ctx, actor) => answer(ctx, 202, await sync.device(actor, mac(ctx))),
       { summary: 'queue a check-sync NOTIFY for the device now', status: 202 }],
     ['post', '/extensions/:number/sync', 'admin', async (ctx, actor) => answer(ctx, 202, await sync.extension(actor, number(ctx))),
@@ -102,9 +103,11 @@ export function adminRoutes(services: Services): Route[] {
       const { masked } = query(ctx, s.previewQuery);
       const file = await deviceFiles.preview(actor, mac(ctx), ctx.params.file as string, { masked });
       ctx.set('Cache-Control', 'no-store');
+      // A phone's file on the console's own origin: never a page.
+      ctx.set(INERT_FILE_HEADERS);
       ctx.type = file.contentType;
       answer(ctx, 200, file.body);
-    }, { summary: 'a rendered file (audited; ?masked=true replaces every secret it carries)', query: s.previewQuery }],
+    }, { summary: 'a rendered file (audited; ?masked=true replaces every secret it carries)', query: s.previewQuery, reveals: true }],
 
     ['post', '/links', 'admin', async (ctx, actor) => {
       ctx.set('Cache-Control', 'no-store');
@@ -124,7 +127,7 @@ export function adminRoutes(services: Services): Route[] {
     ['post', '/tokens', 'admin', async (ctx, actor) => {
       ctx.set('Cache-Control', 'no-store');
       const input = await readJson(ctx, s.createToken);
-      answer(ctx, 201, await tokens.issue(actor, input.name, input.role));
+      answer(ctx, 201, await tokens.issue(actor, input.name, input.role, input.realms));
     }, { summary: 'issue an API token (shown once)', body: s.createToken, status: 201 }],
     ['get', '/tokens', 'admin', async (ctx) => answer(ctx, 200, await tokens.list()), { summary: 'tokens without their values' }],
     ['delete', '/tokens/:id', 'admin', async (ctx, actor) => {
@@ -185,7 +188,8 @@ export function adminRouter(services: Services, elsewhere: readonly DocumentedRo
   });
   for (const [method, path, role, handler, doc] of allRoutes(services, elsewhere)) {
     const schema = doc?.query ?? s.noQuery;
-    router[method](path, requireRole(role), (ctx: Context) => {
+    const guards = doc?.reveals ? [requireRole(role), revealsNeedOwnOrigin] : [requireRole(role)];
+    router[method](path, ...guards, (ctx: Context) => {
       ctx.state.query = s.validate(schema, ctx.query);
       return handler(ctx, ctx.state.actor as Actor);
     });

@@ -53,6 +53,41 @@ export function fromOwnPages(ctx: Context, extraOrigins: readonly string[] = [])
   return !fromElsewhere(ctx, extraOrigins) && Boolean(ctx.get('sec-fetch-site') || ctx.get('origin'));
 }
 
+/**
+ * Whether a browser says the request is its own user's doing on our pages:
+ * Sec-Fetch-Site same-origin (our page) or none (typed, a bookmark); a browser
+ * without Fetch Metadata must name our origin in Origin or Referer. Another
+ * page of the same site (say, a phone's file on the phones' port) is not ours.
+ */
+export function ownOriginRead(ctx: Context, extraOrigins: readonly string[] = []): boolean {
+  const site = ctx.get('sec-fetch-site');
+  if (site) return site === 'same-origin' || site === 'none';
+  const ours = (origin: string) => origin === `${ctx.protocol}://${ctx.host}` || extraOrigins.includes(origin);
+  const origin = ctx.get('origin');
+  if (origin) return ours(origin);
+  const referer = ctx.get('referer');
+  if (!referer) return false;
+  try {
+    return ours(new URL(referer).origin);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * For routes that reveal a secret: with the session cookie, only a read our
+ * own pages (or the admin's own address bar) make. A cookie rides along with
+ * any request a browser makes, and a reveal is an audited act in the admin's
+ * name even when the answer stays unreadable to the page that asked.
+ * Bearer tokens are unaffected: they never ride along.
+ */
+export function revealsNeedOwnOrigin(ctx: Context, next: Next): Promise<void> {
+  if (ctx.state.viaCookie && !ctx.state.ownOrigin) {
+    throw new AppError(403, 'cross-site-request', 'a secret is shown only to the console itself');
+  }
+  return next();
+}
+
 /** Whether a browser says the request comes from another site's page. */
 function fromElsewhere(ctx: Context, extraOrigins: readonly string[]): boolean {
   const site = ctx.get('sec-fetch-site');
@@ -95,6 +130,8 @@ export function apiAuth({ authenticate, authenticateSession, guard, open, origin
     const actor = await authenticateSession(cookie!);
     if (!actor) throw new AppError(401, 'session-expired', 'the session has ended; sign in again');
     ctx.state.actor = actor;
+    ctx.state.viaCookie = true;
+    ctx.state.ownOrigin = ownOriginRead(ctx, origins);
     await next();
   };
 }

@@ -31,7 +31,7 @@ export function pbxRouter(feed: CredentialFeed): Router {
       throw new MalformedRequest('realm must be given once, as the Digest realm', 'invalid-realm');
     }
     const actor = ctx.state.actor as Actor;
-    const found = await feed.lookup(ctx.params.authUsername as string, realm, { ip: ctx.ip, token: actor.name });
+    const found = await feed.lookup(ctx.params.authUsername as string, realm, { ip: ctx.ip, token: actor.name, realms: actor.realms ?? [] });
     if (!found) throw new NotFound('no such auth user');
     ctx.body = found;
   });

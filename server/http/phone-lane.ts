@@ -12,6 +12,7 @@ import type { PhoneRequests } from '../provisioning/phones/phone-requests.ts';
 import type { CaBundle } from '../render/ca-bundle.ts';
 import { forwardedSecure, requestAddress } from './client-address.ts';
 import { INTERNAL, toAppError } from './errors.ts';
+import { attachment, INERT_FILE_HEADERS } from './inert-file.ts';
 import { FILE_NAME } from './phone-routes.ts';
 import { logAnswered } from './request-log.ts';
 
@@ -46,13 +47,20 @@ export function phoneLane({ phone, sipCa, log, trustedProxies }: PhoneLaneDeps, 
       });
       status = answer.status;
       if (answer.status === 200) {
-        res.writeHead(200, { 'Cache-Control': 'no-store', ETag: answer.etag, 'Content-Type': answer.contentType, 'Content-Length': answer.body.length });
+        res.writeHead(200, {
+          'Cache-Control': 'no-store',
+          ETag: answer.etag,
+          'Content-Type': answer.contentType,
+          'Content-Length': answer.body.length,
+          ...INERT_FILE_HEADERS,
+          'Content-Disposition': attachment(file),
+        });
         res.end(head ? undefined : answer.body);
       } else if (answer.status === 304) {
-        res.writeHead(304, { 'Cache-Control': 'no-store', ETag: answer.etag });
+        res.writeHead(304, { 'Cache-Control': 'no-store', ETag: answer.etag, ...INERT_FILE_HEADERS });
         res.end();
       } else {
-        const headers: Record<string, string | string[] | number> = { 'Cache-Control': 'no-store', 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': 0 };
+        const headers: Record<string, string | string[] | number> = { 'Cache-Control': 'no-store', 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': 0, ...INERT_FILE_HEADERS };
         if (answer.status === 401) headers['WWW-Authenticate'] = answer.challenges;
         res.writeHead(answer.status, headers);
         res.end();
@@ -62,7 +70,7 @@ export function phoneLane({ phone, sipCa, log, trustedProxies }: PhoneLaneDeps, 
       if (appError === INTERNAL) error = err;
       status = appError.status;
       if (!res.headersSent) {
-        res.writeHead(status, { 'Cache-Control': 'no-store', 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': 0 });
+        res.writeHead(status, { 'Cache-Control': 'no-store', 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': 0, ...INERT_FILE_HEADERS });
         res.end();
       } else res.destroy();
     }

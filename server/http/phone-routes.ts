@@ -9,6 +9,7 @@ import { AppError } from '../domain/errors.ts';
 import type { PhoneClient } from '../provisioning/phones/phone-access.ts';
 import type { PhoneRequests, UploadAnswer } from '../provisioning/phones/phone-requests.ts';
 import { clientSecure } from './client-address.ts';
+import { attachment, INERT_FILE_HEADERS } from './inert-file.ts';
 
 export const MAX_UPLOAD_BYTES = 256 * 1024;
 export const FILE_NAME = /^[A-Za-z0-9._-]{1,128}$/;
@@ -45,6 +46,7 @@ function send(ctx: Context, answer: UploadAnswer): void {
   ctx.set('ETag', answer.etag);
   if (answer.status === 200) {
     ctx.type = answer.contentType;
+    ctx.set('Content-Disposition', attachment(ctx.params.file as string));
     ctx.body = answer.body;
   }
 }
@@ -52,6 +54,7 @@ function send(ctx: Context, answer: UploadAnswer): void {
 /** Per route, not router.use(): a prefix middleware is skipped for /PROV/…, which the routes still match. */
 async function noStore(ctx: Context, next: () => Promise<unknown>): Promise<void> {
   ctx.set('Cache-Control', 'no-store');
+  ctx.set(INERT_FILE_HEADERS);
   await next();
 }
 

@@ -16,11 +16,37 @@ export interface Answered {
   error?: unknown;
 }
 
+/** A segment a link token (24 random bytes in base64url) could be: long, of its alphabet, in mixed case. */
+const TOKEN_LIKE = /^(?=.*[a-z])(?=.*[A-Z])[A-Za-z0-9_-]{24,}$/;
+
+function decoded(path: string): string {
+  try {
+    return decodeURIComponent(path);
+  } catch {
+    return path;
+  }
+}
+
+/**
+ * The path as it may be logged. A link's URL is a credential, and a client
+ * may spell /sp/ many ways the router still takes (//sp/, /%73p/, /SP/, /./sp/),
+ * so the path is read as the router would read it; any other segment shaped
+ * like a token is left out too.
+ */
+export function loggablePath(path: string): string {
+  const plain = decoded(path).replace(/\/+/g, '/').replace(/\/\.(?=\/)/g, '').toLowerCase();
+  if (plain === '/sp' || plain.startsWith('/sp/')) return '/sp/[token]';
+  return path
+    .split('/')
+    .map((segment) => (TOKEN_LIKE.test(decoded(segment)) ? '[redacted]' : segment))
+    .join('/');
+}
+
 /** The line every answered request leaves, whichever way it was served. */
 export function logAnswered(log: Logger, a: Answered): void {
   const line = {
     method: a.method,
-    path: a.path.toLowerCase().startsWith('/sp/') ? '/sp/[token]' : a.path,
+    path: loggablePath(a.path),
     status: a.status,
     ms: Number((process.hrtime.bigint() - a.started) / 1000n) / 1000,
     actor: a.actor,

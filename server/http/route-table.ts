@@ -18,6 +18,8 @@ export interface RouteDoc {
   body?: z.ZodType;
   /** The success status, when not 200. */
   status?: number;
+  /** Answers a secret or a password: with the session cookie, only for our own pages (auth.ts). */
+  reveals?: boolean;
 }
 export type Route = [
   method: 'get' | 'post' | 'put' | 'patch' | 'delete',

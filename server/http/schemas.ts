@@ -9,6 +9,7 @@ import { InvalidInput } from '../domain/errors.ts';
 import { AUTH_USERNAME, EXTENSION_NUMBER, SRTP_MODES, TRANSPORTS, isValidHost, textProblem } from '../domain/extension.ts';
 import { tryParseMac, type Mac } from '../domain/mac.ts';
 import { secretProblem } from '../domain/secret.ts';
+import { REALM } from '../pbx/credential-feed.ts';
 import { ROLES } from '../domain/token.ts';
 import { WEBHOOK_EVENTS } from '../domain/webhook.ts';
 
@@ -119,7 +120,9 @@ export const updateDevice = z.strictObject({
 });
 
 export const rotateCredentials = z.strictObject({ immediate: z.boolean().optional() });
-export const createToken = z.strictObject({ name: text(64), role: z.enum(ROLES) });
+/** A Digest realm a registrar challenges with, as the feed takes it. */
+const realm = z.string().regex(REALM, 'must be a Digest realm: printable, without quotes or backslashes');
+export const createToken = z.strictObject({ name: text(64), role: z.enum(ROLES), realms: z.array(realm).min(1).max(32).optional() });
 
 // Query strings: one value per parameter (a repeated one arrives as an array
 // and is refused), and an unknown parameter is a 422 like an unknown field.

@@ -9,6 +9,7 @@ import Router from '@koa/router';
 import type { Context, Next } from 'koa';
 import { AppError } from '../domain/errors.ts';
 import type { Links } from '../provisioning/links/links.ts';
+import { attachment, INERT_FILE_HEADERS } from './inert-file.ts';
 import type { LandingPage, LandingView } from './landing-page.ts';
 
 const TOKEN = /^[A-Za-z0-9_-]{16,128}$/;
@@ -41,7 +42,8 @@ export function softphoneRouter(links: Links, page: LandingPage): Router {
 
   const sendFile = (ctx: Context, file: { body: Buffer; contentType: string; filename: string | undefined }) => {
     ctx.type = file.contentType;
-    if (file.filename) ctx.set('Content-Disposition', `attachment; filename="${file.filename}"`);
+    ctx.set(INERT_FILE_HEADERS);
+    ctx.set('Content-Disposition', attachment(file.filename));
     ctx.body = file.body;
   };
 

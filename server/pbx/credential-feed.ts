@@ -4,7 +4,7 @@
 // lookup, so every instance answers the same the moment a change commits.
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
-import { AUTH_USERNAME, type ExtensionRecord } from '../domain/extension.ts';
+import { acceptedRealms, AUTH_USERNAME, type ExtensionRecord } from '../domain/extension.ts';
 import { Conflict } from '../domain/errors.ts';
 import { previousSecretContext, rotationView } from '../domain/rotation.ts';
 import { generateSecret } from '../domain/secret.ts';
@@ -56,14 +56,19 @@ export function createCredentialFeed({ store, box, clock, log }: FeedDeps) {
   const decoyContext = 'pbx-feed:decoy';
   const decoy = box.seal(generateSecret(), decoyContext);
 
-  async function pick(authUsername: string, realm: string): Promise<ExtensionRecord | null> {
-    if (!AUTH_USERNAME.test(authUsername)) return null;
-    const found = await store.findExtensionsByAuthUsername(authUsername);
+  /**
+   * The extension whose credentials a registrar of `realm` verifies: the
+   * token must serve that realm, and the extension must register there (its
+   * server.host or one of its realms). Anything else is the same null as an
+   * unknown user: HA1 values computed for another registrar's realm would be
+   * valid credentials there.
+   */
+  async function pick(authUsername: string, realm: string, tokenRealms: readonly string[]): Promise<ExtensionRecord | null> {
+    const wanted = realm.toLowerCase();
+    if (!AUTH_USERNAME.test(authUsername) || !tokenRealms.includes(wanted)) return null;
+    const found = (await store.findExtensionsByAuthUsername(authUsername)).filter((e) => acceptedRealms(e).includes(wanted));
     if (found.length <= 1) return found[0] ?? null;
-    // Two extensions may share an auth user on different registrars: the realm tells them apart.
-    const byHost = found.filter((e) => e.server.host.toLowerCase() === realm.toLowerCase());
-    if (byHost.length === 1) return byHost[0]!;
-    throw new Conflict('ambiguous-auth-username', `${found.length} extensions use this auth user`);
+    throw new Conflict('ambiguous-auth-username', `${found.length} extensions use this auth user in this realm`);
   }
 
   async function answer(ext: ExtensionRecord | null, authUsername: string, realm: string): Promise<FeedAnswer | null> {
@@ -92,10 +97,10 @@ export function createCredentialFeed({ store, box, clock, log }: FeedDeps) {
 
   return {
     /** The accepted HA1 values of an auth user, or null when no extension has it. Logged and counted, without HA1s. */
-    async lookup(authUsername: string, realm: string, client: { ip: string; token: string }): Promise<FeedAnswer | null> {
+    async lookup(authUsername: string, realm: string, client: { ip: string; token: string; realms: readonly string[] }): Promise<FeedAnswer | null> {
       let outcome: LookupOutcome = 'unknown';
       try {
-        const result = await answer(await pick(authUsername, realm), authUsername, realm);
+        const result = await answer(await pick(authUsername, realm, client.realms), authUsername, realm);
         if (result) outcome = 'found';
         return result;
       } catch (err) {

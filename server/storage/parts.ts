@@ -17,7 +17,7 @@ export type StoreReads = Omit<Store, 'ping' | 'close' | 'commit'>;
 
 /** Which reads and op kinds each entity part owns: the same split in both adapters. */
 export interface Entities {
-  meta: { reads: 'getMeta' | 'initMeta' | 'acquireLease'; ops: never };
+  meta: { reads: 'getMeta' | 'initMeta' | 'acquireLease'; ops: 'guard' };
   extensions: {
     reads: 'getExtension' | 'listExtensions' | 'findExtensionsByAuthUsername';
     ops: 'insert-extension' | 'update-extension' | 'expect-extension' | 'delete-extension';

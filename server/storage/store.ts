@@ -59,12 +59,28 @@ export interface FetchRecord {
   credential: FetchProof | null;
 }
 
+/** Where a guard's counter lives in meta; getMeta(guardKey(name)) reads it while planning. */
+export const guardKey = (name: string) => `guard:${name}`;
+
+/** A guard's value for planning: 0 when it was never moved. */
+export async function readGuard(store: Pick<Store, 'getMeta'>, name: string): Promise<number> {
+  return Number((await store.getMeta(guardKey(name))) ?? '0');
+}
+
 export type WriteOp =
   | { op: 'insert-extension'; record: ExtensionRecord }
   | { op: 'update-extension'; record: ExtensionRecord; expectRev: number }
   | { op: 'delete-extension'; number: string; expectRev: number }
   /** Writes nothing; refuses the batch with RevisionMismatch unless the extension is at this revision. */
   | { op: 'expect-extension'; number: string; rev: number }
+  /**
+   * A rule that spans records (at least one admin), held by the commit
+   * itself: refuses the batch with RevisionMismatch unless the named guard
+   * (a counter in meta, 0 when missing) is at `expect`, and moves it on.
+   * Every change that could break the rule takes the guard it read while
+   * planning, so of two such changes planned at once one is re-planned.
+   */
+  | { op: 'guard'; name: string; expect: number }
   | { op: 'insert-device'; record: DeviceRecord }
   | { op: 'update-device'; record: DeviceRecord; expectRev: number }
   | { op: 'delete-device'; mac: string; expectRev: number }

@@ -7,11 +7,13 @@
 // by one of them, and a crashed instance's deliveries are taken up by another.
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
+import type { Network } from '../domain/ip.ts';
 import type { SecretBox } from '../domain/secret-box.ts';
 import { backoff, signature, webhookSecretContext, type DeliveryRecord } from '../domain/webhook.ts';
 import type { EventBus, ProvEvent } from '../provisioning/change/events.ts';
 import type { Store } from '../storage/store.ts';
 import { occurrences } from './event-mapping.ts';
+import { postOnce } from './post.ts';
 
 export interface DispatcherDeps {
   store: Store;
@@ -22,6 +24,8 @@ export interface DispatcherDeps {
   /** This instance's name in delivery leases. */
   holder: string;
   timeoutMs: number;
+  /** PROV_WEBHOOK_ALLOW: inside ranges a receiver may be in after all. */
+  allow?: readonly Network[];
   retryForMs: number;
   backoffMs: number;
   pollMs: number;
@@ -33,7 +37,7 @@ const IN_FLIGHT = 20;
 export type WebhookDispatcher = ReturnType<typeof createWebhookDispatcher>;
 
 export function createWebhookDispatcher(deps: DispatcherDeps) {
-  const { store, box, clock, log, events, holder, timeoutMs, retryForMs, backoffMs, pollMs } = deps;
+  const { store, box, clock, log, events, holder, timeoutMs, retryForMs, backoffMs, pollMs, allow = [] } = deps;
   let unsubscribe: (() => void) | null = null;
   let timer: NodeJS.Timeout | null = null;
   let running: Promise<void> | null = null;
@@ -68,30 +72,16 @@ export function createWebhookDispatcher(deps: DispatcherDeps) {
     const hook = await store.getWebhook(d.webhookId);
     if (!hook) return;
     const timestamp = String(Math.floor(clock().getTime() / 1000));
-    let status: number | null = null;
-    let error: string | null = null;
-    try {
-      const res = await fetch(hook.url, {
-        method: 'POST',
-        body: d.body,
-        redirect: 'manual',
-        signal: AbortSignal.any([AbortSignal.timeout(timeoutMs), stopping.signal]),
-        headers: {
-          'content-type': 'application/json',
-          'user-agent': 'sip-provisioning-webhooks',
-          'x-prov-event': d.event,
-          'x-prov-delivery': d.id,
-          'x-prov-timestamp': timestamp,
-          'x-prov-signature': signature(box.open(hook.secretSealed, webhookSecretContext(hook.id)), timestamp, d.body),
-        },
-      });
-      status = res.status;
-      await res.body?.cancel();
-      if (status < 200 || status > 299) error = `HTTP ${status}`;
-    } catch (err) {
-      const e = err as { name?: string; cause?: { code?: string } };
-      error = e.name === 'TimeoutError' ? 'timeout' : (e.cause?.code ?? 'no answer');
-    }
+    const { status, problem } = await postOnce(hook.url, d.body, {
+      'content-type': 'application/json',
+      'user-agent': 'sip-provisioning-webhooks',
+      'x-prov-event': d.event,
+      'x-prov-delivery': d.id,
+      'x-prov-timestamp': timestamp,
+      'x-prov-signature': signature(box.open(hook.secretSealed, webhookSecretContext(hook.id)), timestamp, d.body),
+    }, { timeoutMs, signal: stopping.signal, allow });
+    // The record says only whether a receiver answered, and with what; never why none did.
+    const error = status === null ? 'not reached' : status < 200 || status > 299 ? `HTTP ${status}` : null;
     if (stopping.signal.aborted) return;
     const now = clock();
     const attempts = d.attempts + 1;
@@ -105,7 +95,7 @@ export function createWebhookDispatcher(deps: DispatcherDeps) {
       lastError: error,
       deliveredAt: error === null ? now.toISOString() : null,
     });
-    if (error) log.warn({ webhook: hook.id, delivery: d.id, event: d.event, attempts, error, gaveUp }, 'webhook delivery failed');
+    if (error) log.warn({ webhook: hook.id, delivery: d.id, event: d.event, attempts, error, problem, gaveUp }, 'webhook delivery failed');
   }
 
   /**

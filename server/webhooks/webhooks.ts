@@ -15,19 +15,23 @@ import {
 import { auditOp } from '../provisioning/audit/audit-op.ts';
 import type { RunChange } from '../provisioning/change/change-runner.ts';
 import type { Store } from '../storage/store.ts';
+import type { Network } from '../domain/ip.ts';
+import { destinationProblem } from './destination.ts';
 
 export interface WebhooksDeps {
   store: Store;
   box: SecretBox;
   clock: () => Date;
   runChange: RunChange;
+  /** PROV_WEBHOOK_ALLOW: inside ranges a receiver may be in after all. */
+  allow?: readonly Network[];
 }
 
 const target = (id: string) => `webhook:${id}`;
 
 export type Webhooks = ReturnType<typeof createWebhooks>;
 
-export function createWebhooks({ store, box, clock, runChange }: WebhooksDeps) {
+export function createWebhooks({ store, box, clock, runChange, allow = [] }: WebhooksDeps) {
   async function load(id: string): Promise<WebhookRecord> {
     const hook = await store.getWebhook(id);
     if (!hook) throw new NotFound(`webhook ${id} does not exist`, 'webhook-not-found');
@@ -41,6 +45,8 @@ export function createWebhooks({ store, box, clock, runChange }: WebhooksDeps) {
       if (url.username || url.password) {
         throw new InvalidInput('url may not hold a user or password; verify X-Prov-Signature instead', 'invalid-url');
       }
+      const problem = await destinationProblem(url, allow);
+      if (problem) throw new InvalidInput(problem, 'forbidden-destination');
       const secret = newWebhookSecret();
       const id = randomUUID();
       const at = clock().toISOString();

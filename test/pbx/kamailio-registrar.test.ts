@@ -47,7 +47,7 @@ async function registers(t: ExecutionContext, k: Kamailio, account: SipAccount, 
 test('a phone keeps registering through a rotation and loses the old secret exactly when it has the new one', async (t) => {
   const s = await startServer();
   t.teardown(() => s.close());
-  const pbx = (await s.api('POST', '/api/tokens', { body: { name: 'kamailio', role: 'pbx' } })).json.token as string;
+  const pbx = (await s.api('POST', '/api/tokens', { body: { name: 'kamailio', role: 'pbx', realms: ['127.0.0.1'] } })).json.token as string;
   const k = await startKamailio(t, 'registrar-feed.cfg', {
     FEED_URL: `${s.url}/pbx/v1/credentials/`,
     PBX_TOKEN: pbx,

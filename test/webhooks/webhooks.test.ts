@@ -7,7 +7,8 @@ import type { AddressInfo } from 'node:net';
 import test, { type ExecutionContext } from 'ava';
 import { extensionBody, startServer, type TestServer } from '../helpers/server.ts';
 
-const FAST = { PROV_WEBHOOK_BACKOFF_MS: '40', PROV_WEBHOOK_POLL_MS: '40', PROV_WEBHOOK_TIMEOUT_SECONDS: '2' };
+// The receivers listen on loopback, which a webhook may reach only when the operator allows it.
+const FAST = { PROV_WEBHOOK_BACKOFF_MS: '40', PROV_WEBHOOK_POLL_MS: '40', PROV_WEBHOOK_TIMEOUT_SECONDS: '2', PROV_WEBHOOK_ALLOW: '127.0.0.0/8' };
 const MAC = '805ec0a1b2e1';
 const UA = 'Yealink SIP-T46S 66.86.0.15 80:5e:c0:a1:b2:e1';
 
@@ -218,4 +219,55 @@ test('webhook input is checked and only admins manage them', async (t) => {
   t.is((await s.api('GET', '/api/webhooks', { token: viewer })).status, 403);
   t.is((await s.api('GET', '/api/webhooks')).json.length, 0);
   t.is((await s.api('DELETE', '/api/webhooks/nope')).status, 404);
+});
+
+test('a receiver on the inside is refused in every spelling of its address, unless PROV_WEBHOOK_ALLOW opens its range', async (t) => {
+  const s = await server(t, { env: { PROV_WEBHOOK_ALLOW: '' } });
+  for (const url of [
+    'http://127.0.0.1:1/',
+    'http://127.1/',
+    'http://0x7f000001/',
+    'http://2130706433/',
+    'http://0177.0.0.1/',
+    'http://[::1]:8080/',
+    'http://[::ffff:127.0.0.1]/',
+    'http://[::ffff:7f00:1]/',
+    'http://localhost:8080/',
+    'http://169.254.169.254/latest/meta-data/',
+    'http://[fe80::1]/',
+    'http://10.0.0.1/',
+    'http://172.16.0.1/',
+    'http://192.168.1.1/',
+    'http://100.64.0.1/',
+    'http://[fd00::1]/',
+    'http://224.0.0.1/',
+    'http://[ff02::1]/',
+    'http://0.0.0.0/',
+    'http://[::]/',
+    'https://0x0a.0.0.1/',
+  ]) {
+    const r = await s.api('POST', '/api/webhooks', { body: { url, events: ['secret.changed'] } });
+    t.deepEqual([r.status, r.json?.error?.code], [422, 'forbidden-destination'], url);
+  }
+  t.deepEqual((await s.api('GET', '/api/webhooks')).json, [], 'nothing stored');
+  t.deepEqual((await s.api('GET', '/api/audit?action=webhook.created')).json, []);
+  // A name that does not resolve now is taken: every delivery checks where it resolves then.
+  t.is((await s.api('POST', '/api/webhooks', { body: { url: 'https://hooks.example.invalid/prov', events: ['secret.changed'] } })).status, 201);
+});
+
+test('a delivery that reaches no receiver says "not reached", never why', async (t) => {
+  const s = await server(t, { env: { PROV_WEBHOOK_RETRY_HOURS: '0' } });
+  // Closed port and an answer that never comes: told apart, they would map the network.
+  const hanging = await receiver(t, () => null);
+  const closed = await hook(s, 'http://127.0.0.1:9/nobody-listens', ['secret.changed']);
+  const slow = await hook(s, hanging.url, ['secret.changed']);
+  await s.api('POST', '/api/extensions', { body: extensionBody('1001') });
+  await s.api('POST', '/api/extensions/1001/secret/generate', { body: {} });
+  for (const { id } of [closed, slow]) {
+    const [d] = await until(`the delivery of ${id} given up`, async () => {
+      const log = (await s.api('GET', `/api/webhooks/${id}/deliveries`)).json as { state: string }[];
+      return log[0]?.state === 'failed' ? log : undefined;
+    });
+    t.like(d, { state: 'failed', lastStatus: null, lastError: 'not reached' });
+  }
 });

@@ -21,7 +21,7 @@ async function loadTokens() {
   const tokens = await api('GET', '/api/tokens');
   $('#tokens tbody').replaceChildren(
     ...tokens.map((t) =>
-      h('tr', {}, h('td', {}, t.name), h('td', {}, t.role), h('td', {}, when(t.createdAt)),
+      h('tr', {}, h('td', {}, t.name), h('td', {}, t.role), h('td', {}, t.realms ? t.realms.join(', ') || 'none' : '—'), h('td', {}, when(t.createdAt)),
         h('td', {}, h('button', { type: 'button', class: 'danger', 'aria-label': `Revoke token ${t.name}`, onclick: () => revokeToken(t) }, 'Revoke'))),
     ),
   );
@@ -76,12 +76,20 @@ start(async () => {
       showError($('#user-error'), err);
     }
   });
+  // A registrar's token is bound to its realms: asked for only when that is the role.
+  $('#t-role').addEventListener('change', () => {
+    $('#t-realms-field').hidden = $('#t-role').value !== 'pbx';
+  });
   $('#token-form').addEventListener('submit', async (e) => {
     e.preventDefault();
     showError($('#token-error'), null);
     try {
-      const made = await api('POST', '/api/tokens', { name: $('#t-name').value.trim(), role: $('#t-role').value });
+      const role = $('#t-role').value;
+      const body = { name: $('#t-name').value.trim(), role };
+      if (role === 'pbx') body.realms = $('#t-realms').value.split(/[\s,]+/).filter(Boolean);
+      const made = await api('POST', '/api/tokens', body);
       e.target.reset();
+      $('#t-realms-field').hidden = true;
       $('#new-token').hidden = false;
       $('#token-value').value = made.token;
       await loadTokens();

@@ -11,10 +11,12 @@ import type { Mac } from '../../domain/mac.ts';
 import type { NotifyStateName, PushMode } from '../../domain/notify.ts';
 import type { Actor } from '../../domain/token.ts';
 import type { CatalogHolder } from '../../render/catalog.ts';
+import { expandName } from '../../render/file-names.ts';
 import { findModel, linesFor } from '../../render/profiles.ts';
+import { extensionGuard } from '../../domain/extension.ts';
 import { generateSecret } from '../../domain/secret.ts';
 import type { SecretBox } from '../../domain/secret-box.ts';
-import type { Store, WriteOp } from '../../storage/store.ts';
+import { readGuard, type Store, type WriteOp } from '../../storage/store.ts';
 import { auditOp } from '../audit/audit-op.ts';
 import type { RunChange } from '../change/change-runner.ts';
 import { createDeviceView } from './device-view.ts';
@@ -91,6 +93,21 @@ export function createDevices({ store, settled = async () => {}, catalog, clock,
   // PROV_CLAIM_MINUTES=0 turns claims off: no window is ever open, and none is shown.
   const claimEnd = (now: Date) => (claimMinutes > 0 ? new Date(now.getTime() + claimMinutes * 60_000).toISOString() : null);
 
+  /**
+   * A MAC no phone has: the broadcast address, or one whose device files
+   * would be named like a file every phone of a vendor shares (Polycom's
+   * 000000000000.cfg is the master file of phones that have none).
+   */
+  function refuseReserved(mac: Mac): void {
+    const catalog_ = catalog.current();
+    const clash = catalog_.profiles.all().some((p) =>
+      p.files.some((spec) => spec.scope === 'device' && catalog_.matchFile(expandName(spec, { mac })).some((m) => !m.mac)),
+    );
+    if (mac === 'ffffffffffff' || clash) {
+      throw new InvalidInput(`${mac} is not a phone's MAC: its files would be named like a file every phone shares`, 'reserved-mac');
+    }
+  }
+
   async function load(mac: Mac): Promise<DeviceRecord> {
     const device = await store.getDevice(mac);
     if (!device) throw new NotFound(`device ${mac} does not exist`, 'device-not-found');
@@ -145,8 +162,12 @@ export function createDevices({ store, settled = async () => {}, catalog, clock,
     return { model: known, maxLines: linesFor(profile, known) };
   }
 
-  /** Numbers lines that came without one with the lowest free numbers, then checks them. */
-  async function resolveLines(input: LineInput[], maxLines: number): Promise<DeviceLine[]> {
+  /**
+   * Numbers lines that came without one with the lowest free numbers, then
+   * checks them. The guards are what each line's extension was read at: a
+   * deletion of one of them committed meanwhile refuses this batch.
+   */
+  async function resolveLines(input: LineInput[], maxLines: number): Promise<{ lines: DeviceLine[]; guards: WriteOp[] }> {
     const taken = new Set<number>();
     for (const l of input) {
       if (l.line === undefined) continue;
@@ -169,11 +190,15 @@ export function createDevices({ store, settled = async () => {}, catalog, clock,
         throw new InvalidInput(`extension ${l.extension} is on more than one line`, 'duplicate-line');
       }
       seen.add(l.extension);
+    }
+    const guards: WriteOp[] = [];
+    for (const l of lines) {
+      guards.push({ op: 'guard', name: extensionGuard(l.extension), expect: await readGuard(store, extensionGuard(l.extension)) });
       if (!(await store.getExtension(l.extension))) {
         throw new InvalidInput(`extension ${l.extension} does not exist`, 'unknown-extension');
       }
     }
-    return lines.sort((a, b) => a.line - b.line);
+    return { lines: lines.sort((a, b) => a.line - b.line), guards };
   }
 
   return {
@@ -205,6 +230,7 @@ export function createDevices({ store, settled = async () => {}, catalog, clock,
     },
 
     async create(actor: Actor, input: CreateDevice) {
+      refuseReserved(input.mac);
       const { model, maxLines } = checkVendor(input.vendor, input.model ?? null);
       await runChange(async () => {
         if (await store.getDevice(input.mac)) {
@@ -212,12 +238,13 @@ export function createDevices({ store, settled = async () => {}, catalog, clock,
         }
         const now = clock();
         const at = now.toISOString();
+        const { lines, guards } = await resolveLines(input.lines ?? [], maxLines);
         const record: DeviceRecord = {
           mac: input.mac,
           vendor: input.vendor,
           model,
           label: input.label ?? null,
-          lines: await resolveLines(input.lines ?? [], maxLines),
+          lines,
           ...(input.sipContact ? { sipContact: input.sipContact } : {}),
           configVersion: 0,
           fetchedVersion: null,
@@ -230,6 +257,7 @@ export function createDevices({ store, settled = async () => {}, catalog, clock,
         };
         return {
           ops: [
+            ...guards,
             { op: 'insert-device', record },
             auditOp(actor, at, 'device.created', target(record.mac), { vendor: record.vendor, lines: record.lines }),
           ],
@@ -246,13 +274,14 @@ export function createDevices({ store, settled = async () => {}, catalog, clock,
         const vendor = patch.vendor ?? device.vendor;
         const { model, maxLines } = checkVendor(vendor, patch.model === undefined ? device.model : patch.model);
         const at = clock().toISOString();
+        // Kept lines are checked again: a new vendor or model may have fewer.
+        const { lines, guards } = await resolveLines(patch.lines ?? device.lines, maxLines);
         const next: DeviceRecord = {
           ...device,
           vendor,
           model,
           label: patch.label === undefined ? device.label : patch.label,
-          // Kept lines are checked again: a new vendor or model may have fewer.
-          lines: await resolveLines(patch.lines ?? device.lines, maxLines),
+          lines,
           sipContact: patch.sipContact === undefined ? (device.sipContact ?? null) : patch.sipContact,
           updatedAt: at,
           rev: device.rev + 1,
@@ -262,6 +291,7 @@ export function createDevices({ store, settled = async () => {}, catalog, clock,
         );
         if (fields.length === 0) return { ops: [], result: undefined };
         const ops: WriteOp[] = [
+          ...(fields.includes('lines') ? guards : []),
           { op: 'update-device', record: next, expectRev: device.rev },
           auditOp(actor, at, 'device.updated', target(mac), { fields, lines: next.lines }),
         ];

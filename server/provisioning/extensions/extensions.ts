@@ -9,6 +9,7 @@ import { deviceStatus, type DeviceRecord } from '../../domain/device.ts';
 import { Conflict, NotFound } from '../../domain/errors.ts';
 import {
   defaultPort,
+  extensionGuard,
   publicExtension,
   type ExtensionMedia,
   type ExtensionRecord,
@@ -22,7 +23,7 @@ import { assertValidSecret, generateSecret } from '../../domain/secret.ts';
 import type { SecretBox } from '../../domain/secret-box.ts';
 import { secretContext } from '../../domain/seal-contexts.ts';
 import type { Actor } from '../../domain/token.ts';
-import type { Store, WriteOp } from '../../storage/store.ts';
+import { readGuard, type Store, type WriteOp } from '../../storage/store.ts';
 import { previousSecretContext, rotationView } from '../../domain/rotation.ts';
 import { auditOp } from '../audit/audit-op.ts';
 import type { RunChange } from '../change/change-runner.ts';
@@ -243,6 +244,7 @@ export function createExtensions({ store, settled = async () => {}, box, clock, 
 
     async remove(actor: Actor, number: string) {
       await runChange(async () => {
+        const guard = await readGuard(store, extensionGuard(number));
         const ext = await load(number);
         const users = await store.listDevices({ extension: number });
         if (users.length > 0) {
@@ -254,6 +256,7 @@ export function createExtensions({ store, settled = async () => {}, box, clock, 
         const at = clock().toISOString();
         return {
           ops: [
+            { op: 'guard', name: extensionGuard(number), expect: guard },
             { op: 'delete-extension', number, expectRev: ext.rev },
             auditOp(actor, at, 'extension.deleted', target(number)),
           ],

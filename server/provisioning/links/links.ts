@@ -13,13 +13,14 @@ import QRCode from 'qrcode';
 import { InvalidInput, NotFound } from '../../domain/errors.ts';
 import { APP_URL_MINUTES, linkState, newLinkToken, publicLink, type LinkRecord } from '../../domain/link.ts';
 import { storedUserAgent } from '../../domain/device.ts';
+import { extensionGuard } from '../../domain/extension.ts';
 import type { SecretBox } from '../../domain/secret-box.ts';
 import { hashToken, type Actor } from '../../domain/token.ts';
 import { encodeBody } from '../../render/body-encoding.ts';
 import type { CatalogHolder } from '../../render/catalog.ts';
 import type { VendorProfile } from '../../render/profiles.ts';
 import { extensionOwner } from '../../render/renderer.ts';
-import { LinkUnavailable, type Store, type WriteOp } from '../../storage/store.ts';
+import { LinkUnavailable, readGuard, type Store, type WriteOp } from '../../storage/store.ts';
 import { auditOp } from '../audit/audit-op.ts';
 import type { RunChange } from '../change/change-runner.ts';
 import { renderContext } from '../../domain/seal-contexts.ts';
@@ -128,9 +129,6 @@ export function createLinks({ store, box, catalog, clock, runChange, publicUrl, 
       if (!appProfile(input.app)) {
         throw new InvalidInput(`app must be one of: ${catalog.current().profiles.softphoneApps().join(', ')}`, 'unknown-app');
       }
-      if (!(await store.getExtension(input.extension))) {
-        throw new InvalidInput(`extension ${input.extension} does not exist`, 'unknown-extension');
-      }
       const token = newLinkToken();
       const now = clock();
       const record: LinkRecord = {
@@ -147,18 +145,26 @@ export function createLinks({ store, box, catalog, clock, runChange, publicUrl, 
         lastSecretVersion: null,
         createdBy: actor.name,
       };
-      await runChange(async () => ({
-        ops: [
-          { op: 'insert-link', record },
-          auditOp(actor, record.createdAt, 'link.created', target(record.id), {
-            extension: record.extension,
-            app: record.app,
-            expiresAt: record.expiresAt,
-            maxUses: record.maxUses,
-          }),
-        ],
-        result: undefined,
-      }));
+      await runChange(async () => {
+        // Read before the extension: its deletion committed meanwhile refuses this batch.
+        const guard = await readGuard(store, extensionGuard(input.extension));
+        if (!(await store.getExtension(input.extension))) {
+          throw new InvalidInput(`extension ${input.extension} does not exist`, 'unknown-extension');
+        }
+        return {
+          ops: [
+            { op: 'guard', name: extensionGuard(input.extension), expect: guard },
+            { op: 'insert-link', record },
+            auditOp(actor, record.createdAt, 'link.created', target(record.id), {
+              extension: record.extension,
+              app: record.app,
+              expiresAt: record.expiresAt,
+              maxUses: record.maxUses,
+            }),
+          ],
+          result: undefined,
+        };
+      });
       const url = `${publicUrl}/sp/${token}`;
       // The QR code holds our one-time link only, never the password.
       const qrSvg = await QRCode.toString(url, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 });

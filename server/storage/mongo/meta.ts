@@ -1,5 +1,6 @@
 // The server's small named values and its job leases on MongoDB. A lease is
 // one conditional upsert, so two instances asking at once cannot both get it.
+import { guardKey, RevisionMismatch } from '../store.ts';
 import { isDuplicate, type Collections } from './collections.ts';
 import { engine, type MongoPart } from './part.ts';
 
@@ -32,6 +33,21 @@ export function mongoMeta(c: Collections): MongoPart<'meta'> {
         });
       },
     },
-    writes: {},
+    writes: {
+      guard: async ({ name, expect }, s) => {
+        // One conditional write: of two batches that read the same value, only one moves it.
+        const key = guardKey(name);
+        if (expect === 0) {
+          try {
+            await c.meta.insertOne({ _id: key, value: '1' }, s);
+            return;
+          } catch (err) {
+            if (!isDuplicate(err)) throw err;
+          }
+        }
+        const moved = await c.meta.updateOne({ _id: key, value: String(expect) }, { $set: { value: String(expect + 1) } }, s);
+        if (moved.matchedCount !== 1) throw new RevisionMismatch('guard', name);
+      },
+    },
   };
 }

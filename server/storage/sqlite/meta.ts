@@ -4,6 +4,7 @@
 // claims, renders, all changed only through commit()) may have changed.
 // Fetch records, written every second, leave it alone.
 import type Database from 'better-sqlite3';
+import { guardKey, RevisionMismatch } from '../store.ts';
 import type { SqlitePart } from './part.ts';
 
 const PHONE_GENERATION = 'phone-generation';
@@ -17,6 +18,7 @@ export interface PhoneGeneration {
 export function sqliteMeta(db: Database.Database): SqlitePart<'meta'> & { generation: PhoneGeneration } {
   const q = {
     getMeta: db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?'),
+    setMeta: db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
     initMeta: db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING'),
     takeLease: db.prepare(
       `INSERT INTO leases (name, holder, until) VALUES (@name, @holder, @until)
@@ -42,7 +44,15 @@ export function sqliteMeta(db: Database.Database): SqlitePart<'meta'> & { genera
         return q.takeLease.run({ name, holder, now, until }).changes === 1;
       },
     },
-    writes: {},
+    writes: {
+      guard: ({ name, expect }) => {
+        // Inside the batch's IMMEDIATE transaction: nothing else writes between the read and the write.
+        const key = guardKey(name);
+        const now = Number(q.getMeta.get(key)?.value ?? '0');
+        if (now !== expect) throw new RevisionMismatch('guard', name);
+        q.setMeta.run(key, String(expect + 1));
+      },
+    },
     generation: {
       current: () => Number(q.phoneGeneration.get()),
       bump: () => void q.bumpPhoneGeneration.run(),
