@@ -6,10 +6,14 @@ import type { FileSpec, Profiles, VendorProfile } from './profiles.ts';
 
 export type UploadSpec = VendorProfile['uploads'][number];
 
-/** A rendered file the server serves, or a file the phone uploads (and may read back). */
+/**
+ * A rendered file the server serves, or a file the phone uploads (and may
+ * read back). `stored` is the name it is kept under: the file's own name
+ * with the MAC in lower case, whichever alias or letter case was asked for.
+ */
 export type FileMatch =
-  | { kind: 'render'; profile: VendorProfile; spec: FileSpec; mac: Mac | null; code: string | null }
-  | { kind: 'upload'; profile: VendorProfile; spec: UploadSpec; mac: Mac; code: null };
+  | { kind: 'render'; profile: VendorProfile; spec: FileSpec; mac: Mac | null; code: string | null; stored: string }
+  | { kind: 'upload'; profile: VendorProfile; spec: UploadSpec; mac: Mac; code: null; stored: string };
 
 export function expandName(spec: Pick<FileSpec, 'name' | 'codeWidth'>, values: { mac?: string; code?: string }): string {
   return spec.name
@@ -17,10 +21,10 @@ export function expandName(spec: Pick<FileSpec, 'name' | 'codeWidth'>, values: {
     .replace('{code}', values.code === undefined ? '{code}' : values.code.padStart(spec.codeWidth ?? 0, '0'));
 }
 
-function patternOf(name: string, codeWidth: number | undefined): RegExp {
+function patternOf(name: string, codeWidth: number | undefined, macCase: VendorProfile['macInFileNames']): RegExp {
   const escaped = name.replace(/[.*+?^$()|[\]\\]/g, '\\$&');
   const body = escaped
-    .replace('{mac}', '(?<mac>[0-9A-Fa-f]{12})')
+    .replace('{mac}', macCase === 'any' ? '(?<mac>[0-9A-Fa-f]{12})' : '(?<mac>[0-9a-f]{12})')
     .replace('{code}', codeWidth ? `(?<code>[0-9A-Za-z]{${codeWidth}})` : '(?<code>[0-9A-Za-z]+)');
   return new RegExp(`^${body}$`);
 }
@@ -36,8 +40,10 @@ function paddedCodes(profile: VendorProfile, width: number | undefined): Map<str
 
 export function createFileMatcher(profiles: Profiles) {
   const table = profiles.all().flatMap((profile) => [
-    ...profile.files.map((spec) => ({ kind: 'render' as const, profile, spec, re: patternOf(spec.name, spec.codeWidth) })),
-    ...profile.uploads.map((spec) => ({ kind: 'upload' as const, profile, spec, re: patternOf(spec.name, undefined) })),
+    ...profile.files.flatMap((spec) =>
+      [spec.name, ...spec.aliases].map((name) => ({ kind: 'render' as const, profile, spec, re: patternOf(name, spec.codeWidth, profile.macInFileNames) })),
+    ),
+    ...profile.uploads.map((spec) => ({ kind: 'upload' as const, profile, spec, re: patternOf(spec.name, undefined, profile.macInFileNames) })),
   ]);
   return function matchFile(name: string): FileMatch[] {
     const out: FileMatch[] = [];
@@ -46,7 +52,7 @@ export function createFileMatcher(profiles: Profiles) {
       if (!m) continue;
       const mac = m.groups?.mac !== undefined ? tryParseMac(m.groups.mac) : null;
       if (entry.kind === 'upload') {
-        if (mac) out.push({ kind: 'upload', profile: entry.profile, spec: entry.spec, mac, code: null });
+        if (mac) out.push({ kind: 'upload', profile: entry.profile, spec: entry.spec, mac, code: null, stored: expandName(entry.spec, { mac }) });
         continue;
       }
       let code: string | null = null;
@@ -54,7 +60,8 @@ export function createFileMatcher(profiles: Profiles) {
         code = paddedCodes(entry.profile, entry.spec.codeWidth).get(m.groups.code) ?? null;
         if (code === null) continue;
       }
-      out.push({ kind: 'render', profile: entry.profile, spec: entry.spec, mac, code });
+      const stored = expandName(entry.spec, { mac: mac ?? undefined, code: code ?? undefined });
+      out.push({ kind: 'render', profile: entry.profile, spec: entry.spec, mac, code, stored });
     }
     return out;
   };

@@ -20,6 +20,12 @@ const fileSpec = z.strictObject({
   fallback: z.boolean().default(false),
   /** Width to zero-pad {code} to. */
   codeWidth: z.number().int().min(1).max(12).optional(),
+  /**
+   * Other names the phone asks for the same file by (Grandstream's bare
+   * `cfg{mac}`), with the same placeholders: each is answered with this
+   * file's bytes and counts as a fetch of it.
+   */
+  aliases: z.array(z.string().regex(/^[A-Za-z0-9._{}-]+$/)).default([]),
 });
 
 const model = z.strictObject({
@@ -27,6 +33,24 @@ const model = z.strictObject({
   code: z.string().regex(/^[0-9A-Za-z]+$/).optional(),
   /** Settings of this model's firmware family that differ from the vendor's, laid over `settings` in its device files. */
   settings: z.record(z.string(), z.unknown()).optional(),
+});
+
+/** The account fields a vendor's text rules may name. */
+export const ACCOUNT_TEXT_FIELDS = ['number', 'displayName', 'label', 'authUsername', 'password'] as const;
+export type AccountTextField = (typeof ACCOUNT_TEXT_FIELDS)[number];
+
+/**
+ * Text a vendor's files cannot carry although the API accepts it: a change
+ * that would send such a value to one of the vendor's phones is refused when
+ * the admin makes it, naming the rule, instead of reaching the phone mangled.
+ */
+const textRule = z.strictObject({
+  fields: z.array(z.enum(ACCOUNT_TEXT_FIELDS)).min(1),
+  /** A JavaScript regular expression; a value it finds a match in is refused. */
+  refuse: z.string().min(1).optional(),
+  maxLength: z.number().int().min(1).optional(),
+  /** Told to the admin whose change is refused. */
+  reason: z.string().min(1),
 });
 
 const profileSchema = z.strictObject({
@@ -40,6 +64,13 @@ const profileSchema = z.strictObject({
   maxLines: z.number().int().min(1).max(256),
   /** Regular expression with named groups model, firmware and (where sent) mac. */
   userAgent: z.string().optional(),
+  /**
+   * The letter case the phones write the MAC in file names with: `lower`
+   * only, or `any` (Snom expands `{mac}` in upper case). Stored names always
+   * hold it in lower case; a request in another case is answered only where
+   * the profile says `any`.
+   */
+  macInFileNames: z.enum(['lower', 'any']).default('lower'),
   /** The vendor's phones always send their MAC in the User-Agent: a claim without it is not one of them. */
   claimNeedsMac: z.boolean().default(false),
   transports: z.record(z.enum(TRANSPORTS), z.string()).optional(),
@@ -51,6 +82,8 @@ const profileSchema = z.strictObject({
   uploads: z.array(z.strictObject({ name: z.string(), override: z.boolean().default(false) })).default([]),
   /** Override parameters removed when a secret changes, so the server's secret wins. */
   overrideCredentialKeys: z.array(z.string()).default([]),
+  /** What the vendor's files cannot carry although the API accepts it (see textRule). */
+  textRules: z.array(textRule).default([]),
   /** How served bytes are made from the rendered text (softphone files read on Windows need CRLF and UTF-16). */
   body: z
     .strictObject({
@@ -110,7 +143,16 @@ export function loadProfiles(dir: string): Profiles {
     }
     const parsed = profileSchema.safeParse(raw);
     if (!parsed.success) throw new Error(`vendor profile ${where}: ${z.prettifyError(parsed.error)}`);
-    if (parsed.data.userAgent) new RegExp(parsed.data.userAgent);
+    try {
+      if (parsed.data.userAgent) new RegExp(parsed.data.userAgent);
+      for (const rule of parsed.data.textRules) if (rule.refuse) new RegExp(rule.refuse, 'u');
+    } catch (err) {
+      throw new Error(`vendor profile ${where}: ${(err as Error).message}`);
+    }
+    for (const spec of parsed.data.files) {
+      const odd = spec.aliases.find((alias) => placeholders(alias) !== placeholders(spec.name));
+      if (odd) throw new Error(`vendor profile ${where}: alias ${odd} must name the same placeholders as ${spec.name}`);
+    }
     byId.set(parsed.data.id, parsed.data);
   }
   return {
@@ -119,6 +161,11 @@ export function loadProfiles(dir: string): Profiles {
     deskPhoneVendors: () => [...byId.values()].filter((p) => p.kind === 'desk-phone').map((p) => p.id),
     softphoneApps: () => [...byId.values()].filter((p) => p.kind === 'softphone').map((p) => p.id),
   };
+}
+
+/** The {mac} and {code} a file name holds, in a fixed order: an alias must hold the same ones as its file's name. */
+function placeholders(name: string): string {
+  return ['{mac}', '{code}'].filter((p) => name.includes(p)).join();
 }
 
 /** The profile's model key for a name an admin or a User-Agent gives: "t46s", "VVX 450", "VVX_450". */

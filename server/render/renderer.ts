@@ -10,6 +10,7 @@ import type { CaBundle } from './ca-bundle.ts';
 import { expandName } from './file-names.ts';
 import { findModel, linesFor, type FileSpec, type Profiles, type VendorProfile } from './profiles.ts';
 import { wrap, type TemplateSet } from './templates.ts';
+import { textRuleProblem } from './text-rules.ts';
 
 export interface OpenExtension {
   record: ExtensionRecord;
@@ -23,9 +24,18 @@ export interface RenderSettings {
   sipCa?: CaBundle | null;
 }
 
-/** A file that could not be rendered: which owner, which file, and why. */
+/**
+ * A file that could not be rendered: which owner, which file, and why.
+ * `unsupported-value` when a vendor's text rule refused a value, rather than
+ * a template or encoder failing.
+ */
 export class RenderFailure extends Error {
-  constructor(readonly owner: string, readonly file: string, readonly reason: string) {
+  constructor(
+    readonly owner: string,
+    readonly file: string,
+    readonly reason: string,
+    readonly code: 'render-failed' | 'unsupported-value' = 'render-failed',
+  ) {
     super(`${owner} ${file}: ${reason}`);
     this.name = 'RenderFailure';
   }
@@ -34,15 +44,17 @@ export class RenderFailure extends Error {
 export const vendorOwner = (vendor: string) => `vendor:${vendor}`;
 export const extensionOwner = (number: string) => `extension:${number}`;
 
-/** One SIP account as every template sees it, transport and SRTP mode in the vendor's own words. */
-function account(profile: VendorProfile, { record: e, secret }: OpenExtension) {
+/**
+ * One SIP account as every template sees it, transport and SRTP mode in the
+ * vendor's own words; refused when the vendor's text rules cannot take it.
+ */
+function account(profile: VendorProfile, { record: e, secret }: OpenExtension, owner: string) {
   const srtp = effectiveSrtp(e);
+  const text = { number: e.number, displayName: e.displayName, label: e.label ?? e.displayName, authUsername: e.authUsername, password: secret };
+  const problem = textRuleProblem(profile, text);
+  if (problem) throw new RenderFailure(owner, '*', `extension ${e.number}: ${problem}`, 'unsupported-value');
   return {
-    number: e.number,
-    displayName: e.displayName,
-    label: e.label ?? e.displayName,
-    authUsername: e.authUsername,
-    password: secret,
+    ...text,
     server: {
       host: e.server.host,
       port: e.server.port,
@@ -64,6 +76,8 @@ export function createRenderer(profiles: Profiles, templates: TemplateSet, setti
   const provUrl = new URL(settings.publicUrl + '/prov/');
   const provisioning = {
     url: provUrl.href,
+    // Some phones join the folder and the file name with a slash of their own.
+    folder: provUrl.href.replace(/\/$/, ''),
     https: provUrl.protocol === 'https:',
     // Polycom wants host[:port]/path without the scheme.
     serverName: `${provUrl.host}${provUrl.pathname.replace(/\/$/, '')}`,
@@ -161,7 +175,7 @@ export function createRenderer(profiles: Profiles, templates: TemplateSet, setti
       const profile = profiles.get(device.vendor);
       if (!profile) throw new RenderFailure(device.mac, '*', `no vendor profile ${device.vendor}`);
       const model = device.model ? findModel(profile, device.model) ?? null : null;
-      const lines = device.lines.map((l) => ({ line: l.line, ...account(profile, extensions(l.extension)) }));
+      const lines = device.lines.map((l) => ({ line: l.line, ...account(profile, extensions(l.extension), device.mac) }));
       const used = new Set(device.lines.map((l) => l.line));
       // Wrapped once for all of the device's files.
       const ctx = wrap({
@@ -186,7 +200,7 @@ export function createRenderer(profiles: Profiles, templates: TemplateSet, setti
     /** A softphone app's files for one extension, by file name. */
     renderExtension(profile: VendorProfile, ext: OpenExtension): Map<string, string> {
       const owner = extensionOwner(ext.record.number);
-      const ctx = { ...common(profile), account: account(profile, ext) };
+      const ctx = { ...common(profile), account: account(profile, ext, owner) };
       const out = new Map<string, string>();
       for (const spec of profile.files.filter((f) => f.scope === 'extension')) {
         out.set(spec.name, run(profile, spec, owner, spec.name, null, ctx));

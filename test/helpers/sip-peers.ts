@@ -12,6 +12,22 @@ import { tempDir } from './server.ts';
 
 export const SCENARIOS = path.join(ROOT, 'test/notify/scenarios');
 
+/**
+ * A server that sends check-sync straight to sipp phones, with timers small
+ * enough that a silent phone fails in under two seconds instead of minutes.
+ */
+export const DIRECT_NOTIFY_ENV = {
+  PROV_NOTIFY: 'direct',
+  PROV_NOTIFY_JITTER_MS: '0',
+  PROV_NOTIFY_RATE: '50',
+  PROV_NOTIFY_T1_MS: '40',
+  PROV_NOTIFY_T2_MS: '160',
+  PROV_NOTIFY_TIMER_F_MS: '2000',
+  PROV_NOTIFY_BACKOFF_MS: '100,100',
+  PROV_ALLOW_BASIC_OVER_HTTP: 'true',
+  PROV_SWEEP_MINUTES: '0',
+};
+
 export async function freeUdpPort(): Promise<number> {
   const s = dgram.createSocket('udp4');
   await new Promise<void>((resolve) => s.bind(0, '127.0.0.1', resolve));

@@ -4,22 +4,11 @@
 import test, { type ExecutionContext } from 'ava';
 import { basic, phoneCredentials } from '../helpers/phone.ts';
 import { extensionBody, startServer, type TestServer } from '../helpers/server.ts';
-import { startSipp, type Received } from '../helpers/sip-peers.ts';
+import { DIRECT_NOTIFY_ENV, startSipp, type Received } from '../helpers/sip-peers.ts';
 import { until } from '../helpers/until.ts';
 
 const EXT = '1001';
-// Small timer values: a silent phone fails in under two seconds instead of minutes.
-const ENV = {
-  PROV_NOTIFY: 'direct',
-  PROV_NOTIFY_JITTER_MS: '0',
-  PROV_NOTIFY_RATE: '50',
-  PROV_NOTIFY_T1_MS: '40',
-  PROV_NOTIFY_T2_MS: '160',
-  PROV_NOTIFY_TIMER_F_MS: '2000',
-  PROV_NOTIFY_BACKOFF_MS: '100,100',
-  PROV_ALLOW_BASIC_OVER_HTTP: 'true',
-  PROV_SWEEP_MINUTES: '0',
-};
+const ENV = DIRECT_NOTIFY_ENV;
 
 const PHONES = {
   yealink: { mac: '805ec0a1b2c3', model: 'T46S', file: '805ec0a1b2c3.cfg', ua: 'Yealink SIP-T46S 66.86.0.15 80:5e:c0:a1:b2:c3', event: 'check-sync;reboot=false' },

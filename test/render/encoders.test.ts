@@ -9,13 +9,15 @@ import { FORMATS } from '../../server/render/encoders/index.ts';
 import { polycomHelpers } from '../../server/render/encoders/polycom-xml.ts';
 import { xmlValue } from '../../server/render/encoders/xml.ts';
 import { cfgValue, yealinkHelpers } from '../../server/render/encoders/yealink-cfg.ts';
-import { polycomParams, xmllint, xmllintAttribute } from '../helpers/xml.ts';
+import { libxmlValue, polycomParams, xmllint, xmllintAttribute } from '../helpers/xml.ts';
 import { anyText } from './arbitraries.ts';
 
 const LINE_BREAKERS = ['\r', '\n', '\0'];
 
 test('the profiles find each encoder set by format name, one helper each', (t) => {
-  t.deepEqual(Object.keys(FORMATS).sort(), ['microsip-ini', 'polycom-xml', 'yealink-cfg', 'zoiper-xml']);
+  t.deepEqual(Object.keys(FORMATS).sort(), ['cisco-flat-profile', 'microsip-ini', 'polycom-xml', 'xml-text', 'yealink-cfg', 'zoiper-xml']);
+  t.deepEqual(Object.keys(FORMATS['xml-text']!), ['text']);
+  t.deepEqual(Object.keys(FORMATS['cisco-flat-profile']!), ['text', 'macro']);
   t.is(FORMATS['yealink-cfg'], yealinkHelpers);
   t.is(FORMATS['polycom-xml'], polycomHelpers);
   t.deepEqual(Object.keys(yealinkHelpers), ['cfg']);
@@ -147,4 +149,27 @@ test('xml lines: CR and LF survive an attribute as character references, read ba
   );
   for (const s of ['a\tb', 'a\0b', 'a\u0085b']) t.throws(() => polycomHelpers.attrLines!(s), { instanceOf: EncodeError }, JSON.stringify(s));
   t.is(polycomHelpers.attrLines!('-----BEGIN X-----\nA&B\n-----END X-----'), '-----BEGIN X-----&#10;A&amp;B&#10;-----END X-----');
+});
+
+test('xml text and Cisco flat profile: element text reads back exactly through libxml2; a macro field doubles each $ and no other character', (t) => {
+  const { text } = FORMATS['xml-text']!;
+  const { macro, text: ciscoText } = FORMATS['cisco-flat-profile']!;
+  fc.assert(
+    fc.property(anyText, (s) => {
+      let encoded: string;
+      try {
+        encoded = text!(s);
+      } catch (err) {
+        if (!(err instanceof EncodeError)) throw err;
+        t.throws(() => macro!(s), { instanceOf: EncodeError });
+        return;
+      }
+      if (ciscoText!(s) !== encoded) throw new Error('one escaping for XML text');
+      if (libxmlValue(`<a>${encoded}</a>`, '/a', 'a') !== s) throw new Error(`text did not read back: ${JSON.stringify(s)}`);
+      const expanded = (libxmlValue(`<a>${macro!(s)}</a>`, '/a', 'a') ?? '').replace(/\$\$/g, '$');
+      if (expanded !== s) throw new Error(`macro did not read back: ${JSON.stringify(s)}`);
+    }),
+    { numRuns: 1000 },
+  );
+  t.is(macro!('$USER & $$'), '$$USER &amp; $$$$');
 });

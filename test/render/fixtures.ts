@@ -130,7 +130,23 @@ export const GOLDEN_CASES: GoldenCase[] = [
     device: device('polycom', '0004f2a1b2c5', 'VVX_450', GOLDEN_LINES),
     vendorFiles: ['000000000000.cfg', 'polycom-common.cfg'],
   },
+  // One per model family: Grandstream GRP26xx and GXP21xx, Snom D7xx, Fanvil X, Cisco MPP 88xx and 78xx.
+  { name: 'grandstream-grp2614', device: device('grandstream', 'c074ada1b2c6', 'GRP2614', GOLDEN_LINES), vendorFiles: [] },
+  { name: 'grandstream-gxp2170', device: device('grandstream', '000b82a1b2c7', 'GXP2170', GOLDEN_LINES), vendorFiles: [] },
+  { name: 'snom-d785', device: device('snom', '000413a1b2c8', 'D785', GOLDEN_LINES), vendorFiles: [] },
+  { name: 'fanvil-x4u', device: device('fanvil', '0c383ea1b2c9', 'X4U', GOLDEN_LINES), vendorFiles: [] },
+  { name: 'cisco-cp-8841-3pcc', device: device('cisco', '00562ba1b2ca', 'CP-8841-3PCC', GOLDEN_LINES), vendorFiles: ['8841-3PCC.xml'] },
+  { name: 'cisco-cp-7841-3pcc', device: device('cisco', '00562ba1b2cb', 'CP-7841-3PCC', GOLDEN_LINES), vendorFiles: ['7841-3PCC.xml'] },
 ];
+
+/** The desk phones added as data only: vendor, the case name of its golden files, a MAC and a model. */
+export const DATA_VENDORS = [
+  { vendor: 'grandstream', mac: 'c074ad000042', model: 'GRP2614' },
+  { vendor: 'snom', mac: '000413000042', model: 'D785' },
+  { vendor: 'fanvil', mac: '0c383e000042', model: 'X4U' },
+  { vendor: 'cisco', mac: '00562b000042', model: 'CP-8841-3PCC' },
+] as const;
+export type DataVendor = (typeof DATA_VENDORS)[number]['vendor'];
 
 export const UDP_SERVER: SipServer = { host: 'sip.example.com', port: 5060, transport: 'udp' };
 
@@ -153,20 +169,21 @@ export interface SrtpCase extends GoldenCase {
 export const SRTP_CASES: SrtpCase[] = [
   ['tls-mandatory', TLS_MANDATORY],
   ['udp-optional', UDP_OPTIONAL],
-].flatMap(([name, ext]) => [
-  {
-    name: `yealink-t46s-${name}`,
+].flatMap(([name, ext]) =>
+  [
+    ['yealink-t46s', 'yealink', '805ec0c1d2e3', 'T46S'],
+    ['polycom-vvx450', 'polycom', '0004f2c1d2e5', 'VVX_450'],
+    ['grandstream-grp2614', 'grandstream', 'c074adc1d2e6', 'GRP2614'],
+    ['snom-d785', 'snom', '000413c1d2e7', 'D785'],
+    ['fanvil-x4u', 'fanvil', '0c383ec1d2e8', 'X4U'],
+    ['cisco-cp-8841-3pcc', 'cisco', '00562bc1d2e9', 'CP-8841-3PCC'],
+  ].map(([kase, vendor, mac, model]) => ({
+    name: `${kase}-${name}`,
     extension: ext as OpenExtension,
-    device: device('yealink', '805ec0c1d2e3', 'T46S', [{ line: 1, extension: (ext as OpenExtension).record.number }]),
+    device: device(vendor!, mac!, model!, [{ line: 1, extension: (ext as OpenExtension).record.number }]),
     vendorFiles: [],
-  },
-  {
-    name: `polycom-vvx450-${name}`,
-    extension: ext as OpenExtension,
-    device: device('polycom', '0004f2c1d2e5', 'VVX_450', [{ line: 1, extension: (ext as OpenExtension).record.number }]),
-    vendorFiles: [],
-  },
-]);
+  })),
+);
 
 /** Every file of the case: device-scope files and the vendor files the phone fetches. */
 export function renderCase(c: GoldenCase, cat: Catalog = catalog(), extensions: OpenExtension[] = GOLDEN_EXTENSIONS): Map<string, string> {

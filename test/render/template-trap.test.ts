@@ -67,6 +67,20 @@ test('a Polycom override writing an attribute bare fails the render', (t) => {
   t.throws(() => renderCase(polycomCase, cat), { instanceOf: RenderFailure, message: /format helper/ });
 });
 
+for (const [name, template, source] of [
+  ['grandstream-grp2614', 'device.xml', '<c>{{#each lines}}<p>{{password}}</p>{{/each}}</c>\n'],
+  ['snom-d785', 'device.xml', '<c>{{#each lines}}<user_pass idx="{{text line}}">{{password}}</user_pass>{{/each}}</c>\n'],
+  ['fanvil-x4u', 'device.cfg', '<c><DefaultPassword>{{login.password}}</DefaultPassword></c>\n'],
+  ['cisco-cp-8841-3pcc', 'device.xml', '<c>{{#each lines}}<Short_Name_1_>{{label}}</Short_Name_1_>{{/each}}</c>\n'],
+] as const) {
+  test(`a ${name} override writing an element bare fails the render; with its helper it is escaped once`, (t) => {
+    const c = GOLDEN_CASES.find((x) => x.name === name)!;
+    t.throws(() => renderCase(c, catalog(overrideDir(c.device.vendor, `${template}.hbs`, source))), { instanceOf: RenderFailure, message: /format helper/ });
+    const fine = source.replace(/\{\{(password|login\.password|label)\}\}/, (_, v) => `{{text ${v}}}`);
+    for (const [, body] of renderCase(c, catalog(overrideDir(c.device.vendor, `${template}.hbs`, fine)))) t.true(xmllint(body).ok, body);
+  });
+}
+
 test('a bare value in a vendor file (no device) fails too', (t) => {
   const cat = catalog(overrideDir('polycom', 'common.cfg.hbs', '<c s="{{provisioning.serverName}}"/>\n'));
   const err = t.throws(() => cat.renderer.renderVendor(cat.profiles.get('polycom')!), { instanceOf: RenderFailure });

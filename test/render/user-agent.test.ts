@@ -10,10 +10,11 @@ import { catalog } from './fixtures.ts';
 const { profiles } = catalog();
 const yealink = profiles.get('yealink')!;
 const polycom = profiles.get('polycom')!;
+const deskPhones = profiles.all().filter((p) => p.kind === 'desk-phone');
 
 interface Case {
   ua: string;
-  vendor: 'yealink' | 'polycom';
+  vendor: string;
   model: string;
   firmware: string;
   mac: string | null;
@@ -37,17 +38,41 @@ const CASES: Case[] = [
   },
   { ua: 'FileTransport PolyEdge-Edge_E450-UA/8.0.0.15602 Type/Application', vendor: 'polycom', model: 'Edge_E450', firmware: '8.0.0.15602', mac: null, key: 'Edge_E450' },
   { ua: 'FileTransport PolycomVVX-VVX_400-UA/4.1.4.7430 Type/Updater', vendor: 'polycom', model: 'VVX_400', firmware: '4.1.4.7430', mac: null, key: 'VVX_400' },
+  // docs/vendors.md, with the peers' templates it cites.
+  { ua: 'Grandstream Model HW GXP2135 SW 1.0.7.97 DevId 000b828aa872', vendor: 'grandstream', model: 'GXP2135', firmware: '1.0.7.97', mac: '000b828aa872', key: 'GXP2135' },
+  { ua: 'Grandstream Model HW GRP2614 V1.0A SW 1.0.5.33 DevId c074ad1a2b3c', vendor: 'grandstream', model: 'GRP2614', firmware: '1.0.5.33', mac: 'c074ad1a2b3c', key: 'GRP2614' },
+  { ua: 'Grandstream Model HW GXP2170 SW 1.0.11.79 DevId 000B82AABBCC', vendor: 'grandstream', model: 'GXP2170', firmware: '1.0.11.79', mac: '000b82aabbcc', key: 'GXP2170' },
+  {
+    ua: 'Mozilla/4.0 (compatible; snomD785-SIP 10.1.33.33 2010.12-00004-g9ba52f5 000413922D24 SXM:0 UXM:0)',
+    vendor: 'snom',
+    model: 'D785',
+    firmware: '10.1.33.33',
+    mac: '000413922d24',
+    key: 'D785',
+  },
+  { ua: 'Mozilla/4.0 (compatible; snomD735-SIP 10.1.46.16 000413A1B2C3)', vendor: 'snom', model: 'D735', firmware: '10.1.46.16', mac: '000413a1b2c3', key: 'D735' },
+  { ua: 'Mozilla/4.0 (compatible; snomD715-SIP 8.9.3.80)', vendor: 'snom', model: 'D715', firmware: '8.9.3.80', mac: null, key: 'D715' },
+  { ua: 'Fanvil X4U 2.10.2.6887 0c383e07e16c', vendor: 'fanvil', model: 'X4U', firmware: '2.10.2.6887', mac: '0c383e07e16c', key: 'X4U' },
+  { ua: 'Fanvil X6U 2.12.13 0c383e1a2b3c', vendor: 'fanvil', model: 'X6U', firmware: '2.12.13', mac: '0c383e1a2b3c', key: 'X6U' },
+  { ua: 'Cisco-CP-8841-3PCC/11.3.7 (00562b043615)', vendor: 'cisco', model: 'CP-8841-3PCC', firmware: '11.3.7', mac: '00562b043615', key: 'CP-8841-3PCC' },
+  { ua: 'Cisco-CP-7841-3PCC/11.0.1 (00562b043616)', vendor: 'cisco', model: 'CP-7841-3PCC', firmware: '11.0.1', mac: '00562b043616', key: 'CP-7841-3PCC' },
 ];
 
 for (const c of CASES) {
   test(`${c.vendor} reads ${c.ua}`, (t) => {
-    const own = c.vendor === 'yealink' ? yealink : polycom;
-    const other = c.vendor === 'yealink' ? polycom : yealink;
+    const own = profiles.get(c.vendor)!;
     t.deepEqual(parseUserAgent(own, c.ua), { model: c.model, firmware: c.firmware, mac: c.mac });
     t.is(findModel(own, c.model), c.key, 'the parsed model is a model of the profile');
-    t.is(parseUserAgent(other, c.ua), null, `the ${other.id} pattern does not take it`);
+    for (const other of deskPhones.filter((p) => p.id !== c.vendor)) {
+      t.is(parseUserAgent(other, c.ua), null, `the ${other.id} pattern does not take it`);
+    }
   });
 }
+
+test('every desk phone vendor has a User-Agent pattern that names the MAC for claims', (t) => {
+  t.deepEqual(deskPhones.map((p) => p.id).sort(), ['cisco', 'fanvil', 'grandstream', 'polycom', 'snom', 'yealink']);
+  for (const id of ['grandstream', 'snom', 'fanvil', 'cisco']) t.true(profiles.get(id)!.claimNeedsMac, id);
+});
 
 test('a MAC sent in upper case or with colons comes out as 12 lowercase hex digits', (t) => {
   t.is(String(parseUserAgent(yealink, 'Yealink SIP-T46S 66.86.0.15 80:5E:C0:AB:CD:EF')?.mac), '805ec0abcdef');

@@ -100,6 +100,13 @@ function setupAdmin() {
   $('#e-vendor').addEventListener('change', fillModels);
   $('#add-line').addEventListener('click', () => {
     const next = document.querySelectorAll('#lines .line').length + 1;
+    // Never more rows than the phone has lines: its model's, else its vendor's most.
+    const p = profiles.find((x) => x.id === $('#e-vendor').value);
+    const room = p?.models.find((m) => m.name === $('#e-model').value)?.lines ?? p?.maxLines ?? next;
+    if (next > room) {
+      flash(`This phone has ${room} ${room === 1 ? 'line' : 'lines'}.`, 'error');
+      return;
+    }
     $('#lines').append(lineRow({ line: next, extension: '' }));
   });
   $('#edit-form').addEventListener('submit', async (e) => {

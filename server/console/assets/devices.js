@@ -15,6 +15,10 @@ function matches(d) {
   return (!q || d.mac.includes(q)) && (!status || d.status === status) && (!vendor || d.vendor === vendor);
 }
 
+/** A vendor as its maker writes it ("Grandstream", "Snom"), from its profile. */
+const vendorName = (id) => profiles.find((p) => p.id === id)?.name ?? id;
+const kind = (d) => `${vendorName(d.vendor)}${d.model ? ` ${d.model}` : ''}`;
+
 function render() {
   const all = [...devices.values()].sort((a, b) => (a.mac < b.mac ? -1 : 1));
   const rows = all.filter(matches).map((d) =>
@@ -22,7 +26,7 @@ function render() {
       'tr',
       { 'data-mac': d.mac },
       h('td', {}, h('a', { href: `/devices/${d.mac}` }, formatMac(d.mac))),
-      h('td', {}, `${d.vendor}${d.model ? ` ${d.model}` : ''}`),
+      h('td', {}, kind(d)),
       h('td', {}, d.lines.map((l) => `${l.line}: ${l.extension}`).join(', ') || '—'),
       h('td', {}, badge(d.status)),
       h('td', {}, notifyText(d)),
@@ -38,7 +42,7 @@ function render() {
       h(
         'li',
         { 'data-mac': d.mac },
-        h('span', {}, h('a', { href: `/devices/${d.mac}` }, formatMac(d.mac)), ` ${d.vendor}${d.model ? ` ${d.model}` : ''}`,
+        h('span', {}, h('a', { href: `/devices/${d.mac}` }, formatMac(d.mac)), ` ${kind(d)}`,
           d.lastSeen ? h('span', { class: 'hint' }, ` · seen `, when(d.lastSeen.at), ` from ${d.lastSeen.ip}`) : null),
         isAdmin() ? h('button', { type: 'button', 'aria-label': `Assign ${formatMac(d.mac)}`, onclick: () => assign(d) }, 'Assign') : null,
       ),
@@ -54,11 +58,36 @@ async function load() {
 
 function assign(device) {
   const dialog = $('#assign-dialog');
-  $('#assign-what').textContent = `${formatMac(device.mac)} (${device.vendor}${device.model ? ` ${device.model}` : ''})`;
+  $('#assign-what').textContent = `${formatMac(device.mac)} (${kind(device)})`;
   options($('#assign-extension'), extensions.map((x) => [x.number, `${x.number} ${x.displayName}`]), { keep: false });
   showError($('#assign-error'), null);
   dialog.dataset.mac = device.mac;
   dialog.showModal();
+}
+
+/** How many lines the chosen phone has: its model's, else its vendor's most. */
+function lineRoom() {
+  const p = profiles.find((x) => x.id === $('#d-vendor').value);
+  return p?.models.find((m) => m.name === $('#d-model').value)?.lines ?? p?.maxLines ?? 1;
+}
+
+function addLineRow() {
+  const n = document.querySelectorAll('#d-lines .line').length + 1;
+  const select = h('select', { id: `d-line${n}`, 'data-line': n, 'aria-label': `Line ${n} extension` });
+  options(select, extensions.map((x) => [x.number, `${x.number} ${x.displayName}`]), { keep: false });
+  select.prepend(h('option', { value: '' }, 'None'));
+  select.value = '';
+  $('#d-lines').append(h('div', { class: 'line' }, h('span', {}, `Line ${n}`), select));
+}
+
+/** A multi-line phone gets a row per line on request, never more rows than the phone has lines. */
+function fitLines() {
+  const room = lineRoom();
+  const rows = [...document.querySelectorAll('#d-lines .line')];
+  for (const row of rows.slice(Math.max(1, room))) row.remove();
+  const shown = Math.min(rows.length, Math.max(1, room));
+  $('#d-add-line').disabled = shown >= room;
+  $('#d-lines-hint').textContent = room > 1 ? `This phone has ${room} lines.` : 'This phone has one line.';
 }
 
 function setupForms() {
@@ -83,11 +112,17 @@ function setupForms() {
   options(vendorSelect, desk.map((p) => [p.id, p.name]), { keep: false });
   const fillModels = () => {
     const p = desk.find((x) => x.id === vendorSelect.value);
-    options($('#d-model'), (p?.models ?? []).map((m) => [m.name, `${m.name} (${m.lines} lines)`]));
+    options($('#d-model'), (p?.models ?? []).map((m) => [m.name, `${m.name} (${m.lines} ${m.lines === 1 ? 'line' : 'lines'})`]));
+    fitLines();
   };
   vendorSelect.addEventListener('change', fillModels);
+  $('#d-model').addEventListener('change', fitLines);
+  $('#d-add-line').addEventListener('click', () => {
+    addLineRow();
+    fitLines();
+  });
+  addLineRow();
   fillModels();
-  options($('#d-line1'), extensions.map((x) => [x.number, `${x.number} ${x.displayName}`]));
 
   $('#device-form').addEventListener('submit', async (e) => {
     e.preventDefault();
@@ -102,12 +137,17 @@ function setupForms() {
     const body = { mac, vendor: vendorSelect.value };
     if ($('#d-model').value) body.model = $('#d-model').value;
     if ($('#d-label').value.trim()) body.label = $('#d-label').value.trim();
-    if ($('#d-line1').value) body.lines = [{ line: 1, extension: $('#d-line1').value }];
+    const lines = [...document.querySelectorAll('#d-lines select')]
+      .filter((x) => x.value)
+      .map((x) => ({ line: Number(x.dataset.line), extension: x.value }));
+    if (lines.length) body.lines = lines;
     try {
       const d = await api('POST', '/api/devices', body);
       devices.set(d.mac, d);
       render();
       e.target.reset();
+      $('#d-lines').replaceChildren();
+      addLineRow();
       fillModels();
       flash(`${formatMac(d.mac)} added.`);
     } catch (err) {

@@ -67,7 +67,8 @@ function translate(err: unknown): unknown {
   }
   if (err instanceof RevisionMismatch) return new Conflict('concurrent-change', err.message);
   if (err instanceof RenderFailure) {
-    return new InvalidInput(`the change cannot be rendered: ${err.message}`, 'render-failed');
+    const what = err.code === 'unsupported-value' ? `${err.reason} (for ${err.owner})` : `the change cannot be rendered: ${err.message}`;
+    return new InvalidInput(what, err.code);
   }
   return err;
 }

@@ -16,10 +16,15 @@ import type { RunChange } from '../change/change-runner.ts';
 
 export const MASK = '••••••••';
 
-/** The ways an encoder may have written a secret into a file: as is, XML-escaped, URL-encoded. */
+/**
+ * The ways an encoder may have written a secret into a file: as is,
+ * XML-escaped, URL-encoded, and with each `$` doubled where a phone expands
+ * macros (Cisco's flat profile).
+ */
 function spellings(secret: string): string[] {
   const xml = secret.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-  return [...new Set([secret, xml, xml.replace(/"/g, '&quot;').replace(/'/g, '&apos;'), encodeURIComponent(secret)])]
+  const full = xml.replace(/"/g, '&quot;').replace(/'/g, '&apos;');
+  return [...new Set([secret, xml, full, full.replace(/\$/g, '$$$$'), encodeURIComponent(secret)])]
     // Longest first, so a spelling that contains another is replaced whole.
     .sort((a, b) => b.length - a.length);
 }

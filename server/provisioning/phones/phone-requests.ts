@@ -12,6 +12,7 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import { storedUserAgent, type DeviceRecord } from '../../domain/device.ts';
+import { InvalidInput } from '../../domain/errors.ts';
 import { renderContext, uploadContext } from '../../domain/seal-contexts.ts';
 import { sealIdentity, type SecretBox } from '../../domain/secret-box.ts';
 import { createWeighedMap } from '../../domain/weighed-map.ts';
@@ -27,6 +28,7 @@ import type { RunChange } from '../change/change-runner.ts';
 import type { EventBus } from '../change/events.ts';
 import { createAuditCap } from './audit-cap.ts';
 import { createInbox } from './inbox.ts';
+import { stripAttributes } from './override-scrub.ts';
 import type { PhoneAccess, PhoneClient, Refusal } from './phone-access.ts';
 
 export interface PhoneRequest extends PhoneClient {
@@ -67,6 +69,18 @@ export interface UploadBody {
   length: number | undefined;
   maxBytes: number;
   read: () => Promise<Buffer>;
+}
+
+/**
+ * An override as it is kept: without the credentials the profile names, so a
+ * password typed on the handset never reaches the phone again through it.
+ * One that cannot be read as XML cannot be scrubbed, so it is not kept.
+ */
+function scrubbed(profile: VendorProfile, bytes: Buffer): Buffer {
+  if (profile.overrideCredentialKeys.length === 0) return bytes;
+  const stripped = stripAttributes(bytes.toString('utf8'), profile.overrideCredentialKeys.map((k) => new RegExp(k)));
+  if (stripped === null) throw new InvalidInput('an override must be XML', 'malformed-override');
+  return stripped.removed > 0 ? Buffer.from(stripped.xml, 'utf8') : bytes;
 }
 
 export function etagOf(body: Buffer): string {
@@ -175,9 +189,9 @@ export function createPhoneRequests({ store, box, catalog, clock, runChange, log
     const device = req.head || gate.via === 'open' ? known : await learn(m.profile, known, req);
     if (m.kind === 'upload') {
       if (!m.spec.override) return NOT_FOUND;
-      const upload = await store.getUpload(device.mac, req.file);
+      const upload = await store.getUpload(device.mac, m.stored);
       if (!upload) return NOT_FOUND;
-      const body = Buffer.from(box.open(upload.sealedBody, uploadContext(device.mac, req.file)), 'base64');
+      const body = Buffer.from(box.open(upload.sealedBody, uploadContext(device.mac, m.stored)), 'base64');
       return answer(body, m.profile.contentType, etagOf(body), req.ifNoneMatch);
     }
     // The version is read before the bytes: if a change lands in between, the
@@ -185,7 +199,7 @@ export function createPhoneRequests({ store, box, catalog, clock, runChange, log
     // Both came from one read, so they are consistent with each other; a
     // device this fetch taught its model has just been re-rendered.
     const version = device.configVersion;
-    const render = device === known ? stored : await store.getRender(device.mac, req.file);
+    const render = device === known ? stored : await store.getRender(device.mac, m.stored);
     if (!render) return NOT_FOUND;
     const served = servedBytes(m.profile, render);
     if (gate.via === 'claim' && !(await useClaim(device, req, version))) {
@@ -209,10 +223,13 @@ export function createPhoneRequests({ store, box, catalog, clock, runChange, log
     const shared = matches.filter((m) => !m.mac);
     const mac = shared.length ? undefined : matches[0]?.mac;
     // One indexed read: the device and the render of this name it owns.
-    const found = mac ? await store.getPhoneFile(mac, file) : null;
+    const found = mac ? await store.getPhoneFile(mac, matches[0]!.stored) : null;
     const device = found?.device ?? null;
     const match = device ? matches.find((x) => x.mac && x.profile.id === device.vendor) : undefined;
-    return { matches, shared, mac, device, match, render: found?.render ?? null };
+    // Two vendors' names can fit one request yet be kept under different names (one's alias
+    // is the other's own name): the device's vendor decides, with one more read.
+    const render = match && match.stored !== matches[0]!.stored ? await store.getRender(match.mac!, match.stored) : (found?.render ?? null);
+    return { matches, shared, mac, device, match, render };
   }
 
   return {
@@ -242,7 +259,7 @@ export function createPhoneRequests({ store, box, catalog, clock, runChange, log
       const gate = await access.shared(req);
       if (!gate.granted) return gate.refusal;
       for (const m of shared) {
-        const render = await store.getRender(vendorOwner(m.profile.id), req.file);
+        const render = await store.getRender(vendorOwner(m.profile.id), m.stored);
         if (!render) continue;
         const file = servedBytes(m.profile, render);
         return answer(file.body, file.contentType, file.etag, req.ifNoneMatch);
@@ -265,15 +282,16 @@ export function createPhoneRequests({ store, box, catalog, clock, runChange, log
       const gate = await access.device(device, 'credentials', req);
       if (!gate.granted) return gate.refusal;
       if (body.length !== undefined && body.length > body.maxBytes) return { status: 413 };
-      const bytes = await body.read();
-      const sealedBody = box.seal(bytes.toString('base64'), uploadContext(device.mac, req.file));
+      const sent = await body.read();
+      const bytes = match.spec.override ? scrubbed(match.profile, sent) : sent;
+      const sealedBody = box.seal(bytes.toString('base64'), uploadContext(device.mac, match.stored));
       const at = clock().toISOString();
-      const details = { file: req.file, size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex'), ip: req.ip };
+      const details = { file: req.file, size: sent.length, sha256: createHash('sha256').update(sent).digest('hex'), ip: req.ip };
       const action = match.spec.override ? 'device.override-uploaded' : 'device.log-uploaded';
       const event = { at, actor: `phone:${device.mac}`, actorTokenId: null, action, target: `device:${device.mac}`, details };
       const audit: WriteOp[] = uploadAudits.allow(`${device.mac}/${action}`) ? [{ op: 'audit', event }] : [];
       await runChange(async () => ({
-        ops: [{ op: 'put-upload', upload: { mac: device.mac, file: req.file, receivedAt: at, sealedBody } }, ...audit],
+        ops: [{ op: 'put-upload', upload: { mac: device.mac, file: match.stored, receivedAt: at, sealedBody } }, ...audit],
         result: undefined,
       }));
       return { status: 204 };
