@@ -38,7 +38,7 @@ function send(ctx: Context, answer: UploadAnswer): void {
   if (answer.status === 401) ctx.set('WWW-Authenticate', answer.challenges);
   if (answer.status === 413) throw new AppError(413, 'payload-too-large', 'upload refused');
   ctx.status = answer.status;
-  if (answer.status === 401 || answer.status === 404 || answer.status === 429) {
+  if (answer.status === 401 || answer.status === 404 || answer.status === 422 || answer.status === 429) {
     ctx.body = '';
     return;
   }

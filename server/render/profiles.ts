@@ -80,6 +80,8 @@ const profileSchema = z.strictObject({
   files: z.array(fileSpec).default([]),
   /** Files the phone uploads with PUT (overrides and logs). */
   uploads: z.array(z.strictObject({ name: z.string(), override: z.boolean().default(false) })).default([]),
+  /** What an uploaded override must look like: XML with this root holding only these elements, their content attributes. */
+  overrideXml: z.strictObject({ root: z.string().regex(/^[A-Za-z_][A-Za-z0-9_.-]*$/), children: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_.-]*$/)).min(1).optional() }).optional(),
   /** Override parameters removed when a secret changes, so the server's secret wins. */
   overrideCredentialKeys: z.array(z.string()).default([]),
   /** What the vendor's files cannot carry although the API accepts it (see textRule). */

@@ -28,6 +28,7 @@ import type { RunChange } from '../change/change-runner.ts';
 import type { EventBus } from '../change/events.ts';
 import { createAuditCap } from './audit-cap.ts';
 import { createInbox } from './inbox.ts';
+import { logProblem, overrideProblem } from './upload-shape.ts';
 import { stripAttributes } from './override-scrub.ts';
 import type { PhoneAccess, PhoneClient, Refusal } from './phone-access.ts';
 
@@ -61,7 +62,7 @@ const SERVED_MAX = 20_000;
 const SERVED_MAX_BYTES = 48 * 1024 * 1024;
 /** Upload events audited per device and kind within an hour; later ones are stored but not audited. */
 export const UPLOAD_AUDITS_PER_HOUR = 10;
-export type UploadAnswer = PhoneAnswer | { status: 204 } | { status: 413 };
+export type UploadAnswer = PhoneAnswer | { status: 204 } | { status: 413 } | { status: 422 };
 
 /** The upload as the route has it: its declared length, and a reader called only once the upload is allowed. */
 export interface UploadBody {
@@ -283,6 +284,15 @@ export function createPhoneRequests({ store, box, catalog, clock, runChange, log
       if (!gate.granted) return gate.refusal;
       if (body.length !== undefined && body.length > body.maxBytes) return { status: 413 };
       const sent = await body.read();
+      const problem = match.spec.override ? overrideProblem(sent, match.profile.overrideXml) : logProblem(sent);
+      if (problem) {
+        // On record, but never a row per request: whoever holds the phone's credentials may repeat it.
+        const at = clock().toISOString();
+        const details = { file: req.file, size: sent.length, reason: problem, ip: req.ip };
+        const event = { at, actor: `phone:${device.mac}`, actorTokenId: null, action: 'device.upload-refused', target: `device:${device.mac}`, details };
+        if (uploadAudits.allow(`${device.mac}/device.upload-refused`)) await runChange(async () => ({ ops: [{ op: 'audit', event }], result: undefined }));
+        return { status: 422 };
+      }
       const bytes = match.spec.override ? scrubbed(match.profile, sent) : sent;
       const sealedBody = box.seal(bytes.toString('base64'), uploadContext(device.mac, match.stored));
       const at = clock().toISOString();
