@@ -112,7 +112,7 @@ export function createApp({ services, landingPage, store, log, guard, trustedPro
     const pbxAuth = bearerAuth(services.tokens.authenticate, guard, ['pbx']);
     const pbxNet = pbxNetworkGuard(pbxNetworks);
     app.use((ctx, next) => (isPbxPath(ctx.path) ? pbxNet(ctx, () => pbxAuth(ctx, next)) : next()));
-    app.use(pbxRouter(services.pbxFeed).routes());
+    app.use(pbxRouter(services.pbxFeed, services.registrations).routes());
     app.use(sipCaRouter(services.sipCa).routes());
     app.use(phoneRouter(services.phone).routes());
     app.use(softphoneRouter(services.links, landingPage).routes());

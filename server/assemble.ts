@@ -40,6 +40,7 @@ import { createTokens } from './provisioning/tokens/tokens.ts';
 import { openNotifier } from './notify/open-notifier.ts';
 import { createSyncRequests } from './notify/sync-requests.ts';
 import { createCredentialFeed } from './pbx/credential-feed.ts';
+import { createRegistrations } from './provisioning/registrations/registrations.ts';
 import { holdCatalog, loadCatalog } from './render/catalog.ts';
 import { ROOT } from './root.ts';
 import { checkSecretKey, loadSecretKey } from './storage/secret-key.ts';
@@ -112,9 +113,11 @@ export async function assemble(config: Config, { log, clock = () => new Date(), 
     throw new ConfigError('PROV_NOTIFY_BIND', `or PROV_NOTIFY_PORT cannot be bound (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
   }
   const base = { store, box, catalog, clock, runChange };
+  // Reports are state the registrar holds: read and written without waiting for fetch records.
+  const registrations = createRegistrations({ store: phoneStore, clock, log, events });
   const services = {
     extensions: share.forward('extensions', createExtensions({ ...base, settled: collect, rotationGraceMinutes: config.rotationGraceMinutes })),
-    devices: share.forward('devices', createDevices({ ...base, settled: collect, claimMinutes: config.claimMinutes, pushMode: config.notify.mode })),
+    devices: share.forward('devices', createDevices({ ...base, settled: collect, claimMinutes: config.claimMinutes, pushMode: config.notify.mode, registrations })),
     deviceFiles: createDeviceFiles(base),
     reloadTemplates: share.reload(() => createTemplatesReload({ catalog, load, rerenderer, runChange, clock })),
     phone: createPhoneRequests({
@@ -147,6 +150,7 @@ export async function assemble(config: Config, { log, clock = () => new Date(), 
     sync: share.sync(() => createSyncRequests({ store, clock, runChange, notifier: notify?.notifier ?? null })),
     sipCa: () => catalog.current().sipCa,
     pbxFeed: createCredentialFeed({ store, box, clock, log }),
+    registrations,
     webhooks: createWebhooks({ store, box, clock, runChange, allow: config.webhooks.allow }),
   };
   const accounts = createAccounts({
@@ -172,7 +176,8 @@ export async function assemble(config: Config, { log, clock = () => new Date(), 
     if (!background) await upkeep.reconciled;
     upkeep.sweep.start();
   }
-  const streams = createEventStreams({ store, events, clock, log, view: createDeviceView({ catalog, clock, pushMode: config.notify.mode }) });
+  const deviceView = createDeviceView({ catalog, clock, pushMode: config.notify.mode });
+  const streams = createEventStreams({ store, events, clock, log, view: async (d) => deviceView(d, (await registrations.lines([d])).get(d.mac)) });
   // Events reach every process of an instance, so one of them (the primary)
   // queues and sends the webhook deliveries.
   const webhookDispatcher = worker ? null : createWebhookDispatcher({ store, box, clock, log, events, holder: instance, ...webhookTiming(config) });

@@ -75,7 +75,7 @@ export interface EventStreamDeps {
   clock: () => Date;
   log: Logger;
   /** How a device is shown: the same view the API answers with. */
-  view: (d: DeviceRecord) => unknown;
+  view: (d: DeviceRecord) => Promise<unknown>;
 }
 
 export function createEventStreams({ store, events, clock, log, view }: EventStreamDeps): EventStreams {
@@ -89,7 +89,7 @@ export function createEventStreams({ store, events, clock, log, view }: EventStr
     let out = '';
     for (const mac of macs) {
       const d = await store.getDevice(mac);
-      out += d ? frame('device', view(d)) : frame('device-deleted', { mac });
+      out += d ? frame('device', await view(d)) : frame('device-deleted', { mac });
     }
     return out;
   }
@@ -117,6 +117,10 @@ export function createEventStreams({ store, events, clock, log, view }: EventStr
   async function snapshot(event: ProvEvent): Promise<string> {
     if (event.type === 'fetched') return devices([event.mac]);
     if (event.type === 'notify-outcome') return frame('notify', { mac: event.mac, notify: event.notify }) + (await devices([event.mac]));
+    if (event.type === 'registration') {
+      const { mac, extension, registration } = event;
+      return frame('registration', { mac, extension, registration }) + (await devices([mac]));
+    }
     const t = touchedBy(event.ops);
     let out = await devices(t.macs);
     for (const mac of t.deleted) out += frame('device-deleted', { mac });

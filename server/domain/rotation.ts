@@ -1,19 +1,23 @@
 // Secret rotation: while phones catch up with a changed secret, the registrar
-// keeps accepting the previous one. The wait ends when every device that had
-// the old secret has fetched a config carrying the new one and every
-// softphone link that handed out the old secret is synced or dead, when the
-// grace passes, or when an admin revokes it. Everything here only grows
-// (fetched versions, link versions, time), so once ended a rotation stays ended.
+// keeps accepting the previous one. The wait ends on evidence: when every
+// device that had the old secret has fetched a config carrying the new one,
+// every softphone link that handed out the old secret is synced or dead, and
+// no live registration the registrar reported still uses the old secret; or
+// when the grace passes, or when an admin revokes it. Once the feed stops
+// answering the old HA1 nobody can register with it again, so once ended a
+// rotation stays ended.
 import type { DeviceRecord } from './device.ts';
 import type { ExtensionRecord, Rotation } from './extension.ts';
 import type { LinkRecord } from './link.ts';
+import { contactsOnOldSecret, type RegistrationRecord } from './registration.ts';
 
 export interface RotationView {
   previousAcceptedUntil: string | null;
-  waitingFor: { macs: string[]; links: string[] };
+  /** contacts: registrations the registrar reported still on the old secret. */
+  waitingFor: { macs: string[]; links: string[]; contacts: string[] };
 }
 
-export const NO_ROTATION: RotationView = { previousAcceptedUntil: null, waitingFor: { macs: [], links: [] } };
+export const NO_ROTATION: RotationView = { previousAcceptedUntil: null, waitingFor: { macs: [], links: [], contacts: [] } };
 
 /** Associated data binding a sealed previous secret to its extension. */
 export const previousSecretContext = (number: string) => `extension:${number}:previous-secret`;
@@ -54,10 +58,11 @@ export function rotationView(
   devices: Pick<DeviceRecord, 'mac' | 'lines' | 'fetchedVersion'>[],
   links: LinkRecord[],
   now: Date,
+  registrations: readonly RegistrationRecord[] = [],
 ): RotationView {
   const r = ext.rotation;
   if (!r || Date.parse(r.acceptedUntil) <= now.getTime()) return NO_ROTATION;
-  const waiting = waitingFor(r, ext.secretVersion, devices, links, now, ext.number);
-  if (waiting.macs.length === 0 && waiting.links.length === 0) return NO_ROTATION;
+  const waiting = { ...waitingFor(r, ext.secretVersion, devices, links, now, ext.number), contacts: contactsOnOldSecret(registrations, ext.secretVersion, now) };
+  if (waiting.macs.length === 0 && waiting.links.length === 0 && waiting.contacts.length === 0) return NO_ROTATION;
   return { previousAcceptedUntil: r.acceptedUntil, waitingFor: waiting };
 }

@@ -3,7 +3,7 @@
 // shown once, when the webhook is made.
 import { createHmac, randomBytes } from 'node:crypto';
 
-export const WEBHOOK_EVENTS = ['secret.changed', 'device.synced', 'device.detected', 'device.notify-failed', 'link.used'] as const;
+export const WEBHOOK_EVENTS = ['secret.changed', 'device.synced', 'device.detected', 'device.notify-failed', 'link.used', 'registration.changed'] as const;
 export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
 
 export interface WebhookRecord {

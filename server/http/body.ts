@@ -9,29 +9,57 @@ import { validate } from './schemas.ts';
 export const MAX_JSON_BYTES = 64 * 1024;
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
-export async function readJson<S extends z.ZodType>(ctx: Context, schema: S): Promise<z.output<S>> {
-  if (ctx.request.is('application/json') === false || !ctx.request.type) {
-    throw new UnsupportedMediaType('the body must be JSON with Content-Type: application/json');
-  }
+async function readBytes(ctx: Context): Promise<Buffer> {
   const charset = ctx.request.charset;
   if (charset && charset.toLowerCase() !== 'utf-8') {
-    throw new UnsupportedMediaType('JSON bodies must be UTF-8');
+    throw new UnsupportedMediaType('bodies must be UTF-8');
   }
-  let bytes: Buffer;
   try {
-    bytes = await getRawBody(ctx.req, { limit: MAX_JSON_BYTES, length: ctx.request.length });
+    return await getRawBody(ctx.req, { limit: MAX_JSON_BYTES, length: ctx.request.length });
   } catch (err) {
     if ((err as { type?: string }).type === 'entity.too.large') {
       throw new PayloadTooLarge(`the body may be at most ${MAX_JSON_BYTES} bytes`);
     }
     throw new MalformedRequest('the request body could not be read', 'malformed-body');
   }
-  let value: unknown;
+}
+
+function decoded(bytes: Buffer, code: string): string {
   try {
     // Fatal: a bad byte is a malformed body, not a U+FFFD that gets stored.
-    value = JSON.parse(UTF8.decode(bytes));
+    return UTF8.decode(bytes);
+  } catch {
+    throw new MalformedRequest('the body is not valid UTF-8', code);
+  }
+}
+
+export async function readJson<S extends z.ZodType>(ctx: Context, schema: S): Promise<z.output<S>> {
+  if (ctx.request.is('application/json') === false || !ctx.request.type) {
+    throw new UnsupportedMediaType('the body must be JSON with Content-Type: application/json');
+  }
+  const text = decoded(await readBytes(ctx), 'malformed-json');
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
   } catch {
     throw new MalformedRequest('the body is not valid JSON', 'malformed-json');
+  }
+  return validate(schema, value);
+}
+
+/**
+ * A JSON body, or the same fields form-encoded (what a registrar's script can
+ * build safely); a form field given twice is malformed, and `numbers` are
+ * read as numbers.
+ */
+export async function readJsonOrForm<S extends z.ZodType>(ctx: Context, schema: S, numbers: readonly string[]): Promise<z.output<S>> {
+  if (ctx.request.is('application/x-www-form-urlencoded') !== 'application/x-www-form-urlencoded') return readJson(ctx, schema);
+  const form = new URLSearchParams(decoded(await readBytes(ctx), 'malformed-body'));
+  const value: Record<string, unknown> = {};
+  for (const key of new Set(form.keys())) {
+    const all = form.getAll(key);
+    if (all.length > 1) throw new MalformedRequest(`${key} is given more than once`, 'malformed-body');
+    value[key] = numbers.includes(key) && /^\d{1,9}$/.test(all[0]!) ? Number(all[0]) : all[0];
   }
   return validate(schema, value);
 }

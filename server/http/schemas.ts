@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { DEVICE_STATUSES } from '../domain/device.ts';
 import { NOTIFY_STATES, parseSipContact } from '../domain/notify.ts';
+import { REGISTRATION_STATES } from '../domain/registration.ts';
 import { InvalidInput } from '../domain/errors.ts';
 import { AUTH_USERNAME, EXTENSION_NUMBER, SRTP_MODES, TRANSPORTS, isValidHost, textProblem } from '../domain/extension.ts';
 import { tryParseMac, type Mac } from '../domain/mac.ts';
@@ -148,6 +149,7 @@ export const deviceQuery = z.strictObject({
   q: search,
   ...paging,
   notify: z.enum(NOTIFY_STATES).optional(),
+  registration: z.enum(REGISTRATION_STATES).optional(),
 });
 
 /** Routes that take no query parameter at all. */

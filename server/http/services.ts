@@ -12,6 +12,7 @@ import type { SyncRequests } from '../notify/sync-requests.ts';
 import type { Actor } from '../domain/token.ts';
 import type { CaBundle } from '../render/ca-bundle.ts';
 import type { CredentialFeed } from '../pbx/credential-feed.ts';
+import type { Registrations } from '../provisioning/registrations/registrations.ts';
 import type { Webhooks } from '../webhooks/webhooks.ts';
 
 export interface Services {
@@ -27,5 +28,6 @@ export interface Services {
   /** The registrar's CA bundle the renders in force point phones at, or null. */
   sipCa: () => CaBundle | null;
   pbxFeed: CredentialFeed;
+  registrations: Registrations;
   webhooks: Webhooks;
 }

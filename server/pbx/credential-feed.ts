@@ -85,6 +85,7 @@ export function createCredentialFeed({ store, box, clock, log }: FeedDeps) {
         await store.listDevices({ extension: ext.number }),
         await store.listLinks({ extension: ext.number }),
         clock(),
+        await store.listRegistrations({ extension: ext.number }),
       );
       const secret = box.open(ext.rotation.previousSecretSealed, previousSecretContext(ext.number));
       const old = ha1s(authUsername, realm, secret, ext.rotation.previousVersion);

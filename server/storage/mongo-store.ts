@@ -15,6 +15,7 @@ import { mongoExtensions } from './mongo/extensions.ts';
 import { mongoLinks } from './mongo/links.ts';
 import { mongoMeta } from './mongo/meta.ts';
 import { engine, unavailable, type InBatch } from './mongo/part.ts';
+import { mongoRegistrations } from './mongo/registrations.ts';
 import { mongoRenders } from './mongo/renders.ts';
 import { mongoWebhooks } from './mongo/webhooks.ts';
 import { combineParts, dispatch, type StoreReads, type WriteHandlers } from './parts.ts';
@@ -54,6 +55,7 @@ function assemble(client: MongoClient, db: Db, c: Collections, transactions: boo
     mongoAccounts(c),
     mongoAudit(c),
     mongoWebhooks(c),
+    mongoRegistrations(c),
   );
   const reads: StoreReads = parts.reads;
   const writes: WriteHandlers<[s: InBatch], Promise<void>> = parts.writes;

@@ -45,6 +45,7 @@ export interface Entities {
       | 'delete-expired-sessions';
   };
   audit: { reads: 'listAudit' | 'pruneAudit'; ops: 'audit' };
+  registrations: { reads: 'recordRegistration' | 'listRegistrations'; ops: never };
   webhooks: {
     reads: 'getWebhook' | 'listWebhooks' | 'enqueueDeliveries' | 'claimDeliveries' | 'finishDelivery' | 'listDeliveries';
     ops: 'insert-webhook' | 'delete-webhook';

@@ -14,6 +14,7 @@ import { sqliteExtensions } from './sqlite/extensions.ts';
 import { sqliteLinks } from './sqlite/links.ts';
 import { sqliteMeta } from './sqlite/meta.ts';
 import { guard, relaxedWrites } from './sqlite/part.ts';
+import { sqliteRegistrations } from './sqlite/registrations.ts';
 import { sqliteRenders } from './sqlite/renders.ts';
 import { assertKnownSchema, migrate } from './sqlite/schema.ts';
 import { sqliteWebhooks } from './sqlite/webhooks.ts';
@@ -59,6 +60,7 @@ function assemble(db: Database.Database): Store {
     sqliteAccounts(db, relaxed),
     sqliteAudit(db),
     sqliteWebhooks(db),
+    sqliteRegistrations(db, relaxed),
   );
   const reads: StoreReads = parts.reads;
   const writes: WriteHandlers<[], void> = parts.writes;

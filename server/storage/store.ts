@@ -12,6 +12,7 @@ import type { DeviceRecord, DeviceStatus, FetchProof } from '../domain/device.ts
 import type { ExtensionRecord } from '../domain/extension.ts';
 import type { LinkRecord } from '../domain/link.ts';
 import type { NotifyRecord, NotifyStateName } from '../domain/notify.ts';
+import type { RegistrationRecord } from '../domain/registration.ts';
 import type { TokenRecord } from '../domain/token.ts';
 import type { SessionRecord, UserRecord } from '../domain/user.ts';
 import type { DeliveryOutcome, DeliveryRecord, WebhookRecord } from '../domain/webhook.ts';
@@ -203,6 +204,14 @@ export interface Store {
 
   /** Newest first. */
   listAudit(query: AuditQuery): Promise<AuditEvent[]>;
+  /**
+   * Upserts a registrar's report by (extension, contact) and keeps the
+   * newest `keep` of that extension; nothing for an extension that is gone.
+   * Reported state, like a fetch record: not part of any batch.
+   */
+  recordRegistration(r: RegistrationRecord, keep: number): Promise<void>;
+  /** Newest first within each extension. */
+  listRegistrations(query?: { extension?: string }): Promise<RegistrationRecord[]>;
   /** Deletes the audit events older than `before` (an ISO time, PROV_AUDIT_DAYS ago); answers how many went. */
   pruneAudit(before: string): Promise<number>;
 

@@ -2,7 +2,8 @@
 // come from the audit events committed with the change (so they exist only
 // for changes that happened), device.detected from a device the phone route
 // recorded, device.synced from a fetch that reached the current config, and
-// device.notify-failed from the notifier's outcome. No payload carries a secret.
+// device.notify-failed from the notifier's outcome, registration.changed from
+// a registrar's report that moved a device line. No payload carries a secret.
 import type { WebhookEvent } from '../domain/webhook.ts';
 import type { ProvEvent } from '../provisioning/change/events.ts';
 import type { Store } from '../storage/store.ts';
@@ -51,6 +52,10 @@ export async function occurrences(event: ProvEvent, store: Store): Promise<Occur
       if (event.notify.state !== 'failed') return [];
       const { via, target, code, attempts, at } = event.notify;
       return [{ event: 'device.notify-failed', at, data: { mac: event.mac, via, target, code, attempts } }];
+    }
+    case 'registration': {
+      const { mac, extension, registration, at } = event;
+      return [{ event: 'registration.changed', at, data: { mac, extension, ...registration } }];
     }
   }
 }

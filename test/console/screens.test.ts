@@ -132,7 +132,7 @@ test('viewer, secret scans, cross-site POST, inbox assign and axe on every scree
   await axe('assign dialog');
   await dialog.getByRole('button', { name: 'Assign' }).click();
   await page.locator('#flash', { hasText: 'assigned to 1002' }).waitFor();
-  t.deepEqual((await s.api('GET', `/api/devices/${DETECTED}`)).json.lines, [{ line: 1, extension: '1002' }]);
+  t.like((await s.api('GET', `/api/devices/${DETECTED}`)).json.lines, [{ line: 1, extension: '1002' }]);
   t.is(await page.locator(`#inbox li[data-mac="${DETECTED}"]`).count(), 0, 'it left the inbox');
 
   // Search by MAC in another notation, with the filters.

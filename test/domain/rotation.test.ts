@@ -34,7 +34,7 @@ test('devices that had the old secret and links that handed it out are waited fo
     [link('old', 2, T0 + 60_000), link('new', 3, T0 + 60_000), link('unused', null, T0 + 60_000), link('revoked', 2, T0 + 60_000, true)],
     new Date(T0),
   );
-  t.deepEqual(view, { previousAcceptedUntil: iso(T0 + 3_600_000), waitingFor: { macs: [MACS[0]!], links: ['old'] } });
+  t.deepEqual(view, { previousAcceptedUntil: iso(T0 + 3_600_000), waitingFor: { macs: [MACS[0]!], links: ['old'], contacts: [] } });
 });
 
 test('a device moved off the extension is no longer waited for', (t) => {

@@ -121,7 +121,7 @@ export interface SippResult {
 }
 
 /** A REGISTER, challenged, answered with Digest from user/password; the scenario expects `final`. */
-function registerScenario(final: number): string {
+function registerScenario(final: number, expires: number): string {
   const request = (cseq: number, auth: string) => `
   <send retrans="500">
     <![CDATA[
@@ -133,7 +133,7 @@ function registerScenario(final: number): string {
       CSeq: ${cseq} REGISTER
       Contact: <sip:[service]@[local_ip]:[local_port];transport=[transport]>
       Max-Forwards: 70
-      Expires: 60
+      Expires: ${expires}
       User-Agent: Yealink SIP-T46S 66.86.0.15
 ${auth}      Content-Length: 0
 
@@ -163,11 +163,14 @@ export async function sippRegister(
   registrarPort: number,
   { user, authUser, password }: SipAccount,
   expect: 200 | 401 | 403,
+  /** Expires: 0 unregisters; a fixed local port keeps the phone's Contact the same from one REGISTER to the next. */
+  options: { expires?: number; localPort?: number } = {},
 ): Promise<SippResult> {
   const dir = scratch(t, 'sipp-');
   const scenario = path.join(dir, 'register.xml');
-  fs.writeFileSync(scenario, registerScenario(expect));
+  fs.writeFileSync(scenario, registerScenario(expect, options.expires ?? 60));
   const args = [`127.0.0.1:${registrarPort}`, '-sf', scenario, '-m', '1', '-i', '127.0.0.1', '-s', user];
+  if (options.localPort) args.push('-p', String(options.localPort));
   args.push('-au', authUser, '-ap', password, '-nostdin', '-timeout', '20s', '-timeout_error', '-trace_err', '-trace_msg');
   const child = spawn('/usr/bin/sipp', args, { cwd: dir, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   t.teardown(() => killGroup(child));

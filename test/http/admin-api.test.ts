@@ -210,7 +210,8 @@ test('devices: several lines per device, one extension on several devices, PATCH
   for (const n of ['1001', '1002', '1003']) await ext(s, n);
   const lines = [{ extension: '1001' }, { line: 5, extension: '1003' }, { extension: '1002' }];
   const a = expect(t, await s.api('POST', '/api/devices', { body: { mac: '805ec0000001', vendor: 'yealink', model: 'T54W', lines } }), 201);
-  t.deepEqual(a.json.lines, [{ line: 1, extension: '1001' }, { line: 2, extension: '1002' }, { line: 5, extension: '1003' }]);
+  t.deepEqual(a.json.lines.map(({ line, extension }: { line: number; extension: string }) => ({ line, extension })), [{ line: 1, extension: '1001' }, { line: 2, extension: '1002' }, { line: 5, extension: '1003' }]);
+  t.deepEqual(a.json.lines[0].registration, { state: 'unknown', secretVersion: null, at: null }, 'no registrar has reported yet');
   await dev(s, '805ec0000002', ['1003', '1001'], 'polycom');
   const shared = (await s.api('GET', '/api/extensions/1001')).json.devices;
   t.deepEqual(shared.map((d: any) => [d.mac, d.vendor, d.line]).sort(), [['805ec0000001', 'yealink', 1], ['805ec0000002', 'polycom', 2]]);

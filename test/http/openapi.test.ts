@@ -46,7 +46,7 @@ test('GET /api/openapi.json is valid OpenAPI 3.1 and names every route the route
   t.is(create.additionalProperties, false);
   t.deepEqual(create.required, ['number', 'server']);
   const list = doc.paths['/api/devices'].get.parameters.map((p: { name: string }) => p.name);
-  t.deepEqual(list.sort(), ['cursor', 'extension', 'limit', 'notify', 'q', 'status', 'vendor']);
+  t.deepEqual(list.sort(), ['cursor', 'extension', 'limit', 'notify', 'q', 'registration', 'status', 'vendor']);
   const secret = doc.paths['/api/extensions/{number}/secret'].get;
   t.is(secret['x-role'], 'admin');
   // The console's routes are in it too; signing in needs no token.

@@ -153,7 +153,7 @@ test('a rotation keeps the previous HA1 until the phone fetched the new config; 
 
   const changed = await s.api('PUT', '/api/extensions/1001/secret', { body: { secret: 'New-Secret-2' } });
   t.is(changed.status, 200);
-  t.deepEqual(changed.json.rotation.waitingFor, { macs: [MAC], links: [] });
+  t.deepEqual(changed.json.rotation.waitingFor, { macs: [MAC], links: [], contacts: [] });
   const during = (await feed(s, '1001', 'pbx.example.com', pbx)).json;
   t.is(during.current.ha1, md5('1001:pbx.example.com:New-Secret-2'));
   t.is(during.previous.ha1, md5('1001:pbx.example.com:Old-Secret-1'));
@@ -167,7 +167,7 @@ test('a rotation keeps the previous HA1 until the phone fetched the new config; 
 
   await s.api('PUT', '/api/extensions/1001/secret', { body: { secret: 'Newer-Secret-3', revokePrevious: true } });
   t.is((await feed(s, '1001', 'pbx.example.com', pbx)).json.previous, null, 'revoked at once');
-  t.deepEqual((await s.api('GET', '/api/extensions/1001')).json.rotation, { previousAcceptedUntil: null, waitingFor: { macs: [], links: [] } });
+  t.deepEqual((await s.api('GET', '/api/extensions/1001')).json.rotation, { previousAcceptedUntil: null, waitingFor: { macs: [], links: [], contacts: [] } });
   const audit = (await s.api('GET', '/api/audit?action=secret.changed')).json as { details: Record<string, unknown> }[];
   t.deepEqual(audit.map((e) => e.details.previous), ['revoked', 'kept']);
   t.is(await secretOf(s, '1001'), 'Newer-Secret-3');
@@ -183,7 +183,7 @@ test('a softphone link that handed out the old secret holds the rotation until i
   const link = (await s.api('POST', '/api/links', { body: { extension: '1001', app: 'microsip', maxUses: 3, expiresInMinutes: 60 } })).json;
   t.is((await download(link.url)).status, 200);
   await s.api('POST', '/api/extensions/1001/secret/generate', { body: {} });
-  t.deepEqual((await s.api('GET', '/api/extensions/1001')).json.rotation.waitingFor, { macs: [], links: [link.id] });
+  t.deepEqual((await s.api('GET', '/api/extensions/1001')).json.rotation.waitingFor, { macs: [], links: [link.id], contacts: [] });
   t.truthy((await feed(s, '1001', 'pbx.example.com', pbx)).json.previous);
   // A second download carries the new secret: the link is synced.
   t.is((await download(link.url)).status, 200);

@@ -67,7 +67,7 @@ test('a phone keeps registering through a rotation and loses the old secret exac
 
   t.is((await s.api('POST', '/api/extensions/1001/secret/generate')).status, 200);
   const rotating = (await s.api('GET', '/api/extensions/1001')).json.rotation;
-  t.deepEqual(rotating.waitingFor, { macs: [MAC], links: [] });
+  t.deepEqual(rotating.waitingFor, { macs: [MAC], links: [], contacts: [] });
   t.truthy(rotating.previousAcceptedUntil);
   await registers(t, k, first, 200, 'the old secret during the grace');
 
@@ -76,7 +76,7 @@ test('a phone keeps registering through a rotation and loses the old secret exac
   await registers(t, k, second, 200, 'the new secret');
   t.deepEqual((await s.api('GET', '/api/extensions/1001')).json.rotation, {
     previousAcceptedUntil: null,
-    waitingFor: { macs: [], links: [] },
+    waitingFor: { macs: [], links: [], contacts: [] },
   });
   await waitOutCache();
   await registers(t, k, first, 401, 'the old secret once the phone has the new one');

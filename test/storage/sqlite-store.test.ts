@@ -12,6 +12,7 @@ import { leaseContract } from './lease-contract.ts';
 import { notifyContract } from './notify-contract.ts';
 import { linkContract } from './link-contract.ts';
 import { pagingContract } from './paging-contract.ts';
+import { registrationContract } from './registration-contract.ts';
 import { renderContract } from './render-contract.ts';
 import { webhookContract } from './webhook-contract.ts';
 import { dev, evt, ext, storeContract, tok } from './store-contract.ts';
@@ -47,6 +48,7 @@ leaseContract(test, 'sqlite', openTemp);
 notifyContract(test, 'sqlite', openTemp);
 userContract(test, 'sqlite', openTemp);
 webhookContract(test, 'sqlite', openTemp);
+registrationContract(test, 'sqlite', openTemp);
 
 const mode = (file: string) => fs.statSync(file).mode & 0o777;
 

@@ -271,3 +271,20 @@ test('a delivery that reaches no receiver says "not reached", never why', async 
     t.like(d, { state: 'failed', lastStatus: null, lastError: 'not reached' });
   }
 });
+
+test('registration.changed: a registrar report that moves a line reaches the webhooks that asked for it', async (t) => {
+  const s = await server(t);
+  const rx = await receiver(t);
+  const { secret } = await hook(s, rx.url, ['registration.changed']);
+  await s.api('POST', '/api/extensions', { body: extensionBody('1001') });
+  t.is((await s.api('POST', '/api/devices', { body: { mac: MAC, vendor: 'yealink', lines: [{ extension: '1001' }] } })).status, 201);
+  const pbx = (await s.api('POST', '/api/tokens', { body: { name: 'registrar', role: 'pbx', realms: ['pbx.example.com'] } })).json.token;
+  const body = { authUsername: '1001', realm: 'pbx.example.com', result: 'ok', secretVersion: 1, contact: 'sip:1001@10.0.0.9:5060', expires: 600 };
+  t.is((await s.api('POST', '/pbx/v1/registrations', { token: pbx, body })).status, 204);
+  t.is((await s.api('POST', '/pbx/v1/registrations', { token: pbx, body })).status, 204, 'the same state again moves nothing');
+  await until('one delivery', () => (rx.got.length >= 1 ? true : undefined));
+  await new Promise((r) => setTimeout(r, 300));
+  t.is(rx.got.length, 1);
+  const payload = verified(t, secret, rx.got[0]!);
+  t.like(payload, { type: 'registration.changed', data: { mac: MAC, extension: '1001', state: 'registered', secretVersion: 1 } });
+});

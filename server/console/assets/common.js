@@ -93,6 +93,21 @@ const STATUS_TEXT = {
   revoked: 'revoked',
 };
 
+const REGISTRATION_TEXT = {
+  registered: 'registered',
+  'old-secret': 'old secret',
+  failed: 'failing',
+  expired: 'unregistered',
+  unknown: 'no report',
+};
+
+/** A line's registration as the registrar reported it, with the secret version it used. */
+export function registrationBadge(r) {
+  const state = r?.state ?? 'unknown';
+  const version = r?.secretVersion ? ` (v${r.secretVersion})` : '';
+  return h('span', { class: `badge reg-${state}`, 'data-registration': state, title: r?.at ? `reported ${new Date(r.at).toLocaleString()}` : 'the registrar has reported nothing for this line' }, `${REGISTRATION_TEXT[state] ?? state}${version}`);
+}
+
 export function badge(status) {
   return h('span', { class: `badge ${status}`, 'data-status': status }, STATUS_TEXT[status] ?? status);
 }

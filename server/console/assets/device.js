@@ -1,6 +1,6 @@
 // One device: its state and last fetch, settings and lines, provisioning
 // credentials (revealed on request, audited), files with a masked preview.
-import { $, api, apiAll, badge, flash, h, isAdmin, live, notifyText, options, param, showError, start, when } from './common.js';
+import { $, api, apiAll, badge, flash, h, isAdmin, live, notifyText, options, param, registrationBadge, showError, start, when } from './common.js';
 import { formatMac } from './mac.js';
 
 const mac = param();
@@ -29,6 +29,9 @@ function renderState() {
     ...fact('Firmware', device.firmware ?? '—'),
     ...fact('Claim window', device.claimUntil ? h('span', {}, 'open until ', when(device.claimUntil)) : 'closed'),
     ...fact('Push', notifyText(device)),
+    ...fact('Registration', device.lines.length
+      ? h('span', {}, ...device.lines.map((l) => h('span', {}, `line ${l.line} (${l.extension}): `, registrationBadge(l.registration), ' ')))
+      : '—'),
   );
   const sync = $('#sync');
   if (sync) {

@@ -1,6 +1,6 @@
 // Devices: the list with filters and a MAC search in any notation, the inbox
 // of detected phones with Assign, and adding a device.
-import { $, api, apiAll, badge, flash, h, isAdmin, live, notifyText, options, showError, start, when } from './common.js';
+import { $, api, apiAll, badge, flash, h, isAdmin, live, notifyText, options, registrationBadge, showError, start, when } from './common.js';
 import { formatMac, macQuery, normalizeMac } from './mac.js';
 import { showServerCard } from './server-card.js';
 
@@ -12,7 +12,9 @@ function matches(d) {
   const q = macQuery($('#search').value);
   const status = $('#filter-status').value;
   const vendor = $('#filter-vendor').value;
-  return (!q || d.mac.includes(q)) && (!status || d.status === status) && (!vendor || d.vendor === vendor);
+  const registration = $('#filter-registration').value;
+  const registered = !registration || d.lines.some((l) => (l.registration?.state ?? 'unknown') === registration);
+  return (!q || d.mac.includes(q)) && (!status || d.status === status) && (!vendor || d.vendor === vendor) && registered;
 }
 
 /** A vendor as its maker writes it ("Grandstream", "Snom"), from its profile. */
@@ -29,6 +31,7 @@ function render() {
       h('td', {}, kind(d)),
       h('td', {}, d.lines.map((l) => `${l.line}: ${l.extension}`).join(', ') || '—'),
       h('td', {}, badge(d.status)),
+      h('td', {}, d.lines.length ? d.lines.flatMap((l) => [d.lines.length > 1 ? `${l.line}: ` : '', registrationBadge(l.registration), ' ']) : '—'),
       h('td', {}, notifyText(d)),
       h('td', {}, d.lastFetch ? when(d.lastFetch.at) : 'never'),
     ),
@@ -162,7 +165,7 @@ start(async () => {
   profiles = p;
   extensions = x;
   options($('#filter-vendor'), profiles.filter((v) => v.kind === 'desk-phone').map((v) => [v.id, v.name]));
-  for (const id of ['#search', '#filter-status', '#filter-vendor']) $(id).addEventListener('input', render);
+  for (const id of ['#search', '#filter-status', '#filter-vendor', '#filter-registration']) $(id).addEventListener('input', render);
   render();
   await showServerCard();
   if (isAdmin()) setupForms();

@@ -1,7 +1,7 @@
 // The extension panel: its fields, the Extension Secret (masked until an
 // audited reveal or copy), generating or typing a new one, and every phone
 // and link that carries it, updated live from the event stream.
-import { $, api, apiAll, badge, flash, h, isAdmin, live, notifyText, param, showError, start, when } from './common.js';
+import { $, api, apiAll, badge, flash, h, isAdmin, live, notifyText, param, registrationBadge, showError, start, when } from './common.js';
 import { formatMac } from './mac.js';
 import { secretProblem } from './secret-rules.js';
 
@@ -47,6 +47,7 @@ function renderAffected() {
         h('td', {}, h('a', { href: `/devices/${d.mac}` }, formatMac(d.mac))),
         h('td', {}, `${d.vendor}${d.model ? ` ${d.model}` : ''}, line ${line}`),
         h('td', {}, badge(d.status)),
+        h('td', {}, registrationBadge(d.lines.find((l) => l.extension === number)?.registration)),
         h('td', {}, notifyText(d)),
         h('td', {}, d.lastFetch ? when(d.lastFetch.at) : 'never'),
       ),
@@ -62,11 +63,12 @@ function renderAffected() {
         h('td', {}, `softphone link (${l.state})`),
         h('td', {}, badge(l.status)),
         h('td', {}, '—'),
+        h('td', {}, '—'),
         h('td', {}, l.lastUsedAt ? when(l.lastUsedAt) : 'never'),
       ),
     );
   }
-  if (rows.length === 0) rows.push(h('tr', {}, h('td', { colspan: 5 }, 'No phone or link uses this extension yet.')));
+  if (rows.length === 0) rows.push(h('tr', {}, h('td', { colspan: 6 }, 'No phone or link uses this extension yet.')));
   $('#affected tbody').replaceChildren(...rows);
   $('#links-summary').replaceChildren(
     ...[...links.values()].map((l) => h('li', {}, `${l.app}: ${l.state}, ${l.status}, ${l.uses} of ${l.maxUses} downloads`)),
@@ -292,6 +294,12 @@ start(async () => {
           devices.set(mac, { ...d, notify });
           renderAffected();
         }
+      },
+      registration({ mac, extension, registration }) {
+        const d = devices.get(mac);
+        if (!d || extension !== number) return;
+        devices.set(mac, { ...d, lines: d.lines.map((l) => (l.extension === extension ? { ...l, registration } : l)) });
+        renderAffected();
       },
       link(l) {
         if (l.extension !== number) return;

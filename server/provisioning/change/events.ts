@@ -2,6 +2,7 @@
 // notifier, the console's live stream, webhooks. Publishing never fails the
 // change that caused it; a listener that throws is reported and skipped.
 import type { NotifyOutcome } from '../../domain/notify.ts';
+import type { LineRegistration } from '../../domain/registration.ts';
 import type { WriteOp } from '../../storage/store.ts';
 
 export type ProvEvent =
@@ -13,7 +14,9 @@ export type ProvEvent =
    */
   | { type: 'fetched'; mac: string; version: number | null; at: string; previousVersion?: number | null }
   /** A device's check-sync NOTIFY reached a new state (queued, sent, acknowledged, failed, no-fetch). */
-  | { type: 'notify-outcome'; mac: string; notify: NotifyOutcome };
+  | { type: 'notify-outcome'; mac: string; notify: NotifyOutcome }
+  /** A registrar's report moved a device line's registration state. */
+  | { type: 'registration'; mac: string; extension: string; registration: LineRegistration; at: string };
 
 export type Listener = (event: ProvEvent) => void;
 

@@ -4,22 +4,22 @@
 // and audit/.
 //
 // Device use cases: map phones (by MAC) onto extensions, line by line.
-import { previousPasswordAlive, type DeviceLine, type DeviceRecord, type DeviceStatus } from '../../domain/device.ts';
+import { previousPasswordAlive, type DeviceRecord, type DeviceStatus } from '../../domain/device.ts';
 import { provPasswordContext } from '../../domain/seal-contexts.ts';
-import { Conflict, InvalidInput, NotFound } from '../../domain/errors.ts';
+import { Conflict, NotFound } from '../../domain/errors.ts';
 import type { Mac } from '../../domain/mac.ts';
 import type { NotifyStateName, PushMode } from '../../domain/notify.ts';
+import type { LineRegistration, RegistrationState } from '../../domain/registration.ts';
 import type { Actor } from '../../domain/token.ts';
 import type { CatalogHolder } from '../../render/catalog.ts';
-import { expandName } from '../../render/file-names.ts';
-import { findModel, linesFor } from '../../render/profiles.ts';
-import { extensionGuard } from '../../domain/extension.ts';
 import { generateSecret } from '../../domain/secret.ts';
 import type { SecretBox } from '../../domain/secret-box.ts';
-import { readGuard, type Store, type WriteOp } from '../../storage/store.ts';
+import { type Store, type WriteOp } from '../../storage/store.ts';
 import { auditOp } from '../audit/audit-op.ts';
 import type { RunChange } from '../change/change-runner.ts';
-import { createDeviceView } from './device-view.ts';
+import type { Registrations } from '../registrations/registrations.ts';
+import { createDeviceRules, type LineInput } from './device-rules.ts';
+import { createDeviceView, registrationFlagged } from './device-view.ts';
 
 export interface DevicesDeps {
   store: Store;
@@ -31,6 +31,8 @@ export interface DevicesDeps {
   claimMinutes: number;
   /** PROV_NOTIFY, so each device says whether push can reach it and, where not, when it polls by itself. */
   pushMode?: PushMode;
+  /** Each line's registration as the registrar reported it (provisioning/registrations). */
+  registrations?: Pick<Registrations, 'lines'>;
   /**
    * Resolves once every fetch a phone has been answered for has reached this
    * process's queue of fetch records (with workers: each one handed over what
@@ -39,11 +41,6 @@ export interface DevicesDeps {
    * not: what they read of fetch state cannot turn on a fetch of the same moment.
    */
   settled?: () => Promise<void>;
-}
-
-export interface LineInput {
-  line?: number;
-  extension: string;
 }
 
 export interface CreateDevice {
@@ -64,6 +61,8 @@ export interface UpdateDevice {
 }
 
 export interface DeviceFilter {
+  /** A line in this registration state; `failed` also takes a synced phone still on the old secret after OLD_SECRET_FLAG_MS. */
+  registration?: RegistrationState;
   status?: DeviceStatus;
   vendor?: string;
   extension?: string;
@@ -88,25 +87,13 @@ const target = (mac: string) => `device:${mac}`;
 
 export type Devices = ReturnType<typeof createDevices>;
 
-export function createDevices({ store, settled = async () => {}, catalog, clock, runChange, box, claimMinutes, pushMode = 'off' }: DevicesDeps) {
-  const show = createDeviceView({ catalog, clock, pushMode });
+export function createDevices({ store, settled = async () => {}, catalog, clock, runChange, box, claimMinutes, pushMode = 'off', registrations }: DevicesDeps) {
+  const view = createDeviceView({ catalog, clock, pushMode });
+  const lines = async (devices: DeviceRecord[]) => (registrations ? registrations.lines(devices) : new Map<string, Map<string, LineRegistration>>());
+  const show = async (d: DeviceRecord) => view(d, (await lines([d])).get(d.mac));
+  const { refuseReserved, checkVendor, resolveLines } = createDeviceRules({ store, catalog });
   // PROV_CLAIM_MINUTES=0 turns claims off: no window is ever open, and none is shown.
   const claimEnd = (now: Date) => (claimMinutes > 0 ? new Date(now.getTime() + claimMinutes * 60_000).toISOString() : null);
-
-  /**
-   * A MAC no phone has: the broadcast address, or one whose device files
-   * would be named like a file every phone of a vendor shares (Polycom's
-   * 000000000000.cfg is the master file of phones that have none).
-   */
-  function refuseReserved(mac: Mac): void {
-    const catalog_ = catalog.current();
-    const clash = catalog_.profiles.all().some((p) =>
-      p.files.some((spec) => spec.scope === 'device' && catalog_.matchFile(expandName(spec, { mac })).some((m) => !m.mac)),
-    );
-    if (mac === 'ffffffffffff' || clash) {
-      throw new InvalidInput(`${mac} is not a phone's MAC: its files would be named like a file every phone shares`, 'reserved-mac');
-    }
-  }
 
   async function load(mac: Mac): Promise<DeviceRecord> {
     const device = await store.getDevice(mac);
@@ -144,78 +131,26 @@ export function createDevices({ store, settled = async () => {}, catalog, clock,
     ];
   }
 
-  /** The vendor's canonical model name and how many lines the device may have. */
-  function checkVendor(vendor: string, model: string | null): { model: string | null; maxLines: number } {
-    const profiles = catalog.current().profiles;
-    const profile = profiles.get(vendor);
-    if (!profile || profile.kind !== 'desk-phone') {
-      throw new InvalidInput(`vendor must be one of: ${profiles.deskPhoneVendors().join(', ')}`, 'unknown-vendor');
-    }
-    if (model === null) return { model: null, maxLines: linesFor(profile, null) };
-    const known = findModel(profile, model);
-    if (!known) {
-      throw new InvalidInput(
-        `model is not in the ${vendor} profile; known models: ${Object.keys(profile.models).join(', ')}`,
-        'unknown-model',
-      );
-    }
-    return { model: known, maxLines: linesFor(profile, known) };
-  }
-
-  /**
-   * Numbers lines that came without one with the lowest free numbers, then
-   * checks them. The guards are what each line's extension was read at: a
-   * deletion of one of them committed meanwhile refuses this batch.
-   */
-  async function resolveLines(input: LineInput[], maxLines: number): Promise<{ lines: DeviceLine[]; guards: WriteOp[] }> {
-    const taken = new Set<number>();
-    for (const l of input) {
-      if (l.line === undefined) continue;
-      if (taken.has(l.line)) throw new InvalidInput(`line ${l.line} is given twice`, 'duplicate-line');
-      taken.add(l.line);
-    }
-    let free = 1;
-    const lines = input.map((l) => {
-      if (l.line !== undefined) return { line: l.line, extension: l.extension };
-      while (taken.has(free)) free++;
-      taken.add(free);
-      return { line: free, extension: l.extension };
-    });
-    const seen = new Set<string>();
-    for (const l of lines) {
-      if (l.line > maxLines) {
-        throw new InvalidInput(`line ${l.line} is beyond the ${maxLines} lines this phone has`, 'invalid-line');
-      }
-      if (seen.has(l.extension)) {
-        throw new InvalidInput(`extension ${l.extension} is on more than one line`, 'duplicate-line');
-      }
-      seen.add(l.extension);
-    }
-    const guards: WriteOp[] = [];
-    for (const l of lines) {
-      guards.push({ op: 'guard', name: extensionGuard(l.extension), expect: await readGuard(store, extensionGuard(l.extension)) });
-      if (!(await store.getExtension(l.extension))) {
-        throw new InvalidInput(`extension ${l.extension} does not exist`, 'unknown-extension');
-      }
-    }
-    return { lines: lines.sort((a, b) => a.line - b.line), guards };
-  }
-
   return {
     /** One page in MAC order; `next` is the key to continue after, null on the last page. */
     async page(filter: DeviceFilter, page: PageRequest) {
       await settled();
-      const { q, notify, ...rest } = filter;
+      const { q, notify, registration, ...rest } = filter;
       // acknowledged turns into no-fetch by time alone, so those two are told apart on the view, not in the store.
       const byTime = notify === 'no-fetch' || notify === 'acknowledged';
       const query = { ...rest, ...(q === undefined ? {} : { q: macSearch(q) }), ...(notify && !byTime ? { notify } : {}) };
-      const items: ReturnType<typeof show>[] = [];
+      const items: Awaited<ReturnType<typeof show>>[] = [];
       let after = page.after;
       for (;;) {
         const batch = await store.listDevices({ ...query, after, limit: page.limit + 1 });
+        const states = await lines(batch);
+        const now = clock();
         for (const d of batch) {
-          const shown = show(d);
-          if (!notify || shown.notify?.state === notify) items.push(shown);
+          const regs = states.get(d.mac) ?? new Map<string, LineRegistration>();
+          const shown = view(d, regs);
+          if (notify && shown.notify?.state !== notify) continue;
+          if (registration === 'failed' ? !registrationFlagged(d, regs, now) : registration && ![...regs.values()].some((r) => r.state === registration)) continue;
+          items.push(shown);
         }
         if (batch.length <= page.limit || items.length > page.limit) break;
         after = batch.at(-1)!.mac;

@@ -25,6 +25,8 @@ import { secretContext } from '../../domain/seal-contexts.ts';
 import type { Actor } from '../../domain/token.ts';
 import { readGuard, type Store, type WriteOp } from '../../storage/store.ts';
 import { previousSecretContext, rotationView } from '../../domain/rotation.ts';
+import { publicRegistration, UNKNOWN_REGISTRATION } from '../../domain/registration.ts';
+import { lineStates } from '../registrations/registrations.ts';
 import { auditOp } from '../audit/audit-op.ts';
 import type { RunChange } from '../change/change-runner.ts';
 
@@ -81,7 +83,8 @@ export function createExtensions({ store, settled = async () => {}, box, clock, 
 
   /** The rotation as admins see it, from the extension's devices as just read. */
   async function rotation(ext: ExtensionRecord, devices: DeviceRecord[]) {
-    return rotationView(ext, devices, await store.listLinks({ extension: ext.number }), clock());
+    const [links, registrations] = [await store.listLinks({ extension: ext.number }), await store.listRegistrations({ extension: ext.number })];
+    return rotationView(ext, devices, links, clock(), registrations);
   }
 
   /**
@@ -161,13 +164,16 @@ export function createExtensions({ store, settled = async () => {}, box, clock, 
       const ext = await load(number);
       const devices = await store.listDevices({ extension: number });
       const now = clock();
+      const regs = await store.listRegistrations({ extension: number });
+      const states = lineStates(ext, devices, regs, now);
       return {
         ...publicExtension(ext),
         devices: devices.flatMap((d) =>
           d.lines
             .filter((l) => l.extension === number)
-            .map((l) => ({ mac: d.mac, vendor: d.vendor, line: l.line, status: deviceStatus(d) })),
+            .map((l) => ({ mac: d.mac, vendor: d.vendor, line: l.line, status: deviceStatus(d), registration: states.get(d.mac) ?? UNKNOWN_REGISTRATION })),
         ),
+        registrations: regs.map((r) => publicRegistration(r, ext.secretVersion, Boolean(ext.rotation))),
         // One-use app addresses belong to the link that handed them out.
         links: (await store.listLinks({ extension: number })).filter((l) => !l.parentId).map((l) => publicLink(l, ext.secretVersion, now)),
         rotation: await rotation(ext, devices),

@@ -9,6 +9,7 @@ import type { LinkRecord } from '../../domain/link.ts';
 import type { TokenRecord } from '../../domain/token.ts';
 import type { SessionRecord, UserRecord } from '../../domain/user.ts';
 import type { DeliveryRecord, WebhookRecord } from '../../domain/webhook.ts';
+import type { RegistrationRecord } from '../../domain/registration.ts';
 import type { RenderRecord, UploadRecord } from '../store.ts';
 
 export type ExtensionDoc = ExtensionRecord & { _id: string };
@@ -26,6 +27,7 @@ export type UserDoc = UserRecord & { _id: string };
 export type SessionDoc = SessionRecord & { _id: string };
 export type WebhookDoc = WebhookRecord & { _id: string };
 export type DeliveryDoc = DeliveryRecord & { _id: string; leaseHolder: string | null; leaseUntil: string | null };
+export type RegistrationDoc = RegistrationRecord & { _id: string };
 
 export const renderId = (owner: string, file: string) => `${owner}\u0000${file}`;
 export const uploadId = (mac: string, file: string) => `${mac}\u0000${file}`;
@@ -68,9 +70,10 @@ export interface Collections {
   sessions: Collection<SessionDoc>;
   webhooks: Collection<WebhookDoc>;
   deliveries: Collection<DeliveryDoc>;
+  registrations: Collection<RegistrationDoc>;
 }
 
-const NAMES = ['meta', 'extensions', 'devices', 'tokens', 'links', 'renders', 'uploads', 'audit', 'counters', 'leases', 'users', 'sessions', 'webhooks', 'webhook_deliveries'] as const;
+const NAMES = ['meta', 'extensions', 'devices', 'tokens', 'links', 'renders', 'uploads', 'audit', 'counters', 'leases', 'users', 'sessions', 'webhooks', 'webhook_deliveries', 'registrations'] as const;
 
 export function collections(db: Db): Collections {
   return {
@@ -88,6 +91,7 @@ export function collections(db: Db): Collections {
     sessions: db.collection('sessions'),
     webhooks: db.collection('webhooks'),
     deliveries: db.collection('webhook_deliveries'),
+    registrations: db.collection('registrations'),
   };
 }
 
@@ -115,4 +119,5 @@ export async function prepare(db: Db, c: Collections): Promise<void> {
   await c.extensions.createIndex({ authUsername: 1 });
   await c.deliveries.createIndex({ state: 1, nextAttemptAt: 1 });
   await c.deliveries.createIndex({ webhookId: 1, createdAt: -1 });
+  await c.registrations.createIndex({ extension: 1, at: -1 });
 }

@@ -46,6 +46,7 @@ export function mongoExtensions(c: Collections): MongoPart<'extensions'> {
         if (r.deletedCount !== 1) throw new RevisionMismatch('extension', op.number);
         await c.links.deleteMany({ extension: op.number }, s);
         await c.renders.deleteMany({ owner: `extension:${op.number}` }, s);
+        await c.registrations.deleteMany({ extension: op.number }, s);
       },
     },
   };

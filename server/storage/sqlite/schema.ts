@@ -184,6 +184,16 @@ const MIGRATIONS: string[] = [
   -- The retention sweep deletes by age.
   CREATE INDEX audit_at ON audit (at);
   `,
+  `
+  -- What the registrar reports of each REGISTER: one row per (extension, contact).
+  CREATE TABLE registrations (
+    extension TEXT NOT NULL REFERENCES extensions (number) ON DELETE CASCADE,
+    contact TEXT NOT NULL,
+    at TEXT NOT NULL,
+    doc TEXT NOT NULL,
+    PRIMARY KEY (extension, contact)
+  ) STRICT;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
