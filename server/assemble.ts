@@ -41,6 +41,7 @@ import { openNotifier } from './notify/open-notifier.ts';
 import { createSyncRequests } from './notify/sync-requests.ts';
 import { createCredentialFeed } from './pbx/credential-feed.ts';
 import { createRegistrations } from './provisioning/registrations/registrations.ts';
+import { createSites } from './provisioning/sites/sites.ts';
 import { holdCatalog, loadCatalog } from './render/catalog.ts';
 import { ROOT } from './root.ts';
 import { checkSecretKey, loadSecretKey } from './storage/secret-key.ts';
@@ -152,6 +153,7 @@ export async function assemble(config: Config, { log, clock = () => new Date(), 
     pbxFeed: createCredentialFeed({ store, box, clock, log }),
     registrations,
     webhooks: createWebhooks({ store, box, clock, runChange, allow: config.webhooks.allow }),
+    sites: createSites(base),
   };
   const accounts = createAccounts({
     store,

@@ -49,6 +49,8 @@ export interface DeviceRecord {
   firmware?: string | null;
   label: string | null;
   lines: DeviceLine[];
+  /** The site the admin placed the device in; absent: its first line's extension's site (domain/site.ts deviceSite). */
+  site?: string;
   /** Bumped whenever the bytes of any file rendered for the device change. */
   configVersion: number;
   /** The configVersion served by the last fetch of the credential-bearing file. */
@@ -124,6 +126,8 @@ export function publicDevice(d: DeviceRecord, now?: Date) {
       previousAccepted: previousPasswordAlive(d),
     },
     sipContact: d.sipContact ?? null,
+    /** The site the admin placed it in; null: it is in its first line's extension's site. */
+    site: d.site ?? null,
     notify: notifyView(d.notify, d.lastFetch, now ?? new Date(0)),
     createdAt: d.createdAt,
     updatedAt: d.updatedAt,

@@ -1,6 +1,7 @@
 // Extensions: the SIP accounts that configs are rendered from, and the rules
 // on their fields that hold whatever store or vendor is behind them.
 import { isIP } from 'node:net';
+import { siteOf } from './site-name.ts';
 
 export const TRANSPORTS = ['udp', 'tcp', 'tls'] as const;
 export type Transport = (typeof TRANSPORTS)[number];
@@ -54,6 +55,10 @@ export interface ExtensionRecord {
    * until the rotation ends (domain/rotation.ts); absent or null when none.
    */
   rotation?: Rotation | null;
+  /** The site the extension belongs to; absent on records from before sites: the default one. */
+  site?: string;
+  /** The registrar is the site's and follows it when the site's changes; absent or false: the admin's own. */
+  serverFromSite?: boolean;
   createdAt: string;
   updatedAt: string;
   rev: number;
@@ -103,6 +108,12 @@ export function defaultPort(transport: Transport): number {
   return DEFAULT_PORTS[transport];
 }
 
+/** A registrar as an admin names it: UDP unless told, on the transport's default port unless told. */
+export function resolveServer(s: { host: string; port?: number; transport?: Transport }): SipServer {
+  const transport = s.transport ?? 'udp';
+  return { host: s.host, port: s.port ?? defaultPort(transport), transport };
+}
+
 /** A TLS extension encrypts its media too unless the admin says otherwise; plain SIP does not. */
 export function defaultSrtp(transport: Transport): SrtpMode {
   return transport === 'tls' ? 'mandatory' : 'off';
@@ -143,6 +154,8 @@ export function publicExtension(ext: ExtensionRecord) {
     label: ext.label,
     media: { srtp: effectiveSrtp(ext), explicit: ext.media?.srtp !== undefined },
     realms: ext.realms ?? [],
+    site: siteOf(ext),
+    serverFromSite: ext.serverFromSite === true,
     createdAt: ext.createdAt,
     updatedAt: ext.updatedAt,
     warnings: extensionWarnings(ext),

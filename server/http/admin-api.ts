@@ -13,6 +13,7 @@ import { INERT_FILE_HEADERS } from './inert-file.ts';
 import { openApiDocument } from './openapi.ts';
 import type { DocumentedRoute, Route } from './route-table.ts';
 import { answerPage, decodeCursor } from './paging.ts';
+import { siteRoutes } from './site-routes.ts';
 import * as s from './schemas.ts';
 
 const query = <S extends z.ZodType>(ctx: Context, _schema: S) => ctx.state.query as z.output<S>;
@@ -154,6 +155,7 @@ export function adminRoutes(services: Services): Route[] {
       const q = query(ctx, s.auditQuery);
       answer(ctx, 200, await audit.list({ action: q.action, target: q.target, limit: q.limit, beforeId: q.before }));
     }, { summary: 'audit events, newest first', query: s.auditQuery }],
+    ...siteRoutes(services.sites),
   ];
 }
 

@@ -13,6 +13,7 @@ import { secretProblem } from '../domain/secret.ts';
 import { REALM } from '../pbx/credential-feed.ts';
 import { ROLES } from '../domain/token.ts';
 import { WEBHOOK_EVENTS } from '../domain/webhook.ts';
+import { SITE_LANGUAGES, SITE_NAME } from '../domain/site.ts';
 
 /** Turns the first zod issue into a 422 whose code a custom issue may choose. */
 export function validate<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {
@@ -61,12 +62,17 @@ const realms = z.array(host).max(8);
 // null hands the choice back to the transport's default.
 const media = z.strictObject({ srtp: z.enum(SRTP_MODES).nullable().optional() });
 
+export const siteName = z.string().regex(SITE_NAME, 'must be 1 to 32 characters of a-z 0-9 . _ - starting with a letter or digit');
+const sipServer = z.strictObject({ host, port: port.optional(), transport: z.enum(TRANSPORTS).optional() });
+
 export const createExtension = z.strictObject({
   number: extensionNumber,
   displayName: text(64).optional(),
   authUsername: authUsername.optional(),
   secret: secret.optional(),
-  server: z.strictObject({ host, port: port.optional(), transport: z.enum(TRANSPORTS).optional() }),
+  // Left out: the site's registrar.
+  server: sipServer.optional(),
+  site: siteName.optional(),
   outboundProxy: z.strictObject({ host, port: port.optional() }).nullable().optional(),
   label: text(64).nullable().optional(),
   media: media.optional(),
@@ -77,9 +83,12 @@ export const updateExtension = z.strictObject(
   {
     displayName: text(64).optional(),
     authUsername: authUsername.optional(),
+    // null: follow the site's registrar again.
     server: z
       .strictObject({ host: host.optional(), port: port.optional(), transport: z.enum(TRANSPORTS).optional() })
+      .nullable()
       .optional(),
+    site: siteName.optional(),
     outboundProxy: z.strictObject({ host, port: port.optional() }).nullable().optional(),
     label: text(64).nullable().optional(),
     media: media.optional(),
@@ -110,6 +119,7 @@ export const createDevice = z.strictObject({
   label: text(64).nullable().optional(),
   lines: lines.optional(),
   sipContact,
+  site: siteName.nullable().optional(),
 });
 
 export const updateDevice = z.strictObject({
@@ -118,7 +128,19 @@ export const updateDevice = z.strictObject({
   label: text(64).nullable().optional(),
   lines: lines.optional(),
   sipContact,
+  site: siteName.nullable().optional(),
 });
+
+const siteFields = {
+  timeZone: z.string().max(64),
+  ntpServer: host.nullable().optional(),
+  language: z.enum(SITE_LANGUAGES).nullable().optional(),
+  server: sipServer.nullable().optional(),
+  /** Minutes between a phone's own polls: from 5 minutes to a week. */
+  polling: z.number().int().min(5).max(10_080).nullable().optional(),
+};
+export const createSite = z.strictObject({ name: siteName, ...siteFields });
+export const updateSite = z.strictObject({ ...siteFields, timeZone: siteFields.timeZone.optional() });
 
 export const rotateCredentials = z.strictObject({ immediate: z.boolean().optional() });
 /** A Digest realm a registrar challenges with, as the feed takes it. */

@@ -14,6 +14,7 @@ import type { CaBundle } from '../render/ca-bundle.ts';
 import type { CredentialFeed } from '../pbx/credential-feed.ts';
 import type { Registrations } from '../provisioning/registrations/registrations.ts';
 import type { Webhooks } from '../webhooks/webhooks.ts';
+import type { Sites } from '../provisioning/sites/sites.ts';
 
 export interface Services {
   extensions: Extensions;
@@ -30,4 +31,5 @@ export interface Services {
   pbxFeed: CredentialFeed;
   registrations: Registrations;
   webhooks: Webhooks;
+  sites: Sites;
 }

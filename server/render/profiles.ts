@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { SRTP_MODES, TRANSPORTS } from '../domain/extension.ts';
+import { SITE_LANGUAGES } from '../domain/site.ts';
 
 const fileSpec = z.strictObject({
   /** File name as phones ask for it; {mac} and {code} are filled in. */
@@ -116,6 +117,8 @@ const profileSchema = z.strictObject({
    * phone that push cannot reach will fetch by itself.
    */
   polling: z.strictObject({ setting: z.string().min(1), unit: z.enum(['seconds', 'minutes', 'hours']) }).optional(),
+  /** Desk phones: the vendor's name for each site language (domain/site.ts) its templates write. */
+  languages: z.partialRecord(z.enum(SITE_LANGUAGES), z.string().min(1)).optional(),
   /** Desk phones: how an admin points a phone at the server, one step each; `{url}` is the provisioning URL. */
   setup: z.array(z.string().min(1)).default([]),
 });
@@ -180,8 +183,9 @@ export function findModel(profile: VendorProfile, name: string): string | undefi
 const UNIT_SECONDS = { seconds: 1, minutes: 60, hours: 3600 } as const;
 
 /** How often a phone of this model polls on its own, from the settings its files are rendered with; null when unknown. */
-export function pollingSeconds(profile: VendorProfile, modelKey: string | null): number | null {
+export function pollingSeconds(profile: VendorProfile, modelKey: string | null, siteMinutes: number | null = null): number | null {
   if (!profile.polling) return null;
+  if (siteMinutes !== null) return siteMinutes * 60;
   const settings = { ...profile.settings, ...(modelKey ? profile.models[modelKey]?.settings : {}) };
   const value = Number(settings[profile.polling.setting]);
   return Number.isFinite(value) && value > 0 ? value * UNIT_SECONDS[profile.polling.unit] : null;

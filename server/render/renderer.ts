@@ -6,9 +6,11 @@ import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { DeviceRecord } from '../domain/device.ts';
 import { effectiveSrtp, type ExtensionRecord } from '../domain/extension.ts';
+import type { SiteRecord } from '../domain/site.ts';
 import type { CaBundle } from './ca-bundle.ts';
 import { expandName } from './file-names.ts';
 import { findModel, linesFor, type FileSpec, type Profiles, type VendorProfile } from './profiles.ts';
+import { siteContext, sitePolling } from './site-context.ts';
 import { wrap, type TemplateSet } from './templates.ts';
 import { textRuleProblem } from './text-rules.ts';
 
@@ -171,6 +173,8 @@ export function createRenderer(profiles: Profiles, templates: TemplateSet, setti
       extensions: (number: string) => OpenExtension,
       /** The password the phone authenticates to us with; its user is its MAC. */
       provPassword: string,
+      /** Where the device stands: its clock, NTP, language and polling. */
+      site: SiteRecord,
     ): Map<string, string> {
       const profile = profiles.get(device.vendor);
       if (!profile) throw new RenderFailure(device.mac, '*', `no vendor profile ${device.vendor}`);
@@ -178,9 +182,13 @@ export function createRenderer(profiles: Profiles, templates: TemplateSet, setti
       const lines = device.lines.map((l) => ({ line: l.line, ...account(profile, extensions(l.extension), device.mac) }));
       const used = new Set(device.lines.map((l) => l.line));
       // Wrapped once for all of the device's files.
+      const shared = modelShared(profile, model);
+      const polling = sitePolling(profile, site);
       const ctx = wrap({
         ...common(profile),
-        ...modelShared(profile, model),
+        ...shared,
+        ...(polling && { settings: { ...shared.settings, ...polling } }),
+        site: siteContext(profile, site),
         device: { mac: device.mac, model, label: device.label },
         login: { user: device.mac, password: provPassword },
         lines,

@@ -17,6 +17,7 @@ import { mongoMeta } from './mongo/meta.ts';
 import { engine, unavailable, type InBatch } from './mongo/part.ts';
 import { mongoRegistrations } from './mongo/registrations.ts';
 import { mongoRenders } from './mongo/renders.ts';
+import { mongoSites } from './mongo/sites.ts';
 import { mongoWebhooks } from './mongo/webhooks.ts';
 import { combineParts, dispatch, type StoreReads, type WriteHandlers } from './parts.ts';
 import type { Store, WriteOp } from './store.ts';
@@ -56,6 +57,7 @@ function assemble(client: MongoClient, db: Db, c: Collections, transactions: boo
     mongoAudit(c),
     mongoWebhooks(c),
     mongoRegistrations(c),
+    mongoSites(c),
   );
   const reads: StoreReads = parts.reads;
   const writes: WriteHandlers<[s: InBatch], Promise<void>> = parts.writes;

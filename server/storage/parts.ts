@@ -45,6 +45,7 @@ export interface Entities {
       | 'delete-expired-sessions';
   };
   audit: { reads: 'listAudit' | 'pruneAudit'; ops: 'audit' };
+  sites: { reads: 'getSite' | 'listSites'; ops: 'insert-site' | 'update-site' | 'delete-site' };
   registrations: { reads: 'recordRegistration' | 'listRegistrations'; ops: never };
   webhooks: {
     reads: 'getWebhook' | 'listWebhooks' | 'enqueueDeliveries' | 'claimDeliveries' | 'finishDelivery' | 'listDeliveries';

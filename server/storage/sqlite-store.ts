@@ -16,6 +16,7 @@ import { sqliteMeta } from './sqlite/meta.ts';
 import { guard, relaxedWrites } from './sqlite/part.ts';
 import { sqliteRegistrations } from './sqlite/registrations.ts';
 import { sqliteRenders } from './sqlite/renders.ts';
+import { sqliteSites } from './sqlite/sites.ts';
 import { assertKnownSchema, migrate } from './sqlite/schema.ts';
 import { sqliteWebhooks } from './sqlite/webhooks.ts';
 import type { Store, WriteOp } from './store.ts';
@@ -61,6 +62,7 @@ function assemble(db: Database.Database): Store {
     sqliteAudit(db),
     sqliteWebhooks(db),
     sqliteRegistrations(db, relaxed),
+    sqliteSites(db),
   );
   const reads: StoreReads = parts.reads;
   const writes: WriteHandlers<[], void> = parts.writes;

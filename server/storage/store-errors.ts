@@ -5,7 +5,7 @@
 
 /** A unique key (extension number, MAC, token hash) already exists. */
 export class DuplicateKey extends Error {
-  constructor(readonly entity: 'extension' | 'device' | 'token' | 'link' | 'user', readonly key: string) {
+  constructor(readonly entity: 'extension' | 'device' | 'token' | 'link' | 'user' | 'site', readonly key: string) {
     super(`${entity} ${key} already exists`);
     this.name = 'DuplicateKey';
   }

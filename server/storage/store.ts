@@ -13,6 +13,7 @@ import type { ExtensionRecord } from '../domain/extension.ts';
 import type { LinkRecord } from '../domain/link.ts';
 import type { NotifyRecord, NotifyStateName } from '../domain/notify.ts';
 import type { RegistrationRecord } from '../domain/registration.ts';
+import type { SiteRecord } from '../domain/site.ts';
 import type { TokenRecord } from '../domain/token.ts';
 import type { SessionRecord, UserRecord } from '../domain/user.ts';
 import type { DeliveryOutcome, DeliveryRecord, WebhookRecord } from '../domain/webhook.ts';
@@ -82,6 +83,9 @@ export type WriteOp =
    * planning, so of two such changes planned at once one is re-planned.
    */
   | { op: 'guard'; name: string; expect: number }
+  | { op: 'insert-site'; record: SiteRecord }
+  | { op: 'update-site'; record: SiteRecord; expectRev: number }
+  | { op: 'delete-site'; name: string; expectRev: number }
   | { op: 'insert-device'; record: DeviceRecord }
   | { op: 'update-device'; record: DeviceRecord; expectRev: number }
   | { op: 'delete-device'; mac: string; expectRev: number }
@@ -128,6 +132,8 @@ export interface PageQuery {
 export interface ExtensionQuery extends PageQuery {
   /** Case-insensitive part of the number, display name, auth username or label. */
   q?: string;
+  /** Extensions of this site (those written before sites existed are in the default one). */
+  site?: string;
 }
 
 export interface DeviceQuery extends PageQuery {
@@ -141,6 +147,8 @@ export interface DeviceQuery extends PageQuery {
   q?: string;
   /** Devices whose last check-sync NOTIFY outcome, as stored, is this. */
   notify?: NotifyStateName;
+  /** Devices placed in this site by the admin (not those following their first line's extension). */
+  site?: string;
 }
 
 export interface Store {
@@ -155,6 +163,10 @@ export interface Store {
   getExtension(number: string): Promise<ExtensionRecord | null>;
   /** In number order; every extension unless the query filters or pages. */
   listExtensions(query?: ExtensionQuery): Promise<ExtensionRecord[]>;
+  getSite(name: string): Promise<SiteRecord | null>;
+  /** By name. */
+  listSites(): Promise<SiteRecord[]>;
+
   /** Extensions with this SIP auth user (an index lookup: the registrar feed asks per REGISTER). */
   findExtensionsByAuthUsername(authUsername: string): Promise<ExtensionRecord[]>;
 

@@ -1,5 +1,6 @@
 // Shared inputs for the rendering tests: a catalog built from the repository's
 // own profiles and templates, and hand-built records (no store, no sealing).
+import { builtInDefaultSite } from '../../server/domain/site.ts';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DeviceLine, DeviceRecord } from '../../server/domain/device.ts';
@@ -35,6 +36,8 @@ export interface ExtensionInput {
 export const TLS_SERVER: SipServer = { host: 'sip.example.com', port: 5081, transport: 'tls' };
 /** The password the fixture phones authenticate to the server with. */
 export const PROV_PASSWORD = 'Prov&Pass<"42">';
+/** The site golden files are rendered for: the default one, on UTC. */
+export const TEST_SITE = builtInDefaultSite('UTC', '2024-01-01T00:00:00.000Z');
 
 export const PROXY: OutboundProxy = { host: 'proxy.example.net', port: 5071 };
 
@@ -187,7 +190,7 @@ export const SRTP_CASES: SrtpCase[] = [
 
 /** Every file of the case: device-scope files and the vendor files the phone fetches. */
 export function renderCase(c: GoldenCase, cat: Catalog = catalog(), extensions: OpenExtension[] = GOLDEN_EXTENSIONS): Map<string, string> {
-  const out = new Map(cat.renderer.renderDevice(c.device, lookup(extensions), PROV_PASSWORD));
+  const out = new Map(cat.renderer.renderDevice(c.device, lookup(extensions), PROV_PASSWORD, TEST_SITE));
   const vendor = cat.renderer.renderVendor(cat.profiles.get(c.device.vendor)!);
   for (const file of c.vendorFiles) {
     const body = vendor.get(file);

@@ -5,7 +5,7 @@
 import test from 'ava';
 import { readYealinkCfg, type YealinkFile } from '../helpers/yealink-cfg-reader.ts';
 import { polycomParams, rootOf, xmllint, xmllintAttribute } from '../helpers/xml.ts';
-import { GOLDEN_CASES, GOLDEN_EXTENSIONS, GOLDEN_LINES, catalog, device, lookup, renderCase, PROV_PASSWORD } from './fixtures.ts';
+import { GOLDEN_CASES, GOLDEN_EXTENSIONS, GOLDEN_LINES, catalog, device, lookup, renderCase, PROV_PASSWORD, TEST_SITE } from './fixtures.ts';
 
 const cat = catalog();
 const yealink = cat.profiles.get('yealink')!;
@@ -105,7 +105,7 @@ test('yealink common boot file: one model-prefixed include per model code, each 
 
 test('yealink device without a model: model-prefixed common files first, the MAC file last, all 16 lines', (t) => {
   const d = device('yealink', '805ec0000001', null, GOLDEN_LINES);
-  const files = cat.renderer.renderDevice(d, lookup(GOLDEN_EXTENSIONS), PROV_PASSWORD);
+  const files = cat.renderer.renderDevice(d, lookup(GOLDEN_EXTENSIONS), PROV_PASSWORD, TEST_SITE);
   const boot = readYealinkCfg(files.get('805ec0000001.boot')!);
   t.deepEqual(boot.includes.at(-1), { models: null, file: '805ec0000001.cfg' });
   t.true(boot.includes.slice(0, -1).every((i) => i.models !== null && i.models.length > 0));

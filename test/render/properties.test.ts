@@ -15,7 +15,7 @@ import { readDeskFile, type DeskVendor } from '../helpers/desk-readers.ts';
 import { readYealinkCfg } from '../helpers/yealink-cfg-reader.ts';
 import { polycomParams, xmllint, xmllintAttribute } from '../helpers/xml.ts';
 import { acceptedAuthName, acceptedSecret, acceptedText } from './arbitraries.ts';
-import { DATA_VENDORS, catalog, device, extension, lookup, PROV_PASSWORD } from './fixtures.ts';
+import { DATA_VENDORS, catalog, device, extension, lookup, PROV_PASSWORD, TEST_SITE } from './fixtures.ts';
 
 const cat = catalog();
 const YEALINK_MAC = '805ec0000042';
@@ -48,8 +48,8 @@ const takes = (vendor: string, inputs: LineInput[]) =>
 /** Renders one Yealink T46S and one Polycom VVX 450 with the inputs on lines 1..n. */
 function renderBoth(inputs: LineInput[], using = cat) {
   const { extensions, lines } = linesOf(inputs);
-  const yealink = using.renderer.renderDevice(device('yealink', YEALINK_MAC, 'T46S', lines), lookup(extensions), PROV_PASSWORD);
-  const polycom = using.renderer.renderDevice(device('polycom', POLYCOM_MAC, 'VVX_450', lines), lookup(extensions), PROV_PASSWORD);
+  const yealink = using.renderer.renderDevice(device('yealink', YEALINK_MAC, 'T46S', lines), lookup(extensions), PROV_PASSWORD, TEST_SITE);
+  const polycom = using.renderer.renderDevice(device('polycom', POLYCOM_MAC, 'VVX_450', lines), lookup(extensions), PROV_PASSWORD, TEST_SITE);
   return { cfg: yealink.get(`${YEALINK_MAC}.cfg`)!, xml: polycom.get(`${POLYCOM_MAC}-sip.cfg`)!, yealink, polycom };
 }
 
@@ -167,13 +167,13 @@ test('exactly %NULL% as a name or label: the Yealink render refuses it, the othe
   t.is(textProblem('%NULL%', 64), null);
   for (const x of [{ ...plainLine, displayName: '%NULL%' }, { ...plainLine, label: '%null%' }]) {
     const { extensions, lines } = linesOf([x]);
-    const err = t.throws(() => cat.renderer.renderDevice(device('yealink', YEALINK_MAC, 'T46S', lines), lookup(extensions), PROV_PASSWORD), {
+    const err = t.throws(() => cat.renderer.renderDevice(device('yealink', YEALINK_MAC, 'T46S', lines), lookup(extensions), PROV_PASSWORD, TEST_SITE), {
       instanceOf: RenderFailure,
     });
     t.is(err?.code, 'unsupported-value');
     t.regex(err?.reason ?? '', /Yealink phones cannot take this (display name|label): .*%NULL%/);
-    t.notThrows(() => cat.renderer.renderDevice(device('polycom', POLYCOM_MAC, 'VVX_450', lines), lookup(extensions), PROV_PASSWORD));
-    for (const v of DATA_VENDORS) t.notThrows(() => cat.renderer.renderDevice(device(v.vendor, v.mac, v.model, lines), lookup(extensions), PROV_PASSWORD));
+    t.notThrows(() => cat.renderer.renderDevice(device('polycom', POLYCOM_MAC, 'VVX_450', lines), lookup(extensions), PROV_PASSWORD, TEST_SITE));
+    for (const v of DATA_VENDORS) t.notThrows(() => cat.renderer.renderDevice(device(v.vendor, v.mac, v.model, lines), lookup(extensions), PROV_PASSWORD, TEST_SITE));
   }
 });
 
@@ -182,7 +182,7 @@ function renderDesk(inputs: LineInput[], using = cat): Map<DeskVendor, string> {
   const { extensions, lines } = linesOf(inputs);
   const out = new Map<DeskVendor, string>();
   for (const v of DATA_VENDORS) {
-    const files = using.renderer.renderDevice(device(v.vendor, v.mac, v.model, lines), lookup(extensions), PROV_PASSWORD);
+    const files = using.renderer.renderDevice(device(v.vendor, v.mac, v.model, lines), lookup(extensions), PROV_PASSWORD, TEST_SITE);
     const spec = using.profiles.get(v.vendor)!.files.find((f) => f.credentials)!;
     out.set(v.vendor, files.get(spec.name.replace('{mac}', v.mac))!);
   }

@@ -24,6 +24,7 @@ import {
   lookup,
   renderSoftphone,
   xmllintZoiperField,
+  TEST_SITE,
 } from './fixtures.ts';
 
 const withCa = catalog(null, PUBLIC_URL, SIP_CA_FILE);
@@ -44,12 +45,12 @@ const ALL = [TLS_MANDATORY, UDP_OPTIONAL, TLS_OFF];
 
 function yealinkCfg(cat = withCa, numbers = ['301', '302', '303']) {
   const d = device('yealink', '805ec0f0f0f1', 'T46S', numbers.map((extension, i) => ({ line: i + 1, extension })));
-  return readYealinkCfg(cat.renderer.renderDevice(d, lookup(ALL), PROV_PASSWORD).get('805ec0f0f0f1.cfg')!);
+  return readYealinkCfg(cat.renderer.renderDevice(d, lookup(ALL), PROV_PASSWORD, TEST_SITE).get('805ec0f0f0f1.cfg')!);
 }
 
 function polycomSip(cat = withCa, numbers = ['301', '302', '303']) {
   const d = device('polycom', '0004f2f0f0f1', 'VVX_450', numbers.map((extension, i) => ({ line: i + 1, extension })));
-  return cat.renderer.renderDevice(d, lookup(ALL), PROV_PASSWORD).get('0004f2f0f0f1-sip.cfg')!;
+  return cat.renderer.renderDevice(d, lookup(ALL), PROV_PASSWORD, TEST_SITE).get('0004f2f0f0f1-sip.cfg')!;
 }
 
 test('yealink: srtp_encryption per account is 2 for mandatory, 1 for optional, 0 for off', (t) => {
@@ -174,8 +175,8 @@ test('any mix of transports and SRTP choices on up to four lines reads back line
       );
       const lines = exts.map((e, i) => ({ line: i + 1, extension: e.record.number }));
       const cat = configured ? withCa : withoutCa;
-      const y = readYealinkCfg(cat.renderer.renderDevice(device('yealink', '805ec0f0f0f2', 'T46S', lines), lookup(exts), PROV_PASSWORD).get('805ec0f0f0f2.cfg')!).values;
-      const p = polycomParams(cat.renderer.renderDevice(device('polycom', '0004f2f0f0f2', 'VVX_450', lines), lookup(exts), PROV_PASSWORD).get('0004f2f0f0f2-sip.cfg')!);
+      const y = readYealinkCfg(cat.renderer.renderDevice(device('yealink', '805ec0f0f0f2', 'T46S', lines), lookup(exts), PROV_PASSWORD, TEST_SITE).get('805ec0f0f0f2.cfg')!).values;
+      const p = polycomParams(cat.renderer.renderDevice(device('polycom', '0004f2f0f0f2', 'VVX_450', lines), lookup(exts), PROV_PASSWORD, TEST_SITE).get('0004f2f0f0f2-sip.cfg')!);
       const modes = inputs.map((x) => x.srtp ?? (x.transport === 'tls' ? 'mandatory' : 'off'));
       const ok = modes.every((m, i) => {
         const n = i + 1;

@@ -18,6 +18,7 @@ import { type Store, type WriteOp } from '../../storage/store.ts';
 import { auditOp } from '../audit/audit-op.ts';
 import type { RunChange } from '../change/change-runner.ts';
 import type { Registrations } from '../registrations/registrations.ts';
+import { useSite } from '../sites/site-rules.ts';
 import { createDeviceRules, type LineInput } from './device-rules.ts';
 import { createDeviceView, registrationFlagged } from './device-view.ts';
 
@@ -50,6 +51,8 @@ export interface CreateDevice {
   label?: string | null;
   lines?: LineInput[];
   sipContact?: string | null;
+  /** Left out or null: the site of the extension on its first line. */
+  site?: string | null;
 }
 
 export interface UpdateDevice {
@@ -58,6 +61,8 @@ export interface UpdateDevice {
   label?: string | null;
   lines?: LineInput[];
   sipContact?: string | null;
+  /** null: follow the first line's extension again. */
+  site?: string | null;
 }
 
 export interface DeviceFilter {
@@ -174,6 +179,7 @@ export function createDevices({ store, settled = async () => {}, catalog, clock,
         const now = clock();
         const at = now.toISOString();
         const { lines, guards } = await resolveLines(input.lines ?? [], maxLines);
+        const placed = input.site ? await useSite(store, input.site) : null;
         const record: DeviceRecord = {
           mac: input.mac,
           vendor: input.vendor,
@@ -181,6 +187,7 @@ export function createDevices({ store, settled = async () => {}, catalog, clock,
           label: input.label ?? null,
           lines,
           ...(input.sipContact ? { sipContact: input.sipContact } : {}),
+          ...(placed ? { site: placed.site.name } : {}),
           configVersion: 0,
           fetchedVersion: null,
           lastFetch: null,
@@ -193,6 +200,7 @@ export function createDevices({ store, settled = async () => {}, catalog, clock,
         return {
           ops: [
             ...guards,
+            ...(placed?.guards ?? []),
             { op: 'insert-device', record },
             auditOp(actor, at, 'device.created', target(record.mac), { vendor: record.vendor, lines: record.lines }),
           ],
@@ -211,8 +219,12 @@ export function createDevices({ store, settled = async () => {}, catalog, clock,
         const at = clock().toISOString();
         // Kept lines are checked again: a new vendor or model may have fewer.
         const { lines, guards } = await resolveLines(patch.lines ?? device.lines, maxLines);
+        // Only placing it in another site starts referring to one.
+        const placed = patch.site && patch.site !== device.site ? await useSite(store, patch.site) : null;
+        const { site: _was, ...unplaced } = device;
         const next: DeviceRecord = {
-          ...device,
+          ...(patch.site === null ? unplaced : device),
+          ...(placed ? { site: placed.site.name } : {}),
           vendor,
           model,
           label: patch.label === undefined ? device.label : patch.label,
@@ -221,12 +233,13 @@ export function createDevices({ store, settled = async () => {}, catalog, clock,
           updatedAt: at,
           rev: device.rev + 1,
         };
-        const fields = (['vendor', 'model', 'label', 'lines', 'sipContact'] as const).filter(
+        const fields = (['vendor', 'model', 'label', 'lines', 'sipContact', 'site'] as const).filter(
           (k) => JSON.stringify(device[k] ?? null) !== JSON.stringify(next[k] ?? null),
         );
         if (fields.length === 0) return { ops: [], result: undefined };
         const ops: WriteOp[] = [
           ...(fields.includes('lines') ? guards : []),
+          ...(placed?.guards ?? []),
           { op: 'update-device', record: next, expectRev: device.rev },
           auditOp(actor, at, 'device.updated', target(mac), { fields, lines: next.lines }),
         ];

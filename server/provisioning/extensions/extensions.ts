@@ -7,17 +7,7 @@
 // is audited in the same batch as the change itself.
 import { deviceStatus, type DeviceRecord } from '../../domain/device.ts';
 import { Conflict, NotFound } from '../../domain/errors.ts';
-import {
-  defaultPort,
-  extensionGuard,
-  publicExtension,
-  type ExtensionMedia,
-  type ExtensionRecord,
-  type OutboundProxy,
-  type SipServer,
-  type SrtpMode,
-  type Transport,
-} from '../../domain/extension.ts';
+import { extensionGuard, publicExtension, type ExtensionRecord } from '../../domain/extension.ts';
 import { publicLink } from '../../domain/link.ts';
 import { assertValidSecret, generateSecret } from '../../domain/secret.ts';
 import type { SecretBox } from '../../domain/secret-box.ts';
@@ -28,6 +18,9 @@ import { previousSecretContext, rotationView } from '../../domain/rotation.ts';
 import { publicRegistration, UNKNOWN_REGISTRATION } from '../../domain/registration.ts';
 import { lineStates } from '../registrations/registrations.ts';
 import { auditOp } from '../audit/audit-op.ts';
+import { DEFAULT_SITE, siteOf } from '../../domain/site.ts';
+import { findSite, useSite } from '../sites/site-rules.ts';
+import { changedFields, newExtension, patchedExtension } from './extension-records.ts';
 import type { RunChange } from '../change/change-runner.ts';
 
 export interface ExtensionsDeps {
@@ -46,29 +39,8 @@ export interface SecretChangeOptions {
   revokePrevious?: boolean;
 }
 
-export interface CreateExtension {
-  number: string;
-  displayName?: string;
-  authUsername?: string;
-  secret?: string;
-  server: { host: string; port?: number; transport?: Transport };
-  outboundProxy?: { host: string; port?: number } | null;
-  label?: string | null;
-  /** srtp null or left out: follow the transport (mandatory for tls, off otherwise). */
-  media?: { srtp?: SrtpMode | null };
-  realms?: string[];
-}
-
-export interface UpdateExtension {
-  displayName?: string;
-  authUsername?: string;
-  server?: { host?: string; port?: number; transport?: Transport };
-  outboundProxy?: { host: string; port?: number } | null;
-  label?: string | null;
-  /** srtp null: back to the transport's default; left out: unchanged. */
-  media?: { srtp?: SrtpMode | null };
-  realms?: string[];
-}
+export type { CreateExtension, UpdateExtension } from './extension-records.ts';
+import type { CreateExtension, UpdateExtension } from './extension-records.ts';
 
 const target = (number: string) => `extension:${number}`;
 
@@ -186,25 +158,12 @@ export function createExtensions({ store, settled = async () => {}, box, clock, 
         if (await store.getExtension(input.number)) {
           throw new Conflict('extension-exists', `extension ${input.number} already exists`);
         }
+        const { site, guards } = await useSite(store, input.site ?? DEFAULT_SITE);
         const at = clock().toISOString();
-        const server = resolveServer(input.server);
-        const record: ExtensionRecord = {
-          number: input.number,
-          displayName: input.displayName ?? input.number,
-          authUsername: input.authUsername ?? input.number,
-          secretSealed: box.seal(secret, secretContext(input.number)),
-          secretVersion: 1,
-          server,
-          outboundProxy: resolveProxy(input.outboundProxy, server.transport),
-          label: input.label ?? null,
-          media: mergeMedia({}, input.media),
-          ...realmsOf(input.realms),
-          createdAt: at,
-          updatedAt: at,
-          rev: 1,
-        };
+        const record = newExtension(input, site, box.seal(secret, secretContext(input.number)), at);
         return {
           ops: [
+            ...guards,
             { op: 'insert-extension', record },
             auditOp(actor, at, 'extension.created', target(record.number), {
               secretVersion: 1,
@@ -219,27 +178,17 @@ export function createExtensions({ store, settled = async () => {}, box, clock, 
     async update(actor: Actor, number: string, patch: UpdateExtension) {
       return runChange(async () => {
         const ext = await load(number);
+        const moving = patch.site !== undefined && patch.site !== siteOf(ext);
+        // Only a move starts referring to a site; staying keeps a reference the site's deletion already checks.
+        const { site, guards } = moving ? await useSite(store, patch.site!) : { site: await findSite(store, siteOf(ext)), guards: [] };
+        if (!site) throw new NotFound(`site ${siteOf(ext)} does not exist`, 'site-not-found');
         const at = clock().toISOString();
-        const server = patch.server ? mergeServer(ext.server, patch.server) : ext.server;
-        const next: ExtensionRecord = {
-          ...ext,
-          displayName: patch.displayName ?? ext.displayName,
-          authUsername: patch.authUsername ?? ext.authUsername,
-          server,
-          outboundProxy:
-            patch.outboundProxy === undefined
-              ? followTransport(ext.outboundProxy, ext.server.transport, server.transport)
-              : resolveProxy(patch.outboundProxy, server.transport),
-          label: patch.label === undefined ? ext.label : patch.label,
-          media: mergeMedia(ext.media ?? {}, patch.media),
-          ...(patch.realms === undefined ? {} : realmsOf(patch.realms)),
-          updatedAt: at,
-          rev: ext.rev + 1,
-        };
+        const next = patchedExtension(ext, patch, site, at);
         const changed = changedFields(ext, next);
         if (changed.length === 0) return { ops: [], result: publicExtension(ext) };
         return {
           ops: [
+            ...guards,
             { op: 'update-extension', record: next, expectRev: ext.rev },
             auditOp(actor, at, 'extension.updated', target(number), { fields: changed }),
           ],
@@ -295,49 +244,4 @@ export function createExtensions({ store, settled = async () => {}, box, clock, 
       return changeSecret(actor, number, generateSecret(), 'generate', options);
     },
   };
-}
-
-function resolveServer(s: CreateExtension['server']): SipServer {
-  const transport = s.transport ?? 'udp';
-  return { host: s.host, port: s.port ?? defaultPort(transport), transport };
-}
-
-/** A port that was the old transport's default follows a change of transport. */
-function mergeServer(old: SipServer, patch: NonNullable<UpdateExtension['server']>): SipServer {
-  const transport = patch.transport ?? old.transport;
-  const keptDefault = old.port === defaultPort(old.transport);
-  return {
-    host: patch.host ?? old.host,
-    transport,
-    port: patch.port ?? (keptDefault ? defaultPort(transport) : old.port),
-  };
-}
-
-/** The proxy speaks the registration's transport, so its default port is that transport's. */
-function resolveProxy(p: CreateExtension['outboundProxy'], transport: Transport): OutboundProxy | null {
-  return p ? { host: p.host, port: p.port ?? defaultPort(transport) } : null;
-}
-
-/** Like the registrar's port: a proxy port that was the old transport's default follows a change of transport. */
-function followTransport(proxy: OutboundProxy | null, from: Transport, to: Transport): OutboundProxy | null {
-  if (!proxy || from === to || proxy.port !== defaultPort(from)) return proxy;
-  return { ...proxy, port: defaultPort(to) };
-}
-
-/** Only an explicit choice is kept, so that a choice left to the default keeps following the transport. */
-function mergeMedia(old: ExtensionMedia, patch: CreateExtension['media']): ExtensionMedia {
-  if (patch?.srtp === undefined) return { ...old };
-  if (patch.srtp === null) return {};
-  return { ...old, srtp: patch.srtp };
-}
-
-/** Lower-cased and once each; none is the same as never set. */
-function realmsOf(realms: string[] | undefined): { realms: string[] } {
-  return { realms: [...new Set((realms ?? []).map((r) => r.toLowerCase()))] };
-}
-
-function changedFields(a: ExtensionRecord, b: ExtensionRecord): string[] {
-  const keys = ['displayName', 'authUsername', 'server', 'outboundProxy', 'label', 'media', 'realms'] as const;
-  const value = (e: ExtensionRecord, k: (typeof keys)[number]) => (k === 'realms' ? (e.realms ?? []) : (e[k] ?? {}));
-  return keys.filter((k) => JSON.stringify(value(a, k)) !== JSON.stringify(value(b, k)));
 }

@@ -12,6 +12,7 @@
 import { type DeviceRecord } from '../../domain/device.ts';
 import { provPasswordContext, renderContext, secretContext } from '../../domain/seal-contexts.ts';
 import type { ExtensionRecord } from '../../domain/extension.ts';
+import { UNSET_DEFAULT_SITE, DEFAULT_SITE, deviceSite, siteOf, type SiteRecord } from '../../domain/site.ts';
 import type { SecretBox } from '../../domain/secret-box.ts';
 import type { Catalog, CatalogHolder } from '../../render/catalog.ts';
 import { RenderFailure, extensionOwner, vendorOwner, type OpenExtension } from '../../render/renderer.ts';
@@ -46,6 +47,24 @@ export function createRerenderer({ store, box, catalog, clock }: RerenderDeps) {
     };
   }
 
+  /**
+   * Reads each site once per plan; the default site, until an admin sets
+   * it, is UTC with the vendors' own NTP and language.
+   */
+  function siteReader(known: Map<string, SiteRecord | null>) {
+    const read = new Map<string, SiteRecord>();
+    return async (name: string): Promise<SiteRecord> => {
+      let site = read.get(name);
+      if (!site) {
+        const stored = known.has(name) ? known.get(name) : await store.getSite(name);
+        site = stored ?? (name === DEFAULT_SITE ? UNSET_DEFAULT_SITE : undefined);
+        if (!site) throw new RenderFailure(name, '*', `site ${name} does not exist`);
+        read.set(name, site);
+      }
+      return site;
+    };
+  }
+
   /** The writes that bring one owner's stored renders to `files`, or [] when nothing changed. */
   function diff(owner: string, stored: RenderRecord[], files: Map<string, string>, version: number, at: string) {
     const before = new Map(stored.map((r) => [r.file, r]));
@@ -67,6 +86,7 @@ export function createRerenderer({ store, box, catalog, clock }: RerenderDeps) {
     device: DeviceRecord,
     planned: DeviceOp | undefined,
     open: (n: string) => Promise<OpenExtension>,
+    sites: (name: string) => Promise<SiteRecord>,
     at: string,
     dry = false,
   ): Promise<WriteOp[]> {
@@ -74,7 +94,8 @@ export function createRerenderer({ store, box, catalog, clock }: RerenderDeps) {
     for (const l of device.lines) exts.set(l.extension, await open(l.extension));
     // A device without lines is served nothing, so it keeps no files.
     const login = box.open(device.provPasswordSealed, provPasswordContext(device.mac));
-    const files = device.lines.length ? cat.renderer.renderDevice(device, (n) => exts.get(n)!, login) : new Map();
+    const site = await sites(deviceSite(device, (n) => siteOf(exts.get(n)!.record)));
+    const files = device.lines.length ? cat.renderer.renderDevice(device, (n) => exts.get(n)!, login, site) : new Map();
     const version = device.configVersion + 1;
     // Proving that it renders is all a dry run asks.
     if (dry) return [];
@@ -115,8 +136,11 @@ export function createRerenderer({ store, box, catalog, clock }: RerenderDeps) {
       const cat = catalog.current();
       const extensions = new Map<string, ExtensionRecord | null>();
       const devices = new Map<string, DeviceOp | null>();
+      const sites = new Map<string, SiteRecord | null>();
       for (const op of ops) {
-        if (op.op === 'insert-extension' || op.op === 'update-extension') extensions.set(op.record.number, op.record);
+        if (op.op === 'insert-site' || op.op === 'update-site') sites.set(op.record.name, op.record);
+        else if (op.op === 'delete-site') sites.set(op.name, null);
+        else if (op.op === 'insert-extension' || op.op === 'update-extension') extensions.set(op.record.number, op.record);
         else if (op.op === 'delete-extension') extensions.set(op.number, null);
         else if (op.op === 'insert-device' || op.op === 'update-device') devices.set(op.record.mac, op);
         else if (op.op === 'delete-device') devices.set(op.mac, null);
@@ -125,7 +149,9 @@ export function createRerenderer({ store, box, catalog, clock }: RerenderDeps) {
       for (const number of extensions.keys()) {
         for (const d of await store.listDevices({ extension: number })) macs.add(d.mac);
       }
+      for (const name of sites.keys()) for (const mac of await devicesOfSite(name)) macs.add(mac);
       const open = opener(extensions);
+      const readSite = siteReader(sites);
       const at = clock().toISOString();
       const out: WriteOp[] = [];
       for (const [number, record] of extensions) {
@@ -136,11 +162,22 @@ export function createRerenderer({ store, box, catalog, clock }: RerenderDeps) {
         // A deleted device's renders go with it in the store.
         if (planned === null) continue;
         const device = planned?.record ?? (await store.getDevice(mac));
-        if (device) out.push(...(await planDevice(cat, device, planned, open, at)));
+        if (device) out.push(...(await planDevice(cat, device, planned, open, readSite, at)));
       }
       return out;
     },
   };
+
+  /** The devices whose files carry this site: placed in it, or following a first line's extension that is in it. */
+  async function devicesOfSite(name: string): Promise<string[]> {
+    const macs = (await store.listDevices({ site: name })).map((d) => d.mac);
+    for (const ext of await store.listExtensions({ site: name })) {
+      for (const d of await store.listDevices({ extension: ext.number })) {
+        if (d.site === undefined && deviceSite(d, (n) => (n === ext.number ? name : '')) === name) macs.push(d.mac);
+      }
+    }
+    return macs;
+  }
 
   /**
    * Whole-fleet work a page at a time: the vendors' shared files, then
@@ -217,10 +254,11 @@ export function createRerenderer({ store, box, catalog, clock }: RerenderDeps) {
       await pages(async (after, page, at) => {
         // Opened per page, so what is held does not grow with the fleet.
         const open = opener(new Map());
+        const readSite = siteReader(new Map());
         const devices = await store.listDevices({ vendor, after, limit: PAGE });
         for (const device of devices) {
           if (unchanged(device)) continue;
-          await page.attempt(() => planDevice(cat, device, undefined, open, at, dry), { key: device.mac, rev: device.rev });
+          await page.attempt(() => planDevice(cat, device, undefined, open, readSite, at, dry), { key: device.mac, rev: device.rev });
           page.rendered.devices++;
         }
         return devices.at(-1)?.mac ?? null;

@@ -10,6 +10,7 @@ import type { TokenRecord } from '../../domain/token.ts';
 import type { SessionRecord, UserRecord } from '../../domain/user.ts';
 import type { DeliveryRecord, WebhookRecord } from '../../domain/webhook.ts';
 import type { RegistrationRecord } from '../../domain/registration.ts';
+import type { SiteRecord } from '../../domain/site.ts';
 import type { RenderRecord, UploadRecord } from '../store.ts';
 
 export type ExtensionDoc = ExtensionRecord & { _id: string };
@@ -28,6 +29,7 @@ export type SessionDoc = SessionRecord & { _id: string };
 export type WebhookDoc = WebhookRecord & { _id: string };
 export type DeliveryDoc = DeliveryRecord & { _id: string; leaseHolder: string | null; leaseUntil: string | null };
 export type RegistrationDoc = RegistrationRecord & { _id: string };
+export type SiteDoc = SiteRecord & { _id: string };
 
 export const renderId = (owner: string, file: string) => `${owner}\u0000${file}`;
 export const uploadId = (mac: string, file: string) => `${mac}\u0000${file}`;
@@ -71,9 +73,10 @@ export interface Collections {
   webhooks: Collection<WebhookDoc>;
   deliveries: Collection<DeliveryDoc>;
   registrations: Collection<RegistrationDoc>;
+  sites: Collection<SiteDoc>;
 }
 
-const NAMES = ['meta', 'extensions', 'devices', 'tokens', 'links', 'renders', 'uploads', 'audit', 'counters', 'leases', 'users', 'sessions', 'webhooks', 'webhook_deliveries', 'registrations'] as const;
+const NAMES = ['meta', 'extensions', 'devices', 'tokens', 'links', 'renders', 'uploads', 'audit', 'counters', 'leases', 'users', 'sessions', 'webhooks', 'webhook_deliveries', 'registrations', 'sites'] as const;
 
 export function collections(db: Db): Collections {
   return {
@@ -92,6 +95,7 @@ export function collections(db: Db): Collections {
     webhooks: db.collection('webhooks'),
     deliveries: db.collection('webhook_deliveries'),
     registrations: db.collection('registrations'),
+    sites: db.collection('sites'),
   };
 }
 

@@ -60,6 +60,7 @@ export function mongoDevices(c: Collections): MongoPart<'devices'> {
         if (and.length) filter.$and = and;
         if (query.after !== undefined) filter._id = { $gt: query.after };
         if (query.notify !== undefined) filter['notify.state'] = query.notify;
+        if (query.site !== undefined) filter.site = query.site;
         const sort: Sort = query.unassigned ? { createdAt: 1, _id: 1 } : { _id: 1 };
         return engine(async () => {
           const cursor = c.devices.find(filter).sort(sort);

@@ -2,6 +2,7 @@
 // keys make for it: no extension goes while a device line points at it, and
 // its links and renders go with it.
 import type { Filter } from 'mongodb';
+import { DEFAULT_SITE } from '../../domain/site.ts';
 import { BrokenReference, RevisionMismatch } from '../store.ts';
 import type { Collections, ExtensionDoc } from './collections.ts';
 import { all, contains, one, unique, type MongoPart } from './part.ts';
@@ -19,6 +20,8 @@ export function mongoExtensions(c: Collections): MongoPart<'extensions'> {
           filter.$or = [{ _id: part }, { displayName: part }, { authUsername: part }, { label: part }];
         }
         if (query.after !== undefined) filter._id = { $gt: query.after };
+        // Extensions written before sites existed have none: they are in the default site.
+        if (query.site !== undefined) filter.site = query.site === DEFAULT_SITE ? ({ $in: [null, DEFAULT_SITE] } as Filter<ExtensionDoc>['site']) : query.site;
         return all(() => {
           const cursor = c.extensions.find(filter).sort({ _id: 1 });
           if (query.limit !== undefined) cursor.limit(query.limit);

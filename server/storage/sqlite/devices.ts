@@ -106,6 +106,7 @@ export function sqliteDevices(db: Database.Database, relaxed: Relaxed): SqlitePa
           );
         }
         if (query.after !== undefined) where.add('d.mac > ?', query.after);
+        if (query.site !== undefined) where.add("json_extract(d.doc, '$.site') = ?", query.site);
         if (query.notify !== undefined) where.add('n.state = ?', query.notify);
         const order = query.unassigned ? 'd.created_at, d.mac' : 'd.mac';
         const sql = `${DEVICE_SELECT} ${where} ORDER BY ${order} LIMIT ?`;

@@ -2,6 +2,7 @@
 // device lines and links pointing at extensions that exist (the foreign keys
 // back them up, but the Store's errors name what went wrong).
 import type Database from 'better-sqlite3';
+import { DEFAULT_SITE } from '../../domain/site.ts';
 import { BrokenReference, DuplicateKey, RevisionMismatch } from '../store.ts';
 import { Where, type SqlitePart } from './part.ts';
 import { expectChanged, parse, parseAll, type Row } from './rows.ts';
@@ -33,7 +34,7 @@ export function sqliteExtensions(db: Database.Database): SqlitePart<'extensions'
         return parse(q.getExtension.get(number));
       },
       async listExtensions(query = {}) {
-        if (query.q === undefined && query.after === undefined && query.limit === undefined) {
+        if (query.q === undefined && query.after === undefined && query.limit === undefined && query.site === undefined) {
           return parseAll(q.listExtensions.all());
         }
         const where = new Where();
@@ -42,6 +43,7 @@ export function sqliteExtensions(db: Database.Database): SqlitePart<'extensions'
           where.add(`(${fields.map((f) => `instr(lower(${f}), ?) > 0`).join(' OR ')})`, ...fields.map(() => query.q!.toLowerCase()));
         }
         if (query.after !== undefined) where.add('number > ?', query.after);
+        if (query.site !== undefined) where.add(`coalesce(json_extract(doc, '$.site'), '${DEFAULT_SITE}') = ?`, query.site);
         const sql = `SELECT doc FROM extensions ${where} ORDER BY number LIMIT ?`;
         return parseAll(db.prepare<(string | number)[], Row>(sql).all(...where.args, query.limit ?? -1));
       },

@@ -194,6 +194,10 @@ const MIGRATIONS: string[] = [
     PRIMARY KEY (extension, contact)
   ) STRICT;
   `,
+  `
+  -- Sites; an extension's or device's site lives in its doc (absent: default).
+  CREATE TABLE sites (name TEXT PRIMARY KEY, rev INTEGER NOT NULL, doc TEXT NOT NULL) STRICT;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
