@@ -42,11 +42,12 @@ import { createSyncRequests } from './notify/sync-requests.ts';
 import { createCredentialFeed } from './pbx/credential-feed.ts';
 import { createRegistrations } from './provisioning/registrations/registrations.ts';
 import { createSites } from './provisioning/sites/sites.ts';
+import { createExport } from './provisioning/bulk/export.ts';
+import { createImport } from './provisioning/bulk/import.ts';
 import { holdCatalog, loadCatalog } from './render/catalog.ts';
 import { ROOT } from './root.ts';
-import { checkSecretKey, loadSecretKey } from './storage/secret-key.ts';
-import { openSqliteStore } from './storage/sqlite-store.ts';
-import type { Store } from './storage/store.ts';
+import { loadSecretKey } from './storage/secret-key.ts';
+import { openStore } from './storage/open-store.ts';
 import { createWebhookDispatcher } from './webhooks/dispatcher.ts';
 import { createWebhooks } from './webhooks/webhooks.ts';
 
@@ -154,6 +155,9 @@ export async function assemble(config: Config, { log, clock = () => new Date(), 
     registrations,
     webhooks: createWebhooks({ store, box, clock, runChange, allow: config.webhooks.allow }),
     sites: createSites(base),
+    // A whole file is rendered by the process that owns the fleet's work, never a worker serving phones.
+    import: share.forward('import', createImport({ ...base, claimMinutes: config.claimMinutes, rotationGraceMinutes: config.rotationGraceMinutes })),
+    export: createExport(base),
   };
   const accounts = createAccounts({
     store,
@@ -220,21 +224,6 @@ export async function assemble(config: Config, { log, clock = () => new Date(), 
   };
   const { fetches, learning, barrier } = share;
   return { app, adminApp, store, services, sweep: upkeep.sweep, events, notify, streams, fetches, learning, barrier, reconciled: upkeep.reconciled, close };
-}
-
-/** Which store is the only thing here that knows: everything past it sees the Store port. */
-async function openStore(config: Config, box: ReturnType<typeof createSecretBox>): Promise<Store> {
-  // The MongoDB driver is loaded only when it is used: it is a fifth of each process's start.
-  const engine = config.mongo
-    ? await (await import('./storage/mongo-store.ts')).openMongoStore(config.mongo)
-    : openSqliteStore(config.dataDir);
-  try {
-    await checkSecretKey(engine, box);
-  } catch (err) {
-    await engine.close();
-    throw err;
-  }
-  return engine;
 }
 
 function webhookTiming({ webhooks }: Config) {

@@ -10,7 +10,7 @@ import { RemoteError, type Link } from './link.ts';
 export const USE_CASE_CALL = 'use-case';
 
 /** The services a worker hands to the primary, by name. */
-export const FORWARDED = ['extensions', 'devices'] as const;
+export const FORWARDED = ['extensions', 'devices', 'import'] as const;
 export type Forwarded = (typeof FORWARDED)[number];
 
 interface UseCaseCall {

@@ -51,8 +51,8 @@ export class Conflict extends AppError {
 }
 
 export class PayloadTooLarge extends AppError {
-  constructor(message: string) {
-    super(413, 'payload-too-large', message);
+  constructor(message: string, code = 'payload-too-large') {
+    super(413, code, message);
   }
 }
 

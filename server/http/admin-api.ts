@@ -14,6 +14,7 @@ import { openApiDocument } from './openapi.ts';
 import type { DocumentedRoute, Route } from './route-table.ts';
 import { answerPage, decodeCursor } from './paging.ts';
 import { siteRoutes } from './site-routes.ts';
+import { bulkRoutes } from './bulk-routes.ts';
 import * as s from './schemas.ts';
 
 const query = <S extends z.ZodType>(ctx: Context, _schema: S) => ctx.state.query as z.output<S>;
@@ -156,6 +157,7 @@ export function adminRoutes(services: Services): Route[] {
       answer(ctx, 200, await audit.list({ action: q.action, target: q.target, limit: q.limit, beforeId: q.before }));
     }, { summary: 'audit events, newest first', query: s.auditQuery }],
     ...siteRoutes(services.sites),
+    ...bulkRoutes(services.import, services.export),
   ];
 }
 

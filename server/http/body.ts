@@ -9,16 +9,16 @@ import { validate } from './schemas.ts';
 export const MAX_JSON_BYTES = 64 * 1024;
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
-async function readBytes(ctx: Context): Promise<Buffer> {
+async function readBytes(ctx: Context, limit = MAX_JSON_BYTES): Promise<Buffer> {
   const charset = ctx.request.charset;
   if (charset && charset.toLowerCase() !== 'utf-8') {
     throw new UnsupportedMediaType('bodies must be UTF-8');
   }
   try {
-    return await getRawBody(ctx.req, { limit: MAX_JSON_BYTES, length: ctx.request.length });
+    return await getRawBody(ctx.req, { limit, length: ctx.request.length });
   } catch (err) {
     if ((err as { type?: string }).type === 'entity.too.large') {
-      throw new PayloadTooLarge(`the body may be at most ${MAX_JSON_BYTES} bytes`);
+      throw new PayloadTooLarge(`the body may be at most ${limit} bytes`);
     }
     throw new MalformedRequest('the request body could not be read', 'malformed-body');
   }
@@ -45,6 +45,19 @@ export async function readJson<S extends z.ZodType>(ctx: Context, schema: S): Pr
     throw new MalformedRequest('the body is not valid JSON', 'malformed-json');
   }
   return validate(schema, value);
+}
+
+/** A spreadsheet's CSV, as text: UTF-8 only (Excel: Save As › CSV UTF-8). */
+export async function readCsvBody(ctx: Context, limit: number): Promise<string> {
+  if (!ctx.request.is('text/csv', 'application/csv', 'text/plain')) {
+    throw new UnsupportedMediaType('the body must be a CSV file with Content-Type: text/csv');
+  }
+  const bytes = await readBytes(ctx, limit);
+  try {
+    return UTF8.decode(bytes);
+  } catch {
+    throw new MalformedRequest('the file is not UTF-8: save it from the spreadsheet as "CSV UTF-8"', 'invalid-encoding');
+  }
 }
 
 /**

@@ -207,4 +207,10 @@ export const createWebhook = z.strictObject({
   events: z.array(z.enum(WEBHOOK_EVENTS)).min(1).max(WEBHOOK_EVENTS.length * 2),
 });
 
+const flag = z.enum(['true', 'false']).optional().transform((v) => v === 'true');
+/** `?dryRun=true`: check the file and say what it would do, writing nothing. */
+export const importQuery = z.strictObject({ dryRun: flag });
+/** `?secrets=true`: the secrets too (admin only, audited). */
+export const exportQuery = z.strictObject({ secrets: flag });
+
 export const deliveryQuery = z.strictObject({ limit: z.coerce.number().int().min(1).max(1000).default(100) });

@@ -15,6 +15,8 @@ import type { CredentialFeed } from '../pbx/credential-feed.ts';
 import type { Registrations } from '../provisioning/registrations/registrations.ts';
 import type { Webhooks } from '../webhooks/webhooks.ts';
 import type { Sites } from '../provisioning/sites/sites.ts';
+import type { Export } from '../provisioning/bulk/export.ts';
+import type { Import } from '../provisioning/bulk/import.ts';
 
 export interface Services {
   extensions: Extensions;
@@ -32,4 +34,6 @@ export interface Services {
   registrations: Registrations;
   webhooks: Webhooks;
   sites: Sites;
+  import: Import;
+  export: Export;
 }

@@ -55,7 +55,7 @@ export async function runClusterPrimary(config: Config, log: Logger): Promise<vo
       flush: b.barrier,
       reloadTemplates: b.services.reloadTemplates,
       sync: (what, actor, key) => (what === 'device' ? b.services.sync.device(actor, key as Mac) : b.services.sync.extension(actor, key)),
-      useCases: { extensions: b.services.extensions, devices: b.services.devices },
+      useCases: { extensions: b.services.extensions, devices: b.services.devices, import: b.services.import },
     })),
     onBootFailure: () => {
       booted = false;

@@ -38,7 +38,7 @@ const devices = { async get(mac: string) { return { mac }; } };
 
 function wired() {
   const [worker, primary] = pair();
-  serveUseCases(primary, async () => ({ extensions, devices }));
+  serveUseCases(primary, async () => ({ extensions, devices, import: {} }));
   return { worker, forwarded: throughPrimary(worker, 'extensions', extensions) };
 }
 

@@ -4,6 +4,7 @@
 // and audit/.
 //
 // Device use cases: map phones (by MAC) onto extensions, line by line.
+import { isDeepStrictEqual } from 'node:util';
 import { previousPasswordAlive, type DeviceRecord, type DeviceStatus } from '../../domain/device.ts';
 import { provPasswordContext } from '../../domain/seal-contexts.ts';
 import { Conflict, NotFound } from '../../domain/errors.ts';
@@ -234,7 +235,7 @@ export function createDevices({ store, settled = async () => {}, catalog, clock,
           rev: device.rev + 1,
         };
         const fields = (['vendor', 'model', 'label', 'lines', 'sipContact', 'site'] as const).filter(
-          (k) => JSON.stringify(device[k] ?? null) !== JSON.stringify(next[k] ?? null),
+          (k) => !isDeepStrictEqual(device[k] ?? null, next[k] ?? null),
         );
         if (fields.length === 0) return { ops: [], result: undefined };
         const ops: WriteOp[] = [

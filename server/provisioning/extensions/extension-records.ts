@@ -3,6 +3,7 @@
 // defaults that follow the transport, the site's registrar, explicit choices
 // kept apart from defaults so a later change of transport moves only those.
 import { defaultPort, resolveServer, type ExtensionMedia, type ExtensionRecord, type OutboundProxy, type SipServer, type Transport } from '../../domain/extension.ts';
+import { isDeepStrictEqual } from 'node:util';
 import { InvalidInput } from '../../domain/errors.ts';
 import type { SrtpMode } from '../../domain/extension.ts';
 import { siteOf, type SiteRecord } from '../../domain/site.ts';
@@ -89,7 +90,7 @@ export function patchedExtension(ext: ExtensionRecord, patch: UpdateExtension, s
 
 /** The site's registrar, for an extension that names none. */
 function siteServer(site: SiteRecord): SipServer {
-  if (!site.server) throw new InvalidInput(`server: required, because site ${site.name} has no registrar to take`, 'invalid-input');
+  if (!site.server) throw new InvalidInput(`server: required, because site ${site.name} has no registrar to take`, 'missing-server');
   return site.server;
 }
 
@@ -132,5 +133,5 @@ export function changedFields(a: ExtensionRecord, b: ExtensionRecord): string[] 
   const keys = ['displayName', 'authUsername', 'server', 'outboundProxy', 'label', 'media', 'realms', 'site', 'serverFromSite'] as const;
   const value = (e: ExtensionRecord, k: (typeof keys)[number]) =>
     k === 'realms' ? (e.realms ?? []) : k === 'site' ? siteOf(e) : k === 'serverFromSite' ? e.serverFromSite === true : (e[k] ?? {});
-  return keys.filter((k) => JSON.stringify(value(a, k)) !== JSON.stringify(value(b, k)));
+  return keys.filter((k) => !isDeepStrictEqual(value(a, k), value(b, k)));
 }

@@ -14,13 +14,14 @@ import type { SecretBox } from '../../domain/secret-box.ts';
 import { secretContext } from '../../domain/seal-contexts.ts';
 import type { Actor } from '../../domain/token.ts';
 import { readGuard, type Store, type WriteOp } from '../../storage/store.ts';
-import { previousSecretContext, rotationView } from '../../domain/rotation.ts';
+import { rotationView } from '../../domain/rotation.ts';
 import { publicRegistration, UNKNOWN_REGISTRATION } from '../../domain/registration.ts';
 import { lineStates } from '../registrations/registrations.ts';
 import { auditOp } from '../audit/audit-op.ts';
 import { DEFAULT_SITE, siteOf } from '../../domain/site.ts';
 import { findSite, useSite } from '../sites/site-rules.ts';
 import { changedFields, newExtension, patchedExtension } from './extension-records.ts';
+import { withNewSecret } from './secret-change.ts';
 import type { RunChange } from '../change/change-runner.ts';
 
 export interface ExtensionsDeps {
@@ -77,26 +78,10 @@ export function createExtensions({ store, settled = async () => {}, box, clock, 
       const now = clock();
       const at = now.toISOString();
       const devices = (await store.listDevices({ extension: number })).filter((d) => d.fetchedVersion !== null);
-      const keep = !revokePrevious && rotationGraceMinutes > 0;
-      const next: ExtensionRecord = {
-        ...ext,
-        secretSealed: box.seal(secret, secretContext(number)),
-        secretVersion: ext.secretVersion + 1,
-        rotation: keep
-          ? {
-              previousSecretSealed: box.seal(box.open(ext.secretSealed, secretContext(number)), previousSecretContext(number)),
-              previousVersion: ext.secretVersion,
-              startedAt: at,
-              acceptedUntil: new Date(now.getTime() + rotationGraceMinutes * 60_000).toISOString(),
-              devices: Object.fromEntries(devices.map((d) => [d.mac, d.configVersion + 1])),
-            }
-          : null,
-        updatedAt: at,
-        rev: ext.rev + 1,
-      };
-      const touch: WriteOp[] = keep
-        ? devices.map((d) => ({ op: 'update-device', record: { ...d, rev: d.rev + 1 }, expectRev: d.rev }))
-        : [];
+      const changed = withNewSecret(ext, secret, devices, { box, now, graceMinutes: rotationGraceMinutes, revokePrevious });
+      const keep = changed.kept;
+      const next: ExtensionRecord = { ...changed.record, updatedAt: at, rev: ext.rev + 1 };
+      const touch: WriteOp[] = changed.waitFor.map((d) => ({ op: 'update-device', record: { ...d, rev: d.rev + 1 }, expectRev: d.rev }));
       return {
         ops: [
           { op: 'update-extension', record: next, expectRev: ext.rev },

@@ -5,6 +5,7 @@
 // Site use cases. A change to a site is one change: the extensions that
 // follow its registrar take the new one, and the re-render hook renders every
 // device whose files carry the site, in the same batch.
+import { isDeepStrictEqual } from 'node:util';
 import { Conflict, InvalidInput, NotFound } from '../../domain/errors.ts';
 import { resolveServer, type ExtensionRecord, type SipServer, type Transport } from '../../domain/extension.ts';
 import { DEFAULT_SITE, publicSite, siteGuard, type SiteLanguage, type SiteRecord } from '../../domain/site.ts';
@@ -115,7 +116,7 @@ export function createSites({ store, clock, runChange }: SitesDeps) {
           updatedAt: at,
           rev: site.rev + 1,
         };
-        const changed = FIELDS.filter((k) => JSON.stringify(site[k]) !== JSON.stringify(next[k]));
+        const changed = FIELDS.filter((k) => !isDeepStrictEqual(site[k], next[k]));
         if (changed.length === 0) return { ops: [], result: publicSite(site) };
         // The default site is stored the first time an admin changes it.
         const write: WriteOp = site.rev === 0 ? { op: 'insert-site', record: next } : { op: 'update-site', record: next, expectRev: site.rev };
