@@ -12,6 +12,8 @@ export interface Admin {
   call<T = any>(method: string, path: string, body?: unknown): Promise<Answer<T>>;
   /** As call(), but throws unless the status is the expected one. */
   must<T = any>(expected: number, method: string, path: string, body?: unknown): Promise<Answer<T>>;
+  /** How many changes must() asked again after a 409 concurrent-change. */
+  conflicts(): number;
 }
 
 // node:http rather than fetch: fetch gives up on an answer whose headers take
@@ -20,6 +22,7 @@ export interface Admin {
 const IDLE_MS = 15 * 60_000;
 /** More than the connections the set-up keeps in flight: a fresh connection is not a reused one, so its reset is real. */
 const MAX_STALE_RETRIES = 32;
+const MAX_CONFLICT_RETRIES = 20;
 
 export function adminClient(baseUrl: string, token: string): Admin {
   const agent = new http.Agent({ keepAlive: true });
@@ -62,10 +65,19 @@ export function adminClient(baseUrl: string, token: string): Admin {
       req.end(payload);
     });
   }
+  let conflicts = 0;
   return {
     call,
+    conflicts: () => conflicts,
     async must(expected, method, path, body) {
-      const answer = await call<any>(method, path, body);
+      let answer = await call<any>(method, path, body);
+      // Another change to the same records won (changes on one extension
+      // racing on a store without one writer, MongoDB): asked again, as an
+      // admin's script would.
+      for (let again = 0; answer.status === 409 && answer.body?.error?.code === 'concurrent-change' && again < MAX_CONFLICT_RETRIES; again++) {
+        conflicts++;
+        answer = await call<any>(method, path, body);
+      }
       if (answer.status !== expected) {
         throw new Error(`${method} ${path}: expected ${expected}, got ${answer.status} ${JSON.stringify(answer.body)}`);
       }

@@ -1,6 +1,7 @@
 // The printed report: a few aligned lines per measurement, figures rounded
 // to what a reader compares.
 import type { FirstFetchFigures } from './first-fetch.ts';
+import type { MongoFigures } from './mongo.ts';
 import type { ReloadFigures, SecretFigures } from './rerender.ts';
 import type { DigestFigures } from './digest-storm.ts';
 import type { StormFigures } from './storm.ts';
@@ -34,7 +35,16 @@ export interface Report {
     /** A bare node:cluster server answering the same bytes from memory: what any Node server could reach here. */
     nodeFloor: StormFigures | null;
   };
-  ratios: { requestsPerSecond: number; p99: number; floorRequestsPerSecond: number | null; oursToFloor: number | null } | null;
+  ratios: {
+    requestsPerSecond: number;
+    p99: number;
+    floorRequestsPerSecond: number | null;
+    oursToFloor: number | null;
+    /** The same storm against the server on the MongoDB store, to nginx. */
+    mongoRequestsPerSecond: number | null;
+  } | null;
+  /** (f) the storm on the MongoDB store (BENCH_MONGO=0: null). */
+  mongo: MongoFigures | { skipped: string } | null;
   digest: { ours: DigestFigures; nginx: DigestFigures | null; ratio: number | null };
   secretUnderStorm: SecretFigures;
   /** The API was on its own port (BENCH_ADMIN_PORT=1), served by the primary. */
@@ -86,6 +96,17 @@ export function formatReport(r: Report): string {
     lines.push(`  ours/nginx (Basic, ${storm.tool}, ${storm.workers} workers each): req/s ${r.ratios.requestsPerSecond.toFixed(2)}x, p99 ${r.ratios.p99.toFixed(2)}x`);
     if (r.ratios.floorRequestsPerSecond !== null && r.ratios.oursToFloor !== null) {
       lines.push(`  Node floor/nginx: req/s ${r.ratios.floorRequestsPerSecond.toFixed(2)}x (the most any Node server reaches here); ours/floor ${r.ratios.oursToFloor.toFixed(2)}x`);
+    }
+  }
+  if (r.mongo && 'skipped' in r.mongo) lines.push(`(f) the storm on the MongoDB store: skipped (${r.mongo.skipped})`);
+  else if (r.mongo) {
+    const m = r.mongo;
+    lines.push(`(f) the same storm on the MongoDB store, ${m.server}: ${n0(m.fleet.extensions)} extensions, ${n0(m.fleet.devices)} devices`);
+    lines.push(`  set-up ${n1(m.setupS)} s (${m.conflicts} calls asked again after a 409 concurrent-change); first boot ${n0(m.firstBootPerSecond)} fetches/s`);
+    lines.push(stormLine('mongo', m.storm));
+    if (m.databaseCores !== null) lines.push(`  the database (FerretDB) used ${m.databaseCores.toFixed(2)} cores meanwhile`);
+    if (r.ratios?.mongoRequestsPerSecond != null) {
+      lines.push(`  to nginx (req/s): SQLite store ${r.ratios.requestsPerSecond.toFixed(2)}x, MongoDB store ${r.ratios.mongoRequestsPerSecond.toFixed(2)}x`);
     }
   }
   const digestLine = (label: string, d: DigestFigures) =>

@@ -7,17 +7,18 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { adminClient, percentile, pool } from './admin.ts';
+import { adminClient, percentile } from './admin.ts';
 import autocannon from 'autocannon';
 import { digestStorm, type DigestFigures, type DigestTarget } from './digest-storm.ts';
 import { DIGEST_PREFIX, findNginx, mirror, startNginx } from './nginx.ts';
 import { startNodeFloor } from './node-floor.ts';
 import { formatReport, type Report } from './report.ts';
 import { measureReload, measureSecretChange } from './rerender.ts';
+import { measureMongoStorm } from './mongo.ts';
 import { formatNotify, measureNotify } from './notify.ts';
-import { seed } from './seed.ts';
+import { phoneTargets, seed } from './seed.ts';
 import { ROOT, startServer, stopAllChildren, waitForLine, type ServerProcess } from './server-process.ts';
-import { shuffled, storm, type StormFigures, type Target } from './storm.ts';
+import { storm, type StormFigures, type Target } from './storm.ts';
 import { findWrk, wrkStorm } from './wrk.ts';
 import { firstFetches } from './first-fetch.ts';
 
@@ -25,11 +26,15 @@ import { firstFetches } from './first-fetch.ts';
 // the defaults are the figures the report is about.
 const int = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const SIZE = { extensions: int('BENCH_EXTENSIONS', 5_000), devices: int('BENCH_DEVICES', 10_000), sharedBy: 50 };
+// The storm on the MongoDB store (f): a fleet FerretDB can be given in minutes.
+const MONGO_DEVICES = int('BENCH_MONGO_DEVICES', Math.min(SIZE.devices, 1_000));
+const MONGO_SIZE = { extensions: Math.ceil((MONGO_DEVICES * SIZE.extensions) / SIZE.devices), devices: MONGO_DEVICES, sharedBy: SIZE.sharedBy };
 const CONCURRENCY = 8;
 const SECRET_CHANGES = 20;
 const STORM = { connections: 100, seconds: int('BENCH_STORM_SECONDS', 15), warmupSeconds: 3 };
-// The default run takes about 7 minutes here; larger fleets get time in proportion.
-const DEADLINE_MS = Math.max(14, (14 * SIZE.devices) / 10_000) * 60_000;
+// The default run takes about 7 minutes here, and the MongoDB store's set-up
+// and storm some more; larger fleets get time in proportion.
+const DEADLINE_MS = Math.max(20, (20 * SIZE.devices) / 10_000) * 60_000;
 // Ours and nginx run the same number of worker processes.
 const WORKERS = int('BENCH_WORKERS', os.availableParallelism());
 // BENCH_ADMIN_PORT=1: the API on its own port (PROV_ADMIN_PORT), served by the primary.
@@ -76,19 +81,10 @@ async function main(work: string): Promise<void> {
   if (sharedCount !== SIZE.sharedBy) throw new Error(`extension ${fleet.shared} is on ${sharedCount} devices`);
 
   say('reading every device\'s provisioning credentials');
-  const logins = new Map<string, string>();
-  const logins2 = new Map<string, { user: string; password: string }>();
-  await pool(fleet.devices, CONCURRENCY, async (d) => {
-    const { body } = await admin.must(200, 'GET', `/api/devices/${d.mac}/credentials`);
-    logins2.set(d.mac, body);
-    logins.set(d.mac, `Basic ${Buffer.from(`${body.user}:${body.password}`).toString('base64')}`);
-  });
-  const targets = shuffled(
-    fleet.devices.map((d) => ({ path: `/prov/${d.credentialFile}`, userAgent: d.userAgent, authorization: logins.get(d.mac)! })),
-  );
+  const { targets, logins } = await phoneTargets(admin, fleet.devices, CONCURRENCY);
   const digestTargets: DigestTarget[] = targets.map((t) => {
     const mac = t.path.slice('/prov/'.length, '/prov/'.length + 12);
-    return { path: t.path, userAgent: t.userAgent, ...logins2.get(mac)! };
+    return { path: t.path, userAgent: t.userAgent, ...logins.get(mac)! };
   });
 
   say('(0) every phone fetches its file once, as at a first boot (the server learns each firmware)');
@@ -101,7 +97,8 @@ async function main(work: string): Promise<void> {
   const secretChange = await measureSecretChange(admin, fleet.shared, SECRET_CHANGES, SIZE.sharedBy);
 
   const wrk = findWrk();
-  const basicStorm = (url: string, pid: number) => (wrk ? wrkStorm(wrk, url, pid, targets, STORM) : storm(url, pid, targets, STORM));
+  const basicStorm = (url: string, pid: number, phones: readonly Target[] = targets) =>
+    wrk ? wrkStorm(wrk, url, pid, phones, STORM) : storm(url, pid, phones, STORM);
   say(`(c) Basic storm against our server with ${wrk ? 'wrk' : 'autocannon'} (${STORM.warmupSeconds} s warm-up + ${STORM.seconds} s), secret changes meanwhile`);
   const [ours, secretUnderStorm] = await Promise.all([
     basicStorm(server.url, server.pid),
@@ -164,6 +161,9 @@ async function main(work: string): Promise<void> {
   const movedReconciledMs = await moved.reconciled();
   const restartPeakRssMiB = moved.peakRssMiB();
   await moved.stop();
+  // BENCH_MONGO=0 leaves it out.
+  const mongo = process.env.BENCH_MONGO === '0' ? null : await measureMongoStorm({ work, env, size: MONGO_SIZE, concurrency: CONCURRENCY, storm: basicStorm, say });
+
   const restart = {
     emptyStartMs: firstStartMs,
     baselineStartMs: baseline.startMs,
@@ -197,10 +197,12 @@ async function main(work: string): Promise<void> {
           p99: ours.p99Ms / nginxFigures.p99Ms,
           floorRequestsPerSecond: floorFigures ? floorFigures.requestsPerSecond / nginxFigures.requestsPerSecond : null,
           oursToFloor: floorFigures ? ours.requestsPerSecond / floorFigures.requestsPerSecond : null,
+          mongoRequestsPerSecond: mongo && 'storm' in mongo ? mongo.storm.requestsPerSecond / nginxFigures.requestsPerSecond : null,
         }
       : null,
     digest: { ours: oursDigest, nginx: nginxDigest, ratio: nginxDigest ? oursDigest.fetchesPerSecond / nginxDigest.fetchesPerSecond : null },
     secretUnderStorm,
+    mongo,
     adminPort: ADMIN_PORT,
     // Server CPU per answer: what a 401 costs against a served file.
     cpuPerRequestMs: {

@@ -2,6 +2,7 @@
 // (deterministic, so two runs measure the same thing), and the set-up that
 // creates them through the real admin API.
 import { pool, type Admin } from './admin.ts';
+import { shuffled, type Target } from './storm.ts';
 
 export interface FleetSize {
   extensions: number;
@@ -94,4 +95,22 @@ export async function seed(admin: Admin, size: FleetSize, concurrency: number): 
 
   const lines = fleet.devices.reduce((n, d) => n + d.lines.length, 0);
   return { ...fleet, extensionsMs, devicesMs, lines, deviceCallMs: deviceCallMs.sort((a, b) => a - b) };
+}
+
+export type Login = { user: string; password: string };
+
+/**
+ * Every device's provisioning credentials, read through the API, and the
+ * fetch each phone makes with them (Basic, as over HTTPS), in a fixed
+ * shuffled order.
+ */
+export async function phoneTargets(admin: Admin, devices: readonly DevicePlan[], concurrency: number): Promise<{ targets: Target[]; logins: Map<string, Login> }> {
+  const logins = new Map<string, Login>();
+  await pool(devices, concurrency, async (d) => {
+    const { body } = await admin.must(200, 'GET', `/api/devices/${d.mac}/credentials`);
+    logins.set(d.mac, body as Login);
+  });
+  const basic = ({ user, password }: Login) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+  const targets = shuffled(devices.map((d) => ({ path: `/prov/${d.credentialFile}`, userAgent: d.userAgent, authorization: basic(logins.get(d.mac)!) })));
+  return { targets, logins };
 }

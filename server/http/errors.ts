@@ -4,9 +4,21 @@
 // scanner nothing.
 import { STATUS_CODES } from 'node:http';
 import type { Context, Next } from 'koa';
-import { AppError } from '../domain/errors.ts';
+import { AppError, StoreUnavailable } from '../domain/errors.ts';
 
 export const INTERNAL = new AppError(500, 'internal', 'internal error');
+
+/**
+ * A store that is not answering is a 503 that says when to ask again: a phone
+ * keeps its current file meanwhile, and a database back within this time is
+ * served again (the driver finds it again by itself).
+ */
+export const STORE_RETRY_AFTER_S = 30;
+
+/** The headers an error's answer carries besides its status, on every surface. */
+export function errorHeaders(e: AppError): Record<string, string> {
+  return e instanceof StoreUnavailable ? { 'Retry-After': String(STORE_RETRY_AFTER_S) } : {};
+}
 
 /**
  * The methods some route serves. Any other is 405 on every surface before any
@@ -59,6 +71,7 @@ export async function errorMiddleware(ctx: Context, next: Next): Promise<void> {
     // Only unexpected errors are worth a stack; the request log line carries it.
     if (appError === INTERNAL) ctx.state.error = err;
     ctx.status = appError.status;
+    ctx.set(errorHeaders(appError));
     const api = isApiPath(ctx.path);
     if (appError.status === 401 && api) {
       ctx.set('WWW-Authenticate', 'Bearer');

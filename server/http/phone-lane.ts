@@ -11,7 +11,7 @@ import type { Network } from '../domain/ip.ts';
 import type { PhoneRequests } from '../provisioning/phones/phone-requests.ts';
 import type { CaBundle } from '../render/ca-bundle.ts';
 import { forwardedSecure, requestAddress } from './client-address.ts';
-import { INTERNAL, toAppError } from './errors.ts';
+import { errorHeaders, INTERNAL, toAppError } from './errors.ts';
 import { attachment, INERT_FILE_HEADERS } from './inert-file.ts';
 import { FILE_NAME } from './phone-routes.ts';
 import { logAnswered } from './request-log.ts';
@@ -70,7 +70,7 @@ export function phoneLane({ phone, sipCa, log, trustedProxies }: PhoneLaneDeps, 
       if (appError === INTERNAL) error = err;
       status = appError.status;
       if (!res.headersSent) {
-        res.writeHead(status, { 'Cache-Control': 'no-store', 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': 0, ...INERT_FILE_HEADERS });
+        res.writeHead(status, { 'Cache-Control': 'no-store', 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': 0, ...INERT_FILE_HEADERS, ...errorHeaders(appError) });
         res.end();
       } else res.destroy();
     }

@@ -2,6 +2,7 @@
 // fails with one line a person can act on.
 import type { Logger } from 'pino';
 import { ConfigError } from '../config.ts';
+import { StoreUnavailable } from '../domain/errors.ts';
 import { ListenError } from '../http/listeners.ts';
 
 const HARD_STOP_MS = 12_000;
@@ -35,6 +36,10 @@ export function fail(err: unknown, log?: Logger): void {
     process.stderr.write(`config error: ${err.message}\n`);
   } else if (err instanceof ListenError) {
     process.stderr.write(`error: ${err.message}\n`);
+  } else if (err instanceof StoreUnavailable) {
+    // A service manager starts it again (Restart=on-failure); waiting here would look like a server that is up.
+    const why = err.cause instanceof Error ? ` (${err.cause.message.split('\n')[0]})` : '';
+    process.stderr.write(`error: the store is not answering; not starting${why}\n`);
   } else if (log) {
     log.fatal({ err }, 'could not start');
   } else {

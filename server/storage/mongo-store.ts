@@ -1,8 +1,9 @@
 // The Store on MongoDB, for several server instances sharing one replica set.
 // A batch commits in one transaction where the deployment has them (replica
-// set or sharded cluster). On a standalone server the ops apply in order; a
-// crash part-way leaves entity writes without their renders, which the
-// start-up reconcile and the periodic sweep re-render (docs/deployment.md).
+// set or sharded cluster). On a standalone server the ops apply in order and
+// a refused batch is undone (mongo/journal.ts); a crash part-way leaves entity
+// writes without their renders, which the start-up reconcile and the periodic
+// sweep re-render (docs/deployment.md).
 // Every check that SQLite does inside its transaction is done here too:
 // expected revisions, unique keys, and device lines against extensions.
 // This file connects and assembles the entity parts in mongo/.
@@ -14,6 +15,7 @@ import { mongoDevices } from './mongo/devices.ts';
 import { mongoExtensions } from './mongo/extensions.ts';
 import { mongoLinks } from './mongo/links.ts';
 import { mongoMeta } from './mongo/meta.ts';
+import { journaled } from './mongo/journal.ts';
 import { engine, unavailable, type InBatch } from './mongo/part.ts';
 import { mongoRegistrations } from './mongo/registrations.ts';
 import { mongoRenders } from './mongo/renders.ts';
@@ -46,8 +48,9 @@ export async function openMongoStore({ uri, database, timeoutMs = 5_000 }: Mongo
   }
 }
 
-function assemble(client: MongoClient, db: Db, c: Collections, transactions: boolean): Store {
-  const parts = combineParts(
+/** The entity parts over these collections: every read, and one write handler per op kind. */
+function parts(c: Collections) {
+  return combineParts(
     mongoMeta(c),
     mongoExtensions(c),
     mongoDevices(c),
@@ -59,11 +62,25 @@ function assemble(client: MongoClient, db: Db, c: Collections, transactions: boo
     mongoRegistrations(c),
     mongoSites(c),
   );
-  const reads: StoreReads = parts.reads;
-  const writes: WriteHandlers<[s: InBatch], Promise<void>> = parts.writes;
+}
+
+function assemble(client: MongoClient, db: Db, c: Collections, transactions: boolean): Store {
+  const reads: StoreReads = parts(c).reads;
   /** Applies the ops in order, with every check SQLite makes inside its transaction. */
-  const apply = async (ops: WriteOp[], session: ClientSession | undefined) => {
+  const apply = async (writes: WriteHandlers<[s: InBatch], Promise<void>>, ops: WriteOp[], session: ClientSession | undefined) => {
     for (const op of ops) await dispatch(writes, op, { session });
+  };
+  const writes: WriteHandlers<[s: InBatch], Promise<void>> = parts(c).writes;
+  /** Without transactions: a refused batch is undone from its journal (mongo/journal.ts). */
+  const applyUndoable = async (ops: WriteOp[]) => {
+    const journal = journaled(c);
+    try {
+      await apply(parts(journal.collections).writes, ops, undefined);
+    } catch (err) {
+      // An undo that fails too (the server gone mid-batch) leaves what the reconcile repairs.
+      await journal.undo().catch(() => {});
+      throw err;
+    }
   };
 
   return {
@@ -77,10 +94,10 @@ function assemble(client: MongoClient, db: Db, c: Collections, transactions: boo
     async commit(ops) {
       if (ops.length === 0) return;
       await engine(async () => {
-        if (!transactions) return apply(ops, undefined);
+        if (!transactions) return applyUndoable(ops);
         const session = client.startSession();
         try {
-          await session.withTransaction(() => apply(ops, session));
+          await session.withTransaction(() => apply(writes, ops, session));
         } finally {
           await session.endSession();
         }

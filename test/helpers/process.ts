@@ -13,8 +13,9 @@ export interface Exited {
   stderr: string;
 }
 
-function spawnServer(env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', MAIN], {
+/** From the sources through tsx, or from `main`: a built bundle's main.mjs (test/helpers/build.ts). */
+function spawnServer(env: Record<string, string>, main?: string): ChildProcess {
+  return spawn(process.execPath, main ? ['--enable-source-maps', main] : ['--import', 'tsx', MAIN], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -26,9 +27,9 @@ function spawnServer(env: Record<string, string>): ChildProcess {
  * bound is generous: several tests start processes at once on a shared,
  * loaded machine, and only a hang should fail here.
  */
-export function runToExit(env: Record<string, string>, timeoutMs = 55_000): Promise<Exited> {
+export function runToExit(env: Record<string, string>, timeoutMs = 55_000, main?: string): Promise<Exited> {
   return new Promise((resolve, reject) => {
-    const child = spawnServer(env);
+    const child = spawnServer(env, main);
     let stdout = '';
     let stderr = '';
     child.stdout!.on('data', (d) => (stdout += d));
@@ -49,13 +50,15 @@ export interface Running {
   output: () => string;
   /** Sends SIGTERM and waits for the exit code. */
   stop: () => Promise<number | null>;
+  /** Sends `signal` (SIGKILL: a crash) and waits for the exit. */
+  kill: (signal: NodeJS.Signals) => Promise<number | null>;
 }
 
 /** Starts a server and resolves once it logs that it is listening. */
 // Generous: a primary and its workers each load the code, on a machine whose cores the other tests share.
-export function startProcess(env: Record<string, string>, timeoutMs = 90_000): Promise<Running> {
+export function startProcess(env: Record<string, string>, timeoutMs = 90_000, main?: string): Promise<Running> {
   return new Promise((resolve, reject) => {
-    const child = spawnServer(env);
+    const child = spawnServer(env, main);
     let out = '';
     const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
     const timer = setTimeout(() => {
@@ -72,6 +75,10 @@ export function startProcess(env: Record<string, string>, timeoutMs = 90_000): P
         output: () => out,
         stop: () => {
           child.kill('SIGTERM');
+          return exited;
+        },
+        kill: (signal) => {
+          child.kill(signal);
           return exited;
         },
       });

@@ -82,15 +82,7 @@ export async function startServer(
       body = JSON.stringify(o.body);
       headers['content-type'] ??= 'application/json';
     }
-    const res = await fetch(url + urlPath, { method, headers, body });
-    const text = await res.text();
-    let json: unknown = undefined;
-    try {
-      json = text ? JSON.parse(text) : undefined;
-    } catch {
-      json = undefined;
-    }
-    return { status: res.status, headers: res.headers, text, json };
+    return readAnswer(await fetch(url + urlPath, { method, headers, body }));
   }
 
   return {
@@ -110,6 +102,18 @@ export async function startServer(
       await built.close();
     },
   };
+}
+
+/** A response read whole: its text, and its JSON when it is JSON. */
+export async function readAnswer(res: Response): Promise<ApiResponse> {
+  const text = await res.text();
+  let json: unknown = undefined;
+  try {
+    json = text ? JSON.parse(text) : undefined;
+  } catch {
+    json = undefined;
+  }
+  return { status: res.status, headers: res.headers, text, json };
 }
 
 /** A valid extension body, with overrides. */

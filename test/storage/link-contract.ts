@@ -4,7 +4,7 @@
 import type { TestFn } from 'ava';
 import type { LinkRecord } from '../../server/domain/link.ts';
 import { DuplicateKey, LinkUnavailable } from '../../server/storage/store.ts';
-import { contractTests, ext, type Open } from './store-contract.ts';
+import { contractTests, ext, type EngineLimits, type Open } from './store-contract.ts';
 
 const T0 = '2024-05-01T10:00:00.000Z';
 const LATER = '2024-05-01T11:00:00.000Z';
@@ -16,8 +16,8 @@ const link = (id: string, over: Partial<LinkRecord> = {}): LinkRecord => ({
   maxUses: 1, uses: 0, revokedAt: null, lastUsedAt: null, lastSecretVersion: null, createdBy: 'admin', ...over,
 });
 
-export function linkContract(test: TestFn, name: string, open: Open): void {
-  const it = contractTests(test, name, open);
+export function linkContract(test: TestFn, name: string, open: Open, limits: EngineLimits = {}): void {
+  const it = contractTests(test, name, open, limits);
 
   it('links: insert, find by token hash, get, list newest first and by extension', async (t, s) => {
     await s.commit([{ op: 'insert-extension', record: ext('1001') }, { op: 'insert-extension', record: ext('1002') }]);
@@ -70,7 +70,7 @@ export function linkContract(test: TestFn, name: string, open: Open): void {
     t.is((await s.getLink('old'))?.uses, 0);
   });
 
-  it('two uses of a one-use link racing: exactly one wins', async (t, s) => {
+  it.racing('two uses of a one-use link racing: exactly one wins', async (t, s) => {
     await s.commit([{ op: 'insert-extension', record: ext('1001') }, { op: 'insert-link', record: link('a') }]);
     const results = await Promise.allSettled([1, 2].map((v) => s.commit([{ op: 'use-link', id: 'a', at: LATER, secretVersion: v }])));
     t.is(results.filter((r) => r.status === 'fulfilled').length, 1);

@@ -45,6 +45,14 @@ export function renderContract(test: TestFn, name: string, open: Open): void {
     t.truthy(await s.getRender('vendor:yealink', 'y000000000000.boot'));
   });
 
+  it('one new render put by several batches at once: every batch lands, and one of them is what stays', async (t, s) => {
+    await seed(s);
+    const versions = [1, 2, 3, 4, 5, 6];
+    await Promise.all(versions.map((version) => s.commit([{ op: 'put-render', render: render(A, `${A}.cfg`, { version }) }])));
+    t.true(versions.includes((await s.getRender(A, `${A}.cfg`))!.version));
+    t.is((await s.listRenders(A)).length, 1);
+  });
+
   it("a render's fingerprint is kept with it, and a render stored without one reads back without one", async (t, s) => {
     await seed(s);
     const kept = render(A, `${A}.cfg`, { fingerprint: 'fp-1' });

@@ -14,6 +14,7 @@ import { linkContract } from './link-contract.ts';
 import { pagingContract } from './paging-contract.ts';
 import { registrationContract } from './registration-contract.ts';
 import { renderContract } from './render-contract.ts';
+import { siteContract } from './site-contract.ts';
 import { webhookContract } from './webhook-contract.ts';
 import { dev, evt, ext, storeContract, tok } from './store-contract.ts';
 import { userContract } from './user-contract.ts';
@@ -49,6 +50,7 @@ notifyContract(test, 'sqlite', openTemp);
 userContract(test, 'sqlite', openTemp);
 webhookContract(test, 'sqlite', openTemp);
 registrationContract(test, 'sqlite', openTemp);
+siteContract(test, 'sqlite', openTemp);
 
 const mode = (file: string) => fs.statSync(file).mode & 0o777;
 

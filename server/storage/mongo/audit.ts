@@ -2,8 +2,11 @@
 // counter document, drawn inside the batch, so paging by id works as it does
 // on SQLite; targetKey lets "1001" find "extension:1001" by index.
 import type { Filter } from 'mongodb';
-import { targetKey, type AuditDoc, type Collections } from './collections.ts';
+import { isDuplicate, targetKey, type AuditDoc, type Collections } from './collections.ts';
 import { engine, type InBatch, type MongoPart } from './part.ts';
+
+/** Enough for every instance and worker drawing at the same moment. */
+const MAX_DRAWS = 100;
 
 async function nextAuditId(c: Collections, s: InBatch): Promise<number> {
   const counter = await c.counters.findOneAndUpdate({ _id: 'audit' }, { $inc: { seq: 1 } }, { upsert: true, returnDocument: 'after', ...s });
@@ -35,8 +38,18 @@ export function mongoAudit(c: Collections): MongoPart<'audit'> {
     writes: {
       audit: async (op, s) => {
         const { id: _ignored, ...event } = op.event;
-        const _id = await nextAuditId(c, s);
-        await c.audit.insertOne({ ...event, _id, targetKey: targetKey(event.target) }, s);
+        // A server that applies $inc as a read and then a write (FerretDB)
+        // can hand one id to two batches at once, and the counter's first
+        // upserts can collide: the loser draws again.
+        for (let attempt = 1; ; attempt++) {
+          try {
+            const _id = await nextAuditId(c, s);
+            await c.audit.insertOne({ ...event, _id, targetKey: targetKey(event.target) }, s);
+            return;
+          } catch (err) {
+            if (!isDuplicate(err) || attempt === MAX_DRAWS) throw err;
+          }
+        }
       },
     },
   };

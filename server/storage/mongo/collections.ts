@@ -50,12 +50,19 @@ export function toDevice(doc: DeviceDoc): DeviceRecord {
     const { credential: _c, ...seen } = record.lastFetch;
     return { ...record, lastFetch: null, lastSeen: { ...seen, count: doc.fetchCount ?? 1 }, fetchCount: 0 };
   }
-  if (record.lastFetch && !record.lastFetch.credential) record.lastFetch = { ...record.lastFetch, credential: 'claim' };
+  // A lastFetch without the key is from then too; a device inserted with a
+  // fetch that names no proof has it as null (devices.ts), kept as no proof.
+  if (record.lastFetch && record.lastFetch.credential === undefined) record.lastFetch = { ...record.lastFetch, credential: 'claim' };
+  else if (record.lastFetch && record.lastFetch.credential === null) {
+    const { credential: _none, ...fetch } = record.lastFetch;
+    record.lastFetch = fetch;
+  }
   const lastSeen = record.lastSeen ? { ...record.lastSeen, count: seenCount ?? 1 } : null;
   return { ...record, lastSeen, fetchCount: doc.fetchCount ?? 0 };
 }
 
 export const isDuplicate = (err: unknown) => err instanceof MongoServerError && err.code === 11000;
+const NAMESPACE_EXISTS = 48;
 
 export interface Collections {
   meta: Collection<MetaDoc>;
@@ -104,7 +111,15 @@ export async function prepare(db: Db, c: Collections): Promise<void> {
   // Collections exist before the first transaction needs them (creating one
   // inside a transaction is not allowed on every server version).
   const existing = new Set((await db.listCollections({}, { nameOnly: true }).toArray()).map((x) => x.name));
-  for (const name of NAMES) if (!existing.has(name)) await db.createCollection(name);
+  for (const name of NAMES) {
+    if (existing.has(name)) continue;
+    try {
+      await db.createCollection(name);
+    } catch (err) {
+      // Another instance starting at the same moment made it first.
+      if (!(err instanceof MongoServerError && err.code === NAMESPACE_EXISTS)) throw err;
+    }
+  }
   await c.devices.createIndex({ 'lines.extension': 1 });
   await c.devices.createIndex({ vendor: 1 });
   await c.devices.createIndex({ lineCount: 1, createdAt: 1 });

@@ -3,17 +3,22 @@
 // admin's edit never overwrite each other; an admin update sets every field
 // but those.
 import type { Filter, Sort } from 'mongodb';
-import type { DeviceRecord, DeviceStatus } from '../../domain/device.ts';
+import { deviceStatus, type DeviceRecord, type DeviceStatus } from '../../domain/device.ts';
 import { BrokenReference, ClaimUnavailable, RevisionMismatch, type FetchRecord } from '../store.ts';
 import { toDevice, type Collections, type DeviceDoc } from './collections.ts';
 import { contains, engine, unique, type InBatch, type MongoPart } from './part.ts';
 
-/** deviceStatus() as a MongoDB filter over the device document. */
+/**
+ * deviceStatus() as far as a filter can say it without $expr, which FerretDB
+ * does not have: pending and synced compare two fields of one document, so
+ * those are told apart as the cursor is read (that comparison takes no index
+ * on MongoDB either).
+ */
 const STATUS_FILTER: Record<DeviceStatus, Filter<DeviceDoc>> = {
   unassigned: { lineCount: 0 },
   never: { lineCount: { $gt: 0 }, fetchedVersion: null },
-  pending: { lineCount: { $gt: 0 }, fetchedVersion: { $ne: null }, $expr: { $lt: ['$fetchedVersion', '$configVersion'] } },
-  synced: { lineCount: { $gt: 0 }, fetchedVersion: { $ne: null }, $expr: { $gte: ['$fetchedVersion', '$configVersion'] } },
+  pending: { lineCount: { $gt: 0 }, fetchedVersion: { $ne: null } },
+  synced: { lineCount: { $gt: 0 }, fetchedVersion: { $ne: null } },
 };
 
 /** What recordFetch() sets on the device document: a sighting only its lastSeen. */
@@ -24,9 +29,11 @@ function fetchUpdate(f: FetchRecord) {
 }
 
 function deviceDoc(record: DeviceRecord): DeviceDoc {
-  const { lastSeen, ...rest } = record;
+  const { lastSeen, lastFetch, ...rest } = record;
   const seen = lastSeen ? { at: lastSeen.at, ip: lastSeen.ip, userAgent: lastSeen.userAgent, file: lastSeen.file } : null;
-  return { ...rest, _id: record.mac, lineCount: record.lines.length, fetchCount: record.lastFetch ? 1 : 0, lastSeen: seen, seenCount: seen ? (lastSeen!.count ?? 1) : 0 };
+  // An explicit null tells this fetch from one stored before proofs were kept (toDevice).
+  const fetched = lastFetch ? { ...lastFetch, credential: lastFetch.credential ?? null } : null;
+  return { ...rest, _id: record.mac, lineCount: record.lines.length, lastFetch: fetched, fetchCount: lastFetch ? 1 : 0, lastSeen: seen, seenCount: seen ? (lastSeen!.count ?? 1) : 0 };
 }
 
 async function checkLines(c: Collections, device: DeviceRecord, s: InBatch): Promise<void> {
@@ -62,10 +69,20 @@ export function mongoDevices(c: Collections): MongoPart<'devices'> {
         if (query.notify !== undefined) filter['notify.state'] = query.notify;
         if (query.site !== undefined) filter.site = query.site;
         const sort: Sort = query.unassigned ? { createdAt: 1, _id: 1 } : { _id: 1 };
+        const compared = query.status === 'pending' || query.status === 'synced';
         return engine(async () => {
           const cursor = c.devices.find(filter).sort(sort);
-          if (query.limit !== undefined) cursor.limit(query.limit);
-          return (await cursor.toArray()).map(toDevice);
+          if (!compared) {
+            if (query.limit !== undefined) cursor.limit(query.limit);
+            return (await cursor.toArray()).map(toDevice);
+          }
+          const out: DeviceRecord[] = [];
+          for await (const doc of cursor) {
+            if (out.length >= (query.limit ?? Infinity)) break;
+            const d = toDevice(doc);
+            if (deviceStatus(d) === query.status) out.push(d);
+          }
+          return out;
         });
       },
       recordFetch(mac, f) {

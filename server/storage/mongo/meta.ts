@@ -12,7 +12,12 @@ export function mongoMeta(c: Collections): MongoPart<'meta'> {
       },
       initMeta(key, value) {
         return engine(async () => {
-          await c.meta.updateOne({ _id: key }, { $setOnInsert: { value } }, { upsert: true });
+          try {
+            await c.meta.updateOne({ _id: key }, { $setOnInsert: { value } }, { upsert: true });
+          } catch (err) {
+            // Two instances starting at once both upserted: the other one's insert won, and its value is read below.
+            if (!isDuplicate(err)) throw err;
+          }
           return (await c.meta.findOne({ _id: key }))!.value;
         });
       },

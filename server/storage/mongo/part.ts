@@ -5,10 +5,14 @@
 import {
   MongoNetworkError,
   MongoNotConnectedError,
+  MongoServerClosedError,
   MongoServerSelectionError,
   MongoTopologyClosedError,
   type ClientSession,
+  type Collection,
+  type Filter,
   type FindCursor,
+  type WithoutId,
 } from 'mongodb';
 import { StoreUnavailable } from '../../domain/errors.ts';
 import type { Entities, StorePart } from '../parts.ts';
@@ -20,14 +24,20 @@ export type InBatch = { session: ClientSession | undefined };
 
 export type MongoPart<E extends keyof Entities> = StorePart<E, [s: InBatch], Promise<void>>;
 
+/** Socket failures the driver can let through as Node's own errors (a write to a socket the server closed: EPIPE). */
+const SOCKET_DOWN = new Set(['EPIPE', 'ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH']);
+
 /** An engine that cannot be reached is the store being unavailable, not a bug. */
 export function unavailable(err: unknown): StoreUnavailable | null {
   const down =
     err instanceof MongoServerSelectionError ||
     err instanceof MongoNetworkError ||
     err instanceof MongoNotConnectedError ||
-    err instanceof MongoTopologyClosedError;
-  return down ? new StoreUnavailable() : null;
+    err instanceof MongoTopologyClosedError ||
+    err instanceof MongoServerClosedError ||
+    SOCKET_DOWN.has(String((err as NodeJS.ErrnoException | null)?.code));
+  // The cause names the server that did not answer (its host and port, never the URI's credentials).
+  return down ? Object.assign(new StoreUnavailable(), { cause: err }) : null;
 }
 
 /** Runs a read or write, turning an unreachable server into StoreUnavailable. */
@@ -52,6 +62,22 @@ export async function unique(insert: () => Promise<unknown>, entity: DuplicateKe
   } catch (err) {
     if (isDuplicate(err)) throw new DuplicateKey(entity, key);
     throw err;
+  }
+}
+
+/**
+ * Replaces the document with this _id, or inserts it. Two writers upserting
+ * one new _id at once can both try the insert; MongoDB retries the loser by
+ * itself, FerretDB answers it with a duplicate key: the document exists now,
+ * so the loser replaces it.
+ */
+export async function put<D extends { _id: string }>(coll: Collection<D>, doc: D, s: InBatch): Promise<void> {
+  const byId = { _id: doc._id } as Filter<D>;
+  try {
+    await coll.replaceOne(byId, doc as WithoutId<D>, { ...s, upsert: true });
+  } catch (err) {
+    if (!isDuplicate(err)) throw err;
+    await coll.replaceOne(byId, doc as WithoutId<D>, s);
   }
 }
 

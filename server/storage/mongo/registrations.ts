@@ -3,7 +3,7 @@
 // report is one upsert, outside any batch.
 import type { RegistrationRecord } from '../../domain/registration.ts';
 import type { Collections } from './collections.ts';
-import { engine, type MongoPart } from './part.ts';
+import { engine, put, type MongoPart } from './part.ts';
 
 const idOf = (r: Pick<RegistrationRecord, 'extension' | 'contact'>) => `${r.extension}\n${r.contact}`;
 
@@ -14,7 +14,7 @@ export function mongoRegistrations(c: Collections): MongoPart<'registrations'> {
         return engine(async () => {
           // Only for an extension that exists: a report racing its deletion leaves nothing behind.
           if (!(await c.extensions.findOne({ _id: r.extension }, { projection: { _id: 1 } }))) return;
-          await c.registrations.replaceOne({ _id: idOf(r) }, r, { upsert: true });
+          await put(c.registrations, { ...r, _id: idOf(r) }, { session: undefined });
           const stale = await c.registrations.find({ extension: r.extension }).sort({ at: -1, contact: 1 }).skip(keep).project({ _id: 1 }).toArray();
           if (stale.length) await c.registrations.deleteMany({ _id: { $in: stale.map((d) => d._id) } });
         });

@@ -2,7 +2,7 @@
 // one _id, so the phone fetch's read is two point reads that go out together.
 import { RevisionMismatch } from '../store.ts';
 import { renderId, strip, toDevice, uploadId, type Collections } from './collections.ts';
-import { all, engine, one, type MongoPart } from './part.ts';
+import { all, engine, one, put, type MongoPart } from './part.ts';
 
 export function mongoRenders(c: Collections): MongoPart<'renders'> {
   return {
@@ -30,14 +30,14 @@ export function mongoRenders(c: Collections): MongoPart<'renders'> {
     },
     writes: {
       'put-render': async ({ render: r }, s) => {
-        await c.renders.replaceOne({ _id: renderId(r.owner, r.file) }, r, { ...s, upsert: true });
+        await put(c.renders, { ...r, _id: renderId(r.owner, r.file) }, s);
       },
       'delete-render': async (op, s) => {
         await c.renders.deleteOne({ _id: renderId(op.owner, op.file) }, s);
       },
       'put-upload': async ({ upload: u }, s) => {
         if (!(await c.devices.findOne({ _id: u.mac }, s))) throw new RevisionMismatch('device', u.mac);
-        await c.uploads.replaceOne({ _id: uploadId(u.mac, u.file) }, u, { ...s, upsert: true });
+        await put(c.uploads, { ...u, _id: uploadId(u.mac, u.file) }, s);
       },
       'delete-upload': async (op, s) => {
         await c.uploads.deleteOne({ _id: uploadId(op.mac, op.file) }, s);

@@ -35,7 +35,13 @@ export function mongoWebhooks(c: Collections): MongoPart<'webhooks'> {
           // One conditional update per delivery: two instances cannot lease the same one.
           while (out.length < limit) {
             const doc = await c.deliveries.findOneAndUpdate(
-              { state: 'pending', nextAttemptAt: { $lte: now }, $or: [{ leaseUntil: null }, { leaseUntil: { $lte: now } }] },
+              {
+                state: 'pending',
+                nextAttemptAt: { $lte: now },
+                $or: [{ leaseUntil: null }, { leaseUntil: { $lte: now } }],
+                // A lease that ends at `now` is over at once: without this the loop would lease it again.
+                _id: { $nin: out.map((d) => d.id) },
+              },
               { $set: { leaseHolder: holder, leaseUntil } },
               { sort: { nextAttemptAt: 1, _id: 1 }, returnDocument: 'after' },
             );
