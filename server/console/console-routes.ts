@@ -25,6 +25,7 @@ const ASSET_TYPES: Record<string, string> = {
   '.js': 'text/javascript; charset=utf-8',
   '.css': 'text/css; charset=utf-8',
   '.svg': 'image/svg+xml',
+  '.ico': 'image/x-icon',
 };
 
 /** Reads server/console/assets once; only the files found there are ever served. */
@@ -105,12 +106,17 @@ export function consoleRouter({ accounts, pages, assets }: ConsoleRoutesDeps): R
   router.get('/audit', page('audit', 'Audit log', true));
   router.get('/users', page('users', 'Users and API tokens', true));
 
-  router.get('/console/assets/:file', (ctx) => {
-    const asset = assets.get(ctx.params.file as string);
+  const serveAsset = (ctx: Context, file: string) => {
+    const asset = assets.get(file);
     if (!asset) return;
     ctx.type = asset.type;
     ctx.set('Cache-Control', 'no-cache');
     ctx.body = asset.body;
-  });
+  };
+  router.get('/console/assets/:file', (ctx) => serveAsset(ctx, ctx.params.file as string));
+  // Browsers and bookmark tools ask for /favicon.ico whatever a page links to,
+  // so it is answered here too, and not only to signed-in people: an icon
+  // tells nothing about the server.
+  router.get('/favicon.ico', (ctx) => serveAsset(ctx, 'favicon.ico'));
   return router;
 }

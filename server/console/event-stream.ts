@@ -25,13 +25,16 @@ interface Touched {
   deleted: Set<string>;
   links: Set<string>;
   extensions: Set<string>;
+  deletedExtensions: Set<string>;
 }
 
 const MAC = /^[0-9a-f]{12}$/;
 const HEARTBEAT_MS = 15_000;
+/** More records than this in one change are told as one `resync`. */
+export const RESYNC_OVER = 200;
 
 function touchedBy(ops: readonly WriteOp[]): Touched {
-  const t: Touched = { macs: new Set(), deleted: new Set(), links: new Set(), extensions: new Set() };
+  const t: Touched = { macs: new Set(), deleted: new Set(), links: new Set(), extensions: new Set(), deletedExtensions: new Set() };
   for (const op of ops) {
     switch (op.op) {
       case 'insert-device':
@@ -57,6 +60,9 @@ function touchedBy(ops: readonly WriteOp[]): Touched {
         break;
       case 'update-extension':
         t.extensions.add(op.record.number);
+        break;
+      case 'delete-extension':
+        t.deletedExtensions.add(op.number);
         break;
       default:
         break;
@@ -102,13 +108,14 @@ export function createEventStreams({ store, events, clock, log, view }: EventStr
       const ext = await store.getExtension(number);
       if (!ext) continue;
       out += frame('extension', { number, secretVersion: ext.secretVersion, updatedAt: ext.updatedAt });
-      for (const l of await store.listLinks({ extension: number })) all.set(l.id, publicLink(l, ext.secretVersion, now));
+      // A one-use app address belongs to its link, and no list shows it.
+      for (const l of await store.listLinks({ extension: number })) if (!l.parentId) all.set(l.id, publicLink(l, ext.secretVersion, now));
     }
     for (const id of ids) {
       if (all.has(id)) continue;
       const l = await store.getLink(id);
       const ext = l && (await store.getExtension(l.extension));
-      if (l && ext) all.set(id, publicLink(l, ext.secretVersion, now));
+      if (l && ext && !l.parentId) all.set(id, publicLink(l, ext.secretVersion, now));
     }
     for (const l of all.values()) out += frame('link', l);
     return out;
@@ -122,7 +129,10 @@ export function createEventStreams({ store, events, clock, log, view }: EventStr
       return frame('registration', { mac, extension, registration }) + (await devices([mac]));
     }
     const t = touchedBy(event.ops);
+    // A whole file imported or a site changed: a page re-reads once rather than take a frame per record.
+    if (t.macs.size + t.extensions.size + t.links.size > RESYNC_OVER) return frame('resync', { records: t.macs.size + t.extensions.size });
     let out = await devices(t.macs);
+    for (const number of t.deletedExtensions) out += frame('extension-deleted', { number });
     for (const mac of t.deleted) out += frame('device-deleted', { mac });
     return out + (await links(t.links, t.extensions));
   }

@@ -12,7 +12,12 @@ export interface AuditEvent {
 
 export interface AuditQuery {
   action?: string;
+  /** Actions that start with this ("secret." is every secret change and reveal). */
+  actionPrefix?: string;
   target?: string;
+  /** ISO times: at or after `since`, before `until`. */
+  since?: string;
+  until?: string;
   limit: number;
   beforeId?: number;
 }

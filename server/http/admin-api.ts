@@ -63,8 +63,9 @@ export function adminRoutes(services: Services): Route[] {
     ['post', '/extensions/:number/secret/generate', 'admin', async (ctx, actor) => {
       // The body is optional: an empty POST keeps working as it always did.
       const options = hasBody(ctx) ? await readJson(ctx, s.generateSecret) : {};
+      ctx.set('Cache-Control', 'no-store');
       answer(ctx, 200, await extensions.generateSecret(actor, number(ctx), options));
-    }, { summary: 'generate a new secret', body: s.generateSecret }],
+    }, { summary: 'generate a new secret, answered once to the admin who generated it (audited as shown)', body: s.generateSecret, reveals: true }],
 
     ['post', '/devices', 'admin', async (ctx, actor) =>
       answer(ctx, 201, await devices.create(actor, await readJson(ctx, s.createDevice))),
@@ -154,7 +155,7 @@ export function adminRoutes(services: Services): Route[] {
 
     ['get', '/audit', 'admin', async (ctx) => {
       const q = query(ctx, s.auditQuery);
-      answer(ctx, 200, await audit.list({ action: q.action, target: q.target, limit: q.limit, beforeId: q.before }));
+      answer(ctx, 200, await audit.list({ action: q.action, actionPrefix: q.actionPrefix, target: q.target, since: q.since, until: q.until, limit: q.limit, beforeId: q.before }));
     }, { summary: 'audit events, newest first', query: s.auditQuery }],
     ...siteRoutes(services.sites),
     ...bulkRoutes(services.import, services.export),

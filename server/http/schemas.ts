@@ -177,8 +177,12 @@ export const deviceQuery = z.strictObject({
 /** Routes that take no query parameter at all. */
 export const noQuery = z.strictObject({});
 
+const instant = z.iso.datetime({ offset: true, error: 'must be an ISO 8601 time such as 2026-03-01T00:00:00Z' }).transform((v) => new Date(v).toISOString());
 export const auditQuery = z.strictObject({
   action: z.string().optional(),
+  actionPrefix: z.string().min(1).max(64).optional(),
+  since: instant.optional(),
+  until: instant.optional(),
   target: z.string().optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
   before: z.coerce.number().int().min(1).optional(),

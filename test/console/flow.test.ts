@@ -1,8 +1,8 @@
 // The admin's whole flow in a real browser, as one test: setup, sign in,
 // create an extension and a Yealink on it, open the panel, reveal and copy
-// the secret, generate a new one and watch the phone go pending and then
-// synced live as it fetches, refuse a bad typed secret, save a good one and
-// see the phone's next fetch carry it. axe-core checks each screen on the way.
+// the secret, generate a new one (shown, as the admin just made it) and watch
+// the phone go pending and then synced live as it fetches, refuse a bad typed
+// secret, save a good one after confirming and see the phone's next fetch carry it. axe-core checks each screen on the way.
 import test from 'ava';
 import type { Page } from 'playwright-core';
 import { fetchWithDigest } from '../helpers/digest-client.ts';
@@ -25,7 +25,7 @@ async function phoneFetch(s: TestServer): Promise<string> {
 }
 
 async function statusOf(page: Page): Promise<string | null> {
-  return page.locator(`#affected tr[data-mac="${MAC}"] .badge`).getAttribute('data-status', { timeout: 5_000 });
+  return page.locator(`#affected tr[data-mac="${MAC}"] .badge[data-status]`).getAttribute('data-status', { timeout: 5_000 });
 }
 
 async function waitForStatus(page: Page, status: string): Promise<void> {
@@ -106,9 +106,10 @@ test('setup to a typed secret on the phone, in the browser, live', async (t) => 
   await axe('generate confirmation');
   await dialog.getByRole('button', { name: 'Generate' }).click();
   await waitForStatus(page, 'pending');
-  t.is(await secretField.inputValue(), '', 'the new secret stays masked');
+  await page.getByRole('button', { name: 'Hide secret' }).waitFor();
   const generated = await phoneFetch(s);
   t.not(generated, first);
+  t.is(await secretField.inputValue(), generated, 'the new secret is shown: the admin has just made it');
   await waitForStatus(page, 'synced');
   t.true(await page.evaluate(() => (window as any).stayedOnPage === true), 'synced arrived without a reload');
   t.is(await statusOf(page), 'synced');
@@ -127,6 +128,7 @@ test('setup to a typed secret on the phone, in the browser, live', async (t) => 
   await secretField.fill(typed);
   t.is(await page.locator('#secret-error').innerText(), '');
   await page.getByRole('button', { name: 'Save' }).click();
+  await page.getByRole('dialog').getByRole('button', { name: 'Save secret' }).click();
   await page.locator('#flash', { hasText: 'Secret saved' }).waitFor();
   await waitForStatus(page, 'pending');
   t.is((await s.api('GET', '/api/extensions/1001')).json.secretVersion, before + 1);

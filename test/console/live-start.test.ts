@@ -36,7 +36,7 @@ test('what changed before the live stream listened shows once it opens, and an e
   });
 
   await page.goto(`${s.url}/extensions/1001`);
-  const badge = page.locator(`#affected tr[data-mac="${MAC}"] .badge`);
+  const badge = page.locator(`#affected tr[data-mac="${MAC}"] .badge[data-status]`);
   t.is(await badge.getAttribute('data-status', { timeout: 15_000 }), 'never');
   await until('the page asks for its event stream', () => streams > 0);
 

@@ -313,6 +313,20 @@ export function storeContract(test: TestFn, name: string, open: Open): void {
     t.deepEqual(await pick({ beforeId: ids[4] }), []);
   });
 
+  it('audit: filtered by action prefix and by a time range, since inclusive and until exclusive', async (t, s) => {
+    const at = (day: number) => `2024-05-0${day}T10:00:00.000Z`;
+    await s.commit([
+      { op: 'audit', event: evt('secret.changed', 'extension:1001', { at: at(1) }) },
+      { op: 'audit', event: evt('secret.revealed', 'extension:1001', { at: at(2) }) },
+      { op: 'audit', event: evt('secrets.other', 'extension:1001', { at: at(3) }) },
+      { op: 'audit', event: evt('device.created', 'device:805ec0000001', { at: at(3) }) },
+    ]);
+    const actions = async (q: Partial<Parameters<Store['listAudit']>[0]>) => (await s.listAudit({ limit: 100, ...q })).map((e) => e.action);
+    t.deepEqual(await actions({ actionPrefix: 'secret.' }), ['secret.revealed', 'secret.changed']);
+    t.deepEqual(await actions({ since: at(2), until: at(3) }), ['secret.revealed']);
+    t.deepEqual(await actions({ actionPrefix: 'secret', since: at(2) }), ['secrets.other', 'secret.revealed']);
+  });
+
   it('audit: events committed at once, as by several instances, all land, each with an id of its own', async (t, s) => {
     const events = Array.from({ length: 12 }, (_, i) => evt('secret.changed', `extension:${1000 + i}`));
     await Promise.all(events.map((event) => s.commit([{ op: 'audit', event }])));

@@ -164,6 +164,11 @@ export function live(handlers, onReconnect) {
       fn(JSON.parse(e.data));
     });
   }
+  // A change too large to send record by record (an import): the page reads again.
+  source.addEventListener('resync', () => {
+    heard++;
+    reread();
+  });
   // A re-read's answer may have been read before an event that arrived while
   // it was on its way, and would put the older state back over the newer:
   // when events came in meanwhile, read once more (a few times at most).
@@ -198,6 +203,37 @@ export function live(handlers, onReconnect) {
   // Several instances behind one address: events of the others arrive by re-reading now and then.
   if (onReconnect) setInterval(reread, 60_000);
   return source;
+}
+
+/**
+ * A re-read that runs one at a time and never leaves an older answer over a
+ * newer event: asked again while it runs, or told with heard() that an event
+ * came in meanwhile, it reads once more when it is done.
+ */
+export function rereader(read) {
+  let running = null;
+  let again = false;
+  const run = () => {
+    if (running) {
+      again = true;
+      return running;
+    }
+    running = (async () => {
+      try {
+        do {
+          again = false;
+          await read();
+        } while (again);
+      } finally {
+        running = null;
+      }
+    })();
+    return running;
+  };
+  run.heard = () => {
+    if (running) again = true;
+  };
+  return run;
 }
 
 /** Gives each cell its column's name, which narrow screens show beside the value (see console.css). */

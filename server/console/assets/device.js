@@ -1,6 +1,7 @@
 // One device: its state and last fetch, settings and lines, provisioning
 // credentials (revealed on request, audited), files with a masked preview.
 import { $, api, apiAll, badge, flash, h, isAdmin, live, notifyText, options, param, registrationBadge, showError, start, when } from './common.js';
+import { lineRoom, linesEditor } from './lines-editor.js';
 import { formatMac } from './mac.js';
 
 const mac = param();
@@ -8,6 +9,7 @@ const path = `/api/devices/${encodeURIComponent(mac)}`;
 let device = null;
 let profiles = [];
 let extensions = [];
+let lines = null;
 
 function fact(term, value) {
   return [h('dt', {}, term), h('dd', {}, value)];
@@ -44,14 +46,6 @@ function renderState() {
   }
 }
 
-function lineRow(line) {
-  const select = h('select', { 'aria-label': `Extension for line ${line.line}`, 'data-line': line.line, disabled: !isAdmin() });
-  options(select, extensions.map((x) => [x.number, `${x.number} ${x.displayName}`]), { keep: false });
-  select.prepend(h('option', { value: '' }, 'None'));
-  select.value = line.extension ?? '';
-  return h('div', { class: 'line' }, h('span', {}, `Line ${line.line}`), select);
-}
-
 function renderSettings() {
   const vendor = $('#e-vendor');
   options(vendor, profiles.filter((p) => p.kind === 'desk-phone').map((p) => [p.id, p.name]), { keep: false });
@@ -59,8 +53,7 @@ function renderSettings() {
   fillModels();
   $('#e-model').value = device.model ?? '';
   $('#e-label').value = device.label ?? '';
-  const lines = device.lines.length ? device.lines : [{ line: 1, extension: '' }];
-  $('#lines').replaceChildren(...lines.map(lineRow));
+  lines.set(device.lines);
 }
 
 function fillModels() {
@@ -100,26 +93,16 @@ async function preview(file, masked) {
 }
 
 function setupAdmin() {
-  $('#e-vendor').addEventListener('change', fillModels);
-  $('#add-line').addEventListener('click', () => {
-    const next = document.querySelectorAll('#lines .line').length + 1;
-    // Never more rows than the phone has lines: its model's, else its vendor's most.
-    const p = profiles.find((x) => x.id === $('#e-vendor').value);
-    const room = p?.models.find((m) => m.name === $('#e-model').value)?.lines ?? p?.maxLines ?? next;
-    if (next > room) {
-      flash(`This phone has ${room} ${room === 1 ? 'line' : 'lines'}.`, 'error');
-      return;
-    }
-    $('#lines').append(lineRow({ line: next, extension: '' }));
+  $('#e-vendor').addEventListener('change', () => {
+    fillModels();
+    lines.fit();
   });
+  $('#e-model').addEventListener('change', lines.fit);
   $('#edit-form').addEventListener('submit', async (e) => {
     e.preventDefault();
     const error = $('#edit-error');
     showError(error, null);
-    const lines = [...document.querySelectorAll('#lines select')]
-      .filter((s) => s.value)
-      .map((s) => ({ line: Number(s.dataset.line), extension: s.value }));
-    const body = { vendor: $('#e-vendor').value, model: $('#e-model').value || null, label: $('#e-label').value.trim() || null, lines };
+    const body = { vendor: $('#e-vendor').value, model: $('#e-model').value || null, label: $('#e-label').value.trim() || null, lines: lines.read() };
     try {
       device = await api('PATCH', path, body);
       renderState();
@@ -174,6 +157,15 @@ async function load() {
 
 start(async () => {
   [device, profiles, extensions] = await Promise.all([api('GET', path), api('GET', '/api/profiles'), apiAll('/api/extensions')]);
+  lines = linesEditor({
+    container: $('#lines'),
+    add: $('#add-line'),
+    hint: $('#lines-hint'),
+    room: () => lineRoom(profiles, $('#e-vendor').value, $('#e-model').value),
+    extensions,
+    label: (n) => `Extension for line ${n}`,
+    disabled: !isAdmin(),
+  });
   renderState();
   renderSettings();
   await renderFiles();

@@ -1,6 +1,7 @@
 // Devices: the list with filters and a MAC search in any notation, the inbox
 // of detected phones with Assign, and adding a device.
 import { $, api, apiAll, badge, flash, h, isAdmin, live, notifyText, options, registrationBadge, showError, start, when } from './common.js';
+import { lineRoom, linesEditor } from './lines-editor.js';
 import { formatMac, macQuery, normalizeMac } from './mac.js';
 import { showServerCard } from './server-card.js';
 
@@ -68,31 +69,6 @@ function assign(device) {
   dialog.showModal();
 }
 
-/** How many lines the chosen phone has: its model's, else its vendor's most. */
-function lineRoom() {
-  const p = profiles.find((x) => x.id === $('#d-vendor').value);
-  return p?.models.find((m) => m.name === $('#d-model').value)?.lines ?? p?.maxLines ?? 1;
-}
-
-function addLineRow() {
-  const n = document.querySelectorAll('#d-lines .line').length + 1;
-  const select = h('select', { id: `d-line${n}`, 'data-line': n, 'aria-label': `Line ${n} extension` });
-  options(select, extensions.map((x) => [x.number, `${x.number} ${x.displayName}`]), { keep: false });
-  select.prepend(h('option', { value: '' }, 'None'));
-  select.value = '';
-  $('#d-lines').append(h('div', { class: 'line' }, h('span', {}, `Line ${n}`), select));
-}
-
-/** A multi-line phone gets a row per line on request, never more rows than the phone has lines. */
-function fitLines() {
-  const room = lineRoom();
-  const rows = [...document.querySelectorAll('#d-lines .line')];
-  for (const row of rows.slice(Math.max(1, room))) row.remove();
-  const shown = Math.min(rows.length, Math.max(1, room));
-  $('#d-add-line').disabled = shown >= room;
-  $('#d-lines-hint').textContent = room > 1 ? `This phone has ${room} lines.` : 'This phone has one line.';
-}
-
 function setupForms() {
   const dialog = $('#assign-dialog');
   $('#assign-no').addEventListener('click', () => dialog.close());
@@ -113,18 +89,23 @@ function setupForms() {
   const vendorSelect = $('#d-vendor');
   const desk = profiles.filter((p) => p.kind === 'desk-phone');
   options(vendorSelect, desk.map((p) => [p.id, p.name]), { keep: false });
+  const lines = linesEditor({
+    container: $('#d-lines'),
+    add: $('#d-add-line'),
+    hint: $('#d-lines-hint'),
+    room: () => lineRoom(profiles, vendorSelect.value, $('#d-model').value),
+    extensions,
+    label: (n) => `Line ${n} extension`,
+    id: (n) => `d-line${n}`,
+  });
   const fillModels = () => {
     const p = desk.find((x) => x.id === vendorSelect.value);
     options($('#d-model'), (p?.models ?? []).map((m) => [m.name, `${m.name} (${m.lines} ${m.lines === 1 ? 'line' : 'lines'})`]));
-    fitLines();
+    lines.fit();
   };
   vendorSelect.addEventListener('change', fillModels);
-  $('#d-model').addEventListener('change', fitLines);
-  $('#d-add-line').addEventListener('click', () => {
-    addLineRow();
-    fitLines();
-  });
-  addLineRow();
+  $('#d-model').addEventListener('change', lines.fit);
+  lines.set([]);
   fillModels();
 
   $('#device-form').addEventListener('submit', async (e) => {
@@ -140,18 +121,15 @@ function setupForms() {
     const body = { mac, vendor: vendorSelect.value };
     if ($('#d-model').value) body.model = $('#d-model').value;
     if ($('#d-label').value.trim()) body.label = $('#d-label').value.trim();
-    const lines = [...document.querySelectorAll('#d-lines select')]
-      .filter((x) => x.value)
-      .map((x) => ({ line: Number(x.dataset.line), extension: x.value }));
-    if (lines.length) body.lines = lines;
+    const chosen = lines.read();
+    if (chosen.length) body.lines = chosen;
     try {
       const d = await api('POST', '/api/devices', body);
       devices.set(d.mac, d);
       render();
       e.target.reset();
-      $('#d-lines').replaceChildren();
-      addLineRow();
       fillModels();
+      lines.set([]);
       flash(`${formatMac(d.mac)} added.`);
     } catch (err) {
       showError(error, err);

@@ -1,17 +1,21 @@
-// The extension panel: its fields, the Extension Secret (masked until an
-// audited reveal or copy), generating or typing a new one, and every phone
-// and link that carries it, updated live from the event stream.
+// The extension panel: its fields (SIP server, SRTP, outbound proxy), the
+// Extension Secret (extension-secret.js), deleting it (extension-delete.js),
+// its softphone links, and every phone and link that carries its secret,
+// updated live from the event stream.
 import { $, api, apiAll, badge, flash, h, isAdmin, live, notifyText, param, registrationBadge, showError, start, when } from './common.js';
+import { setupDelete } from './extension-delete.js';
+import { setupSecret } from './extension-secret.js';
+import { setupLinkForm } from './link-form.js';
+import { followLinks } from './live-links.js';
 import { formatMac } from './mac.js';
-import { secretProblem } from './secret-rules.js';
+import { readPort, readProxy, srtpHint, WARNING_TEXT } from './sip-fields.js';
 
 const number = param();
 const path = `/api/extensions/${encodeURIComponent(number)}`;
 let ext = null;
 const devices = new Map();
 const links = new Map();
-let revealed = null;
-let typed = false;
+let secret = null;
 
 // What each field was last filled with. A re-read (the live stream opening,
 // the slow timer) refills only the fields the admin has not edited since, so
@@ -31,9 +35,20 @@ function fillFields(saved = false) {
   fill('#f-host', ext.server.host);
   fill('#f-port', String(ext.server.port));
   fill('#f-transport', ext.server.transport);
+  fill('#f-srtp', ext.media?.explicit ? ext.media.srtp : '');
+  fill('#f-proxy-host', ext.outboundProxy?.host ?? '');
+  fill('#f-proxy-port', ext.outboundProxy ? String(ext.outboundProxy.port) : '');
   $('#f-version').value = String(ext.secretVersion);
+  showSrtpHint();
+  const warnings = ext.warnings ?? [];
+  $('#ext-warnings').replaceChildren(...warnings.map((w) => h('p', {}, WARNING_TEXT[w] ?? w)));
+  $('#ext-warnings').hidden = warnings.length === 0;
   document.title = `Extension ${ext.number} · Provisioning console`;
   $('h1').textContent = `Extension ${ext.number}`;
+}
+
+function showSrtpHint() {
+  $('#f-srtp-hint').textContent = srtpHint($('#f-transport').value, $('#f-srtp').value);
 }
 
 function renderAffected() {
@@ -59,7 +74,7 @@ function renderAffected() {
       h(
         'tr',
         { 'data-link': l.id },
-        h('td', {}, h('a', { href: '/links' }, `${l.app} link`)),
+        h('td', {}, h('a', { href: `/links#link-${l.id}` }, `${l.app} link`)),
         h('td', {}, `softphone link (${l.state})`),
         h('td', {}, badge(l.status)),
         h('td', {}, '—'),
@@ -71,8 +86,30 @@ function renderAffected() {
   if (rows.length === 0) rows.push(h('tr', {}, h('td', { colspan: 6 }, 'No phone or link uses this extension yet.')));
   $('#affected tbody').replaceChildren(...rows);
   $('#links-summary').replaceChildren(
-    ...[...links.values()].map((l) => h('li', {}, `${l.app}: ${l.state}, ${l.status}, ${l.uses} of ${l.maxUses} downloads`)),
+    ...[...links.values()].map((l) =>
+      h('li', { 'data-link': l.id }, `${l.app}: ${l.state}, ${l.status}, ${l.uses} of ${l.maxUses} downloads`,
+        isAdmin() && l.state !== 'revoked'
+          ? [' ', h('button', { type: 'button', 'aria-label': `Revoke the ${l.app} link made ${new Date(l.createdAt).toLocaleString()}`, onclick: () => revoke(l) }, 'Revoke')]
+          : null)),
   );
+  if (links.size === 0) $('#links-summary').replaceChildren(h('li', {}, 'No links yet.'));
+}
+
+async function revoke(link) {
+  try {
+    await api('DELETE', `/api/links/${link.id}`);
+    await loadLinks();
+    flash(`The ${link.app} link is revoked.`);
+  } catch (err) {
+    flash(err.message, 'error');
+  }
+}
+
+async function loadLinks() {
+  const list = await api('GET', `/api/links?extension=${encodeURIComponent(number)}`);
+  links.clear();
+  for (const l of list) links.set(l.id, l);
+  renderAffected();
 }
 
 async function load() {
@@ -110,47 +147,10 @@ function setupTabs() {
   });
 }
 
-// ---- the secret ----
-
-const secretInput = () => $('#f-secret');
-
-function showMasked(masked) {
-  const toggle = $('#secret-toggle');
-  secretInput().type = masked ? 'password' : 'text';
-  const name = masked ? 'Show secret' : 'Hide secret';
-  toggle.setAttribute('aria-label', name);
-  toggle.title = name;
-  toggle.setAttribute('aria-pressed', String(!masked));
-  toggle.classList.toggle('open', !masked);
-}
-
-function checkTyped() {
-  const input = secretInput();
-  const problem = typed ? secretProblem(input.value) : null;
-  $('#secret-error').textContent = problem ? `The secret ${problem}.` : '';
-  input.setAttribute('aria-invalid', String(Boolean(problem)));
-  return problem;
-}
-
-function forgetSecret() {
-  revealed = null;
-  typed = false;
-  secretInput().value = '';
-  checkTyped();
-  showMasked(true);
-}
-
-async function fetchSecret(purpose) {
-  const r = await api('GET', `${path}/secret${purpose ? `?purpose=${purpose}` : ''}`);
-  return r.secret;
-}
-
-function affectedCounts() {
+function affectedText() {
   const phones = devices.size;
   const activeLinks = [...links.values()].filter((l) => l.state !== 'revoked').length;
-  const p = `${phones} phone${phones === 1 ? '' : 's'}`;
-  const l = `${activeLinks} softphone link${activeLinks === 1 ? '' : 's'}`;
-  return { phones, activeLinks, text: `${p} and ${l}` };
+  return `${phones} phone${phones === 1 ? '' : 's'} and ${activeLinks} softphone link${activeLinks === 1 ? '' : 's'}`;
 }
 
 /** Which phones are told to fetch now, and which wait for their own polling: the truth, not a promise. */
@@ -164,8 +164,8 @@ function pushSummary() {
   return pushed === 0 ? `push cannot reach them; ${polling}` : `${pushed} told to fetch now; ${polling}`;
 }
 
-function afterChange(result, how) {
-  forgetSecret();
+/** After a secret change of ours: the new version, the phones it made pending, and what happens next. */
+function changed(result, how) {
   ext.secretVersion = result.version;
   $('#f-version').value = String(result.version);
   for (const d of result.devices) {
@@ -173,55 +173,12 @@ function afterChange(result, how) {
     if (known) devices.set(d.mac, { ...known, status: d.status });
   }
   renderAffected();
-  flash(`${how} (version ${result.version}). ${affectedCounts().text} are re-provisioned: ${pushSummary()} Watch them below.`);
+  flash(`${how} (version ${result.version}). ${affectedText()} are re-provisioned: ${pushSummary()} Watch them below.`);
   // Full device records (last fetch, push state) for the rows.
   load().catch(() => {});
 }
 
-function setupSecret() {
-  const input = secretInput();
-  input.addEventListener('input', () => {
-    typed = input.value !== '' && input.value !== revealed;
-    checkTyped();
-  });
-  $('#secret-toggle').addEventListener('click', async () => {
-    const masked = input.type === 'password';
-    if (!masked) return showMasked(true);
-    try {
-      if (!typed && revealed === null) {
-        revealed = await fetchSecret();
-        input.value = revealed;
-      }
-      showMasked(false);
-    } catch (err) {
-      flash(err.message, 'error');
-    }
-  });
-  $('#secret-copy').addEventListener('click', async () => {
-    try {
-      const value = typed ? input.value : await fetchSecret('copy');
-      await navigator.clipboard.writeText(value);
-      flash(typed ? 'The typed secret was copied (it is not saved yet).' : 'Secret copied to the clipboard.');
-    } catch (err) {
-      flash(err.message ?? 'The clipboard cannot be written here.', 'error');
-    }
-  });
-  const dialog = $('#confirm-generate');
-  $('#secret-generate').addEventListener('click', () => {
-    $('#confirm-text').textContent = `A new random secret replaces the current one. ${affectedCounts().text} will be re-provisioned with it.`;
-    dialog.showModal();
-  });
-  $('#confirm-no').addEventListener('click', () => dialog.close());
-  $('#confirm-yes').addEventListener('click', async () => {
-    dialog.close();
-    try {
-      afterChange(await api('POST', `${path}/secret/generate`), 'New secret generated');
-    } catch (err) {
-      flash(err.message, 'error');
-    }
-  });
-}
-
+/** The non-secret fields that differ from what was stored, as PATCH takes them; {problem} when one cannot be sent. */
 function fieldPatch() {
   const patch = {};
   const name = $('#f-name').value.trim();
@@ -233,12 +190,22 @@ function fieldPatch() {
   const server = {};
   const host = $('#f-host').value.trim();
   if (host !== ext.server.host) server.host = host;
-  const port = Number($('#f-port').value.trim());
-  if (port !== ext.server.port) server.port = port;
+  const port = readPort($('#f-port').value, 'The port');
+  if (port.problem) return { problem: port.problem };
+  if (port.port !== null && port.port !== ext.server.port) server.port = port.port;
   const transport = $('#f-transport').value;
   if (transport !== ext.server.transport) server.transport = transport;
   if (Object.keys(server).length) patch.server = server;
-  return patch;
+  const srtp = $('#f-srtp').value || null;
+  if (srtp !== (ext.media?.explicit ? ext.media.srtp : null)) patch.media = { srtp };
+  const proxyHost = $('#f-proxy-host').value;
+  const proxyPort = $('#f-proxy-port').value;
+  if (proxyHost.trim() !== (ext.outboundProxy?.host ?? '') || proxyPort.trim() !== (ext.outboundProxy ? String(ext.outboundProxy.port) : '')) {
+    const proxy = readProxy(proxyHost, proxyPort);
+    if (proxy.problem) return { problem: proxy.problem };
+    patch.outboundProxy = proxy.proxy;
+  }
+  return { patch };
 }
 
 function setupSave() {
@@ -246,19 +213,22 @@ function setupSave() {
     e.preventDefault();
     const error = $('#form-error');
     showError(error, null);
-    if (checkTyped()) {
-      secretInput().focus();
+    if (secret.problem()) {
+      secret.focus();
       return;
     }
-    const patch = fieldPatch();
+    const { patch, problem } = fieldPatch();
+    if (problem) return showError(error, { message: problem });
+    const fields = Object.keys(patch).length > 0;
+    if (secret.typed() && !(await secret.confirmSave())) return;
     try {
-      if (Object.keys(patch).length) {
+      if (fields) {
         ext = { ...ext, ...(await api('PATCH', path, patch)) };
         fillFields(true);
       }
-      if (typed) {
-        afterChange(await api('PUT', `${path}/secret`, { secret: secretInput().value }), 'Secret saved');
-      } else if (Object.keys(patch).length) {
+      if (secret.typed()) {
+        await secret.save();
+      } else if (fields) {
         flash('Saved. Phones on this extension are re-provisioned.');
         await load();
       } else {
@@ -273,9 +243,14 @@ function setupSave() {
 start(async () => {
   setupTabs();
   await load();
+  $('#f-transport').addEventListener('change', showSrtpHint);
+  $('#f-srtp').addEventListener('change', showSrtpHint);
   if (isAdmin()) {
-    setupSecret();
+    const panel = { path, number, ext: () => ext, devices, links, affectedText, changed };
+    secret = setupSecret(panel);
     setupSave();
+    setupDelete(panel);
+    await setupLinkForm({ extension: number, made: loadLinks });
   }
   live(
     {
@@ -301,17 +276,13 @@ start(async () => {
         devices.set(mac, { ...d, lines: d.lines.map((l) => (l.extension === extension ? { ...l, registration } : l)) });
         renderAffected();
       },
-      link(l) {
-        if (l.extension !== number) return;
-        links.set(l.id, l);
-        renderAffected();
-      },
+      link: followLinks(links, loadLinks, renderAffected, (l) => l.extension === number),
       extension(x) {
         if (x.number !== number || !ext || x.secretVersion === ext.secretVersion) return;
         // Changed by someone else: what is shown or typed is no longer the secret.
         ext.secretVersion = x.secretVersion;
         $('#f-version').value = String(x.secretVersion);
-        if (isAdmin() && !typed) forgetSecret();
+        if (secret) secret.versionChanged(x.secretVersion);
       },
     },
     () => load().catch(() => {}),

@@ -1,4 +1,8 @@
-import { $, api, apiAll, h, isAdmin, live, showError, start, summary } from './common.js';
+// Extensions: the list with each one's phones at a glance, and the create
+// form (SIP server, SRTP, outbound proxy, and a chosen secret or none).
+import { $, api, apiAll, flash, h, isAdmin, live, showError, start, summary } from './common.js';
+import { showMasked, watchSecret } from './secret-field.js';
+import { readProxy, srtpHint } from './sip-fields.js';
 
 let extensions = [];
 const devicesByExtension = new Map();
@@ -44,14 +48,45 @@ start(async () => {
     pending = setTimeout(() => load().catch(() => {}), 300);
   };
   live({ device: soon, 'device-deleted': soon, extension: soon }, soon);
-  if (!isAdmin()) return;
+  showDeleted();
+  if (isAdmin()) setupCreate();
+});
+
+/** The extension page sends here after a delete, saying what went with it. */
+function showDeleted() {
+  const q = new URLSearchParams(location.search);
+  const number = q.get('deleted');
+  if (!number) return;
+  const links = Number(q.get('links') ?? 0);
+  flash(`Extension ${number} is deleted${links ? `, with its ${links === 1 ? 'softphone link' : `${links} softphone links`}` : ''}.`);
+  history.replaceState(null, '', location.pathname);
+}
+
+function setupCreate() {
+  const secret = $('#new-secret');
+  const checkSecret = watchSecret(secret, $('#new-secret-error'), { optional: true });
+  $('#new-secret-toggle').addEventListener('click', () => showMasked(secret, $('#new-secret-toggle'), secret.type !== 'password', 'the typed secret'));
+  const hint = () => ($('#new-srtp-hint').textContent = srtpHint($('#new-transport').value, $('#new-srtp').value));
+  $('#new-transport').addEventListener('change', hint);
+  $('#new-srtp').addEventListener('change', hint);
+  hint();
   $('#create-form').addEventListener('submit', async (e) => {
     e.preventDefault();
     const error = $('#create-error');
     showError(error, null);
+    if (checkSecret()) {
+      secret.focus();
+      return;
+    }
     const body = { number: $('#new-number').value.trim(), server: { host: $('#new-host').value.trim(), transport: $('#new-transport').value } };
     const name = $('#new-name').value.trim();
     if (name) body.displayName = name;
+    if ($('#new-srtp').value) body.media = { srtp: $('#new-srtp').value };
+    const proxy = readProxy($('#new-proxy-host').value, $('#new-proxy-port').value);
+    if (proxy.problem) return showError(error, { message: proxy.problem });
+    if (proxy.proxy) body.outboundProxy = proxy.proxy;
+    // Empty: the server generates one. Typed: sent as it is, spaces inside and all.
+    if (secret.value !== '') body.secret = secret.value;
     try {
       const created = await api('POST', '/api/extensions', body);
       location.assign(`/extensions/${encodeURIComponent(created.number)}`);
@@ -59,4 +94,4 @@ start(async () => {
       showError(error, err);
     }
   });
-});
+}

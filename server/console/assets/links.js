@@ -1,8 +1,10 @@
 // Softphone links: create one for an extension and app (URL and QR shown
 // once), list them with state and sync status, revoke.
-import { $, api, apiAll, badge, flash, h, isAdmin, live, options, showError, start, when } from './common.js';
+import { $, api, apiAll, badge, flash, h, isAdmin, live, options, start, when } from './common.js';
+import { setupLinkForm } from './link-form.js';
+import { followLinks } from './live-links.js';
 
-let links = new Map();
+const links = new Map();
 
 function render() {
   const rows = [...links.values()]
@@ -10,7 +12,7 @@ function render() {
     .map((l) =>
       h(
         'tr',
-        { 'data-link': l.id },
+        { 'data-link': l.id, id: `link-${l.id}` },
         h('td', {}, h('a', { href: `/extensions/${encodeURIComponent(l.extension)}` }, l.extension)),
         h('td', {}, l.app),
         h('td', {}, badge(l.state)),
@@ -27,7 +29,9 @@ function render() {
 }
 
 async function load() {
-  links = new Map((await api('GET', '/api/links')).map((l) => [l.id, l]));
+  const list = await api('GET', '/api/links');
+  links.clear();
+  for (const l of list) links.set(l.id, l);
   render();
 }
 
@@ -41,48 +45,14 @@ async function revoke(link) {
   }
 }
 
-async function setupForm() {
-  const [extensions, profiles] = await Promise.all([apiAll('/api/extensions'), api('GET', '/api/profiles')]);
-  options($('#l-extension'), extensions.map((x) => [x.number, `${x.number} ${x.displayName}`]), { keep: false });
-  options($('#l-app'), profiles.filter((p) => p.kind === 'softphone').map((p) => [p.id, p.name]), { keep: false });
-  $('#link-form').addEventListener('submit', async (e) => {
-    e.preventDefault();
-    const error = $('#link-error');
-    showError(error, null);
-    const hours = Number($('#l-expires').value.trim());
-    const maxUses = Number($('#l-uses').value.trim());
-    if (!Number.isInteger(hours) || hours < 1 || hours > 720) return showError(error, { message: 'Valid for: a whole number of hours from 1 to 720.' });
-    if (!Number.isInteger(maxUses) || maxUses < 1 || maxUses > 100) return showError(error, { message: 'Downloads allowed: a whole number from 1 to 100.' });
-    try {
-      const made = await api('POST', '/api/links', { extension: $('#l-extension').value, app: $('#l-app').value, expiresInMinutes: hours * 60, maxUses });
-      $('#new-link').hidden = false;
-      $('#link-url').value = made.url;
-      $('#link-qr').src = `data:image/svg+xml;charset=utf-8,${encodeURIComponent(made.qrSvg)}`;
-      await load();
-    } catch (err) {
-      showError(error, err);
-    }
-  });
-  $('#copy-link').addEventListener('click', async () => {
-    try {
-      await navigator.clipboard.writeText($('#link-url').value);
-      flash('Link copied.');
-    } catch {
-      $('#link-url').select();
-    }
-  });
-}
-
 start(async () => {
   await load();
-  if (isAdmin()) await setupForm();
-  live(
-    {
-      link(l) {
-        links.set(l.id, l);
-        render();
-      },
-    },
-    () => load().catch(() => {}),
-  );
+  // The audit log links to a link's row; rows arrive after the page, so the browser's own jump to it found nothing.
+  if (location.hash.startsWith('#link-')) document.getElementById(location.hash.slice(1))?.scrollIntoView();
+  if (isAdmin()) {
+    const extensions = await apiAll('/api/extensions');
+    options($('#l-extension'), extensions.map((x) => [x.number, `${x.number} ${x.displayName}`]), { keep: false });
+    await setupLinkForm({ extension: () => $('#l-extension').value, made: load });
+  }
+  live({ link: followLinks(links, load, render) }, () => load().catch(() => {}));
 });

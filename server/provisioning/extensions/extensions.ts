@@ -90,6 +90,8 @@ export function createExtensions({ store, settled = async () => {}, box, clock, 
             version: next.secretVersion,
             method,
             previous: keep ? 'kept' : revokePrevious ? 'revoked' : 'dropped',
+            // A generated secret is shown to the admin who generated it: this event is its reveal too.
+            ...(method === 'generate' ? { shown: true } : {}),
           }),
         ],
         result: next,
@@ -99,6 +101,7 @@ export function createExtensions({ store, settled = async () => {}, box, clock, 
     const devices = await store.listDevices({ extension: number });
     return {
       version: version.secretVersion,
+      ...(method === 'generate' ? { secret } : {}),
       devices: devices.map((d) => ({ mac: d.mac, status: deviceStatus(d) })),
       rotation: await rotation(version, devices),
     };

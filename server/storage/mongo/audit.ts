@@ -19,6 +19,10 @@ export function mongoAudit(c: Collections): MongoPart<'audit'> {
       listAudit(query) {
         const filter: Filter<AuditDoc> = {};
         if (query.action !== undefined) filter.action = query.action;
+        if (query.actionPrefix !== undefined) filter.action = { ...(query.action !== undefined ? { $eq: query.action } : {}), $gte: query.actionPrefix, $lt: query.actionPrefix + '\uffff' };
+        if (query.since !== undefined || query.until !== undefined) {
+          filter.at = { ...(query.since !== undefined ? { $gte: query.since } : {}), ...(query.until !== undefined ? { $lt: query.until } : {}) };
+        }
         if (query.target !== undefined) {
           // "1001" finds "extension:1001"; "extension:1001" finds only that.
           if (query.target.includes(':')) filter.target = query.target;

@@ -14,6 +14,10 @@ export function sqliteAudit(db: Database.Database): SqlitePart<'audit'> {
       async listAudit(query) {
         const where = new Where();
         if (query.action !== undefined) where.add('action = ?', query.action);
+        // By the action index: a prefix is a range of it.
+        if (query.actionPrefix !== undefined) where.add('action >= ? AND action < ?', query.actionPrefix, query.actionPrefix + '\uffff');
+        if (query.since !== undefined) where.add('at >= ?', query.since);
+        if (query.until !== undefined) where.add('at < ?', query.until);
         if (query.target !== undefined) {
           // "1001" finds "extension:1001"; "extension:1001" finds only that.
           where.add(query.target.includes(':') ? 'target = ?' : "substr(target, instr(target, ':') + 1) = ?", query.target);
