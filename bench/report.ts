@@ -1,10 +1,17 @@
 // The printed report: a few aligned lines per measurement, figures rounded
 // to what a reader compares.
 import type { FirstFetchFigures } from './first-fetch.ts';
+import type { ImportFigures } from './import.ts';
 import type { MongoFigures } from './mongo.ts';
 import type { ReloadFigures, SecretFigures } from './rerender.ts';
 import type { DigestFigures } from './digest-storm.ts';
 import type { StormFigures } from './storm.ts';
+
+/** What the phone workers felt while an import was applied. */
+export interface ImportLoop {
+  workers: { pid: number; maxMs: number; p99Ms: number }[];
+  probe: { requests: number; p99Ms: number; maxMs: number; non2xx: number };
+}
 
 export interface Report {
   machine: { cpus: number; node: string; nginx: string | null };
@@ -51,6 +58,7 @@ export interface Report {
   adminPort: boolean;
   cpuPerRequestMs: { served: number; challenge: number };
   reloadLoop: { workers: { pid: number; maxMs: number; p99Ms: number }[]; probe: { requests: number; p99Ms: number; maxMs: number; non2xx: number } };
+  import: (ImportFigures & ImportLoop) | null;
   /** 1, 5 and 15 minute load averages at the end: the machine is shared. */
   load: number[];
   /** The largest VmHWM of the primary and its workers, and their sum. */
@@ -120,6 +128,11 @@ export function formatReport(r: Report): string {
   const delays = r.reloadLoop.workers.map((w) => `pid ${w.pid} max ${ms(w.maxMs)} p99 ${ms(w.p99Ms)}`).join('; ');
   lines.push(`(a') event-loop delay of the phone workers during the reloads: ${delays}`);
   lines.push(`    phones fetching meanwhile (4 connections): ${n0(r.reloadLoop.probe.requests)} requests, p99 ${ms(r.reloadLoop.probe.p99Ms)}, max ${ms(r.reloadLoop.probe.maxMs)}, non-2xx ${r.reloadLoop.probe.non2xx}`);
+  if (r.import) {
+    const i = r.import;
+    lines.push(`(g) import of ${n0(i.rows)} rows (${n1(i.mib)} MiB, ${n0(i.created.extensions)} extensions and ${n0(i.created.devices)} devices created): dry run ${ms(i.dryRunMs)}, apply ${ms(i.applyMs)}, the same file again ${ms(i.againMs)}`);
+    lines.push(`    event-loop delay of the phone workers during the apply: ${i.workers.map((w) => `pid ${w.pid} max ${ms(w.maxMs)} p99 ${ms(w.p99Ms)}`).join('; ')}; phones meanwhile p99 ${ms(i.probe.p99Ms)}, max ${ms(i.probe.maxMs)}, non-2xx ${i.probe.non2xx}`);
+  }
   lines.push(`    restart, spawn to reconciled: unchanged ${ms(restart.baselineReconciledMs)}; PROV_PUBLIC_URL changed ${ms(restart.changedUrlReconciledMs)} (peak RSS of that start ${n0(restart.changedUrlPeakRssMiB)} MiB)`);
   const codes = (s: StormFigures) => Object.entries(s.statusCodes).map(([c, k]) => `${c}: ${n0(k)}`).join(', ');
   lines.push(`  status codes: ours {${codes(storm.ours)}}${storm.nginx ? `, nginx {${codes(storm.nginx)}}` : ''}`);
