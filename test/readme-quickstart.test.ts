@@ -12,13 +12,16 @@ import { ROOT, startProcess } from './helpers/process.ts';
 
 const README_ADDRESS = 'localhost:8080';
 
-/** The text of the README section `## Quick start`, up to the next `## ` heading. */
-function quickStartSection(readme: string): string {
-  const start = readme.indexOf('\n## Quick start\n');
-  if (start < 0) throw new Error('README.md has no "## Quick start" section');
+/** The text of the README section `## <title>`, up to the next `## ` heading. */
+function section(readme: string, title: string): string {
+  const start = readme.indexOf(`\n## ${title}\n`);
+  if (start < 0) throw new Error(`README.md has no "## ${title}" section`);
   const end = readme.indexOf('\n## ', start + 1);
   return readme.slice(start, end < 0 ? undefined : end);
 }
+
+/** The sections a newcomer runs in order, in the same terminal: the Quick start, then onboarding from a spreadsheet. */
+const quickStartSection = (readme: string) => section(readme, 'Quick start') + section(readme, 'A whole office from a spreadsheet');
 
 function shellBlocks(section: string): string[] {
   return [...section.matchAll(/^```(?:sh|bash)\n([\s\S]*?)^```$/gm)].map((m) => m[1]!);
@@ -93,6 +96,10 @@ const EXPECTED: Expectation[] = [
       Array.isArray(b) && ['extension.created', 'device.created', 'secret.revealed', 'secret.changed'].every((a) => b.some((e: any) => e.action === a)),
   },
   { what: 'a viewer token is issued, shown once', command: /-X POST \$API\/tokens\b/, check: (_, b) => b?.role === 'viewer' && typeof b.token === 'string' },
+  { what: 'a site is created', command: /-X POST \$API\/sites\b/, check: (_, b) => b?.name === 'berlin' && b.timeZone === 'Europe/Berlin' },
+  { what: 'the dry run would create both rows and writes nothing', command: /import\?dryRun=true/, check: (_, b) => b?.dryRun === true && b.extensions.created === 2 && b.devices.created === 2 && b.errors.length === 0 },
+  { what: 'the file is applied', command: /\$API\/import$/, check: (_, b) => b?.applied === true && b.extensions.created === 2 && b.devices.created === 2 },
+  { what: 'the export holds the imported rows', command: /\$API\/export\.csv$/, check: (out) => /^2001,Empfang,/m.test(out.replace(/^\ufeff/, '')) && /805ec0aa0002/.test(out) },
 ];
 
 test("the README's Quick start runs as written on a fresh server", async (t) => {
