@@ -141,13 +141,16 @@ test('xml lines: CR and LF survive an attribute as character references, read ba
   const withBreaks = fc.array(fc.oneof(anyText, fc.constantFrom('\n', '\r\n', '\r')), { maxLength: 6 }).map((a) => a.join(''));
   fc.assert(
     fc.property(withBreaks, (s) => {
-      fc.pre(!FORBIDDEN.test(s.replace(/[\r\n]/g, '')));
+      // A line break stands between what it separates: two lone surrogates
+      // either side of one are two lone surrogates, not a pair (a space keeps
+      // them apart as the encoder does).
+      fc.pre(!FORBIDDEN.test(s.replace(/[\r\n]/g, ' ')));
       const encoded = polycomHelpers.attrLines!(s);
       return !/[\r\n]/.test(encoded) && xmllintAttribute(doc(s), 'k.v') === s;
     }),
     { numRuns: 150 },
   );
-  for (const s of ['a\tb', 'a\0b', 'a\u0085b']) t.throws(() => polycomHelpers.attrLines!(s), { instanceOf: EncodeError }, JSON.stringify(s));
+  for (const s of ['a\tb', 'a\0b', 'a\u0085b', '\ud800\r\udfff', '\ud800\n', '\r\n\udfff']) t.throws(() => polycomHelpers.attrLines!(s), { instanceOf: EncodeError }, JSON.stringify(s));
   t.is(polycomHelpers.attrLines!('-----BEGIN X-----\nA&B\n-----END X-----'), '-----BEGIN X-----&#10;A&amp;B&#10;-----END X-----');
 });
 
