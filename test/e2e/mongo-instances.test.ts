@@ -54,6 +54,18 @@ if (mongoUri) {
     t.is(new Set(ids).size, ids.length, 'each event once, whichever instance wrote it');
   });
 
+  test('devices put on one extension at once through both instances all land: the guard they share makes them wait, not fail', async (t) => {
+    t.timeout(120_000);
+    const env = sharedEnv(t, uri);
+    const [a, b] = await Promise.all([startInstance(t, env), startInstance(t, env)]);
+    await provision(a, YEA, 'Shared-Secret-1');
+    const macs = Array.from({ length: 8 }, (_, i) => `805ec0b0000${i}`);
+    const made = await Promise.all(macs.map((mac, i) => (i % 2 ? a : b).api('POST', '/api/devices', { mac, vendor: 'yealink', lines: [{ extension: EXT }] })));
+    t.deepEqual(made.map((r) => r.status), macs.map(() => 201), made.map((r) => r.text).join('\n'));
+    const on = (await a.api('GET', `/api/devices?extension=${EXT}&limit=100`)).json.map((d: { mac: string }) => d.mac);
+    for (const mac of macs) t.true(on.includes(mac), mac);
+  });
+
   test('kill -9 of an instance right after acknowledged changes loses none of them', async (t) => {
     t.timeout(120_000);
     const env = sharedEnv(t, uri);

@@ -38,7 +38,14 @@ export function allOf(...renderers: ConfigRenderer[]): ConfigRenderer {
 
 export type RunChange = <T>(plan: () => Promise<Planned<T>>) => Promise<T>;
 
-const ATTEMPTS = 5;
+const ATTEMPTS = 8;
+
+/**
+ * Before a re-plan: a few milliseconds, random and growing, so writers that
+ * keep meeting on one guard or record (several instances on one database,
+ * where a plan takes round trips) stop arriving together.
+ */
+const backOff = (attempt: number) => new Promise((resolve) => setTimeout(resolve, Math.random() * 4 * 2 ** attempt));
 
 export function createChangeRunner(store: Store, renderer: ConfigRenderer, events: EventBus = silentBus): RunChange {
   return async function runChange<T>(plan: () => Promise<Planned<T>>): Promise<T> {
@@ -50,7 +57,11 @@ export function createChangeRunner(store: Store, renderer: ConfigRenderer, event
         events.publish({ type: 'committed', ops: batch });
         return result;
       } catch (err) {
-        if (err instanceof RevisionMismatch && attempt < ATTEMPTS) continue;
+        if (err instanceof RevisionMismatch && attempt < ATTEMPTS) {
+          // The first re-plan is at once: on one process a conflict is rare and its winner is done.
+          if (attempt > 1) await backOff(attempt);
+          continue;
+        }
         throw translate(err);
       }
     }
