@@ -42,6 +42,7 @@ import { createSyncRequests } from './notify/sync-requests.ts';
 import { createCredentialFeed } from './pbx/credential-feed.ts';
 import { createRegistrations } from './provisioning/registrations/registrations.ts';
 import { createSites } from './provisioning/sites/sites.ts';
+import { createSitePolling } from './provisioning/sites/site-polling.ts';
 import { createExport } from './provisioning/bulk/export.ts';
 import { createImport } from './provisioning/bulk/import.ts';
 import { holdCatalog, loadCatalog } from './render/catalog.ts';
@@ -183,7 +184,8 @@ export async function assemble(config: Config, { log, clock = () => new Date(), 
     upkeep.sweep.start();
   }
   const deviceView = createDeviceView({ catalog, clock, pushMode: config.notify.mode });
-  const streams = createEventStreams({ store, events, clock, log, view: async (d) => deviceView(d, (await registrations.lines([d])).get(d.mac)) });
+  const polling = createSitePolling(store);
+  const streams = createEventStreams({ store, events, clock, log, view: async (d) => deviceView(d, (await registrations.lines([d])).get(d.mac), (await polling([d])).get(d.mac)) });
   // Events reach every process of an instance, so one of them (the primary)
   // queues and sends the webhook deliveries.
   const webhookDispatcher = worker ? null : createWebhookDispatcher({ store, box, clock, log, events, holder: instance, ...webhookTiming(config) });

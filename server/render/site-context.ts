@@ -77,6 +77,8 @@ export function siteContext(profile: VendorProfile, site: SiteRecord) {
     name: site.name,
     timeZone: site.timeZone,
     ntpServer: site.ntpServer,
+    /** Minutes between the phone's own polls when the site sets them (the files of vendors whose polling key lives in a shared file repeat it); null otherwise. */
+    polling: site.polling,
     language: site.language,
     /** The vendor's name for the site's language; null when the site names none or the vendor has no name for it (the phone keeps its own). */
     languageName: site.language ? profile.languages?.[site.language as keyof typeof profile.languages] ?? null : null,

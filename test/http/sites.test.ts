@@ -124,3 +124,18 @@ test('a deletion racing writes that put records in the site never leaves a recor
   if (site.status === 404) t.is(inRace, 0, 'the site went: nothing is in it');
   else t.is(site.json.extensions, inRace);
 });
+
+test("a site's polling interval reaches each vendor's files and the devices' views", async (t) => {
+  const s = await server(t);
+  await s.api('POST', '/api/sites', { body: { ...berlin, polling: 60 } });
+  await s.api('POST', '/api/extensions', { body: { number: '2001', site: 'berlin' } });
+  await s.api('POST', '/api/devices', { body: { mac: '805ec0aa0004', vendor: 'yealink', lines: [{ extension: '2001' }] } });
+  await s.api('POST', '/api/devices', { body: { mac: '0004f2aa0004', vendor: 'polycom', lines: [{ extension: '2001' }] } });
+  t.regex(await file(s, '805ec0aa0004', '805ec0aa0004.cfg'), /^static\.auto_provision\.repeat\.minutes = 60$/m);
+  t.regex(await file(s, '0004f2aa0004', '0004f2aa0004-sip.cfg'), /prov\.polling\.mode="rel" prov\.polling\.period="3600"/);
+  t.is((await s.api('GET', '/api/devices/805ec0aa0004')).json.push.pollSeconds, 3600);
+  // Back to the vendor's default: the keys go, the view says the vendor's interval.
+  await s.api('PATCH', '/api/sites/berlin', { body: { polling: null } });
+  t.notRegex(await file(s, '805ec0aa0004', '805ec0aa0004.cfg'), /repeat\.minutes/);
+  t.is((await s.api('GET', '/api/devices/805ec0aa0004')).json.push.pollSeconds, 1440 * 60);
+});

@@ -9,9 +9,9 @@ import { pollingSeconds } from '../../render/profiles.ts';
 
 export function createDeviceView({ catalog, clock, pushMode }: { catalog: CatalogHolder; clock: () => Date; pushMode: PushMode }) {
   /** Whether push can reach the device, and when it polls on its own (from the settings its files are rendered with). */
-  function pushView(d: DeviceRecord) {
+  function pushView(d: DeviceRecord, siteMinutes: number | null) {
     const profile = catalog.current().profiles.get(d.vendor);
-    const every = profile ? pollingSeconds(profile, d.model) : null;
+    const every = profile ? pollingSeconds(profile, d.model, siteMinutes) : null;
     const from = d.lastFetch?.at;
     return {
       mode: pushMode,
@@ -20,13 +20,17 @@ export function createDeviceView({ catalog, clock, pushMode }: { catalog: Catalo
       nextPollBy: every !== null && from ? new Date(Date.parse(from) + every * 1000).toISOString() : null,
     };
   }
-  /** `lines`: each line's registration as the registrar reported it (registrations/), by extension; `unknown` without one. */
-  return (d: DeviceRecord, registrations?: ReadonlyMap<string, LineRegistration>) => {
+  /**
+   * `registrations`: each line's registration as the registrar reported it
+   * (registrations/), by extension; `unknown` without one. `siteMinutes`: the
+   * polling interval its site sets (sites/site-polling.ts), if it does.
+   */
+  return (d: DeviceRecord, registrations?: ReadonlyMap<string, LineRegistration>, siteMinutes?: number) => {
     const view = publicDevice(d, clock());
     return {
       ...view,
       lines: view.lines.map((l) => ({ ...l, registration: registrations?.get(l.extension) ?? UNKNOWN_REGISTRATION })),
-      push: pushView(d),
+      push: pushView(d, siteMinutes ?? null),
     };
   };
 }

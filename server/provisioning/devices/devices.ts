@@ -19,6 +19,7 @@ import { type Store, type WriteOp } from '../../storage/store.ts';
 import { auditOp } from '../audit/audit-op.ts';
 import type { RunChange } from '../change/change-runner.ts';
 import type { Registrations } from '../registrations/registrations.ts';
+import { createSitePolling } from '../sites/site-polling.ts';
 import { useSite } from '../sites/site-rules.ts';
 import { createDeviceRules, type LineInput } from './device-rules.ts';
 import { createDeviceView, registrationFlagged } from './device-view.ts';
@@ -96,7 +97,8 @@ export type Devices = ReturnType<typeof createDevices>;
 export function createDevices({ store, settled = async () => {}, catalog, clock, runChange, box, claimMinutes, pushMode = 'off', registrations }: DevicesDeps) {
   const view = createDeviceView({ catalog, clock, pushMode });
   const lines = async (devices: DeviceRecord[]) => (registrations ? registrations.lines(devices) : new Map<string, Map<string, LineRegistration>>());
-  const show = async (d: DeviceRecord) => view(d, (await lines([d])).get(d.mac));
+  const polling = createSitePolling(store);
+  const show = async (d: DeviceRecord) => view(d, (await lines([d])).get(d.mac), (await polling([d])).get(d.mac));
   const { refuseReserved, checkVendor, resolveLines } = createDeviceRules({ store, catalog });
   // PROV_CLAIM_MINUTES=0 turns claims off: no window is ever open, and none is shown.
   const claimEnd = (now: Date) => (claimMinutes > 0 ? new Date(now.getTime() + claimMinutes * 60_000).toISOString() : null);
@@ -150,10 +152,11 @@ export function createDevices({ store, settled = async () => {}, catalog, clock,
       for (;;) {
         const batch = await store.listDevices({ ...query, after, limit: page.limit + 1 });
         const states = await lines(batch);
+        const every = await polling(batch);
         const now = clock();
         for (const d of batch) {
           const regs = states.get(d.mac) ?? new Map<string, LineRegistration>();
-          const shown = view(d, regs);
+          const shown = view(d, regs, every.get(d.mac));
           if (notify && shown.notify?.state !== notify) continue;
           if (registration === 'failed' ? !registrationFlagged(d, regs, now) : registration && ![...regs.values()].some((r) => r.state === registration)) continue;
           items.push(shown);
