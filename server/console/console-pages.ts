@@ -12,6 +12,8 @@ export const PAGE_NAMES = [
   'devices',
   'device',
   'links',
+  'sites',
+  'import',
   'audit',
   'users',
   'forbidden',
@@ -33,7 +35,9 @@ export interface ConsolePages {
 const NAV = [
   { href: '/extensions', label: 'Extensions', pages: ['extensions', 'extension'] },
   { href: '/devices', label: 'Devices', pages: ['devices', 'device'] },
+  { href: '/sites', label: 'Sites', pages: ['sites'] },
   { href: '/links', label: 'Softphone links', pages: ['links'] },
+  { href: '/import', label: 'Import', pages: ['import'], admin: true },
   { href: '/audit', label: 'Audit log', pages: ['audit'], admin: true },
   { href: '/users', label: 'Users and tokens', pages: ['users'], admin: true },
 ];
@@ -42,6 +46,11 @@ export function loadConsolePages(dir: string): ConsolePages {
   const hbs = Handlebars.create();
   const read = (name: string) => fs.readFileSync(path.join(dir, `${name}.hbs`), 'utf8');
   const layout = hbs.compile(read('layout'), { strict: false });
+  // Markup more than one page holds (the export actions) is written once, as a partial.
+  const partials = path.join(dir, 'partials');
+  for (const file of fs.existsSync(partials) ? fs.readdirSync(partials) : []) {
+    if (file.endsWith('.hbs')) hbs.registerPartial(path.basename(file, '.hbs'), fs.readFileSync(path.join(partials, file), 'utf8'));
+  }
   const bodies = new Map(PAGE_NAMES.map((n) => [n, hbs.compile(read(n))] as const));
   return {
     render(name, view) {

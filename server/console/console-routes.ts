@@ -103,6 +103,8 @@ export function consoleRouter({ accounts, pages, assets }: ConsoleRoutesDeps): R
   router.get('/devices', page('devices', 'Devices'));
   router.get('/devices/:id', page('device', 'Device'));
   router.get('/links', page('links', 'Softphone links'));
+  router.get('/sites', page('sites', 'Sites'));
+  router.get('/import', page('import', 'Import', true));
   router.get('/audit', page('audit', 'Audit log', true));
   router.get('/users', page('users', 'Users and API tokens', true));
 

@@ -2,19 +2,13 @@
 // events since a mark, and a softphone user pressing a Zoiper link's button.
 import type { ExecutionContext } from 'ava';
 import type { Page } from 'playwright-core';
+import type { AuditEvent as StoredEvent } from '../../server/domain/audit.ts';
 import type { TestServer } from '../helpers/server.ts';
 import { openBrowser, seriousViolations } from './browser.ts';
 import type { CookieClient } from './session-client.ts';
 
-export interface AuditEvent {
-  id: number;
-  at: string;
-  actor: string;
-  actorTokenId: string | null;
-  action: string;
-  target: string;
-  details: Record<string, unknown>;
-}
+/** An event as the API answers it: with its id. */
+export type AuditEvent = StoredEvent & { id: number };
 
 /** A page in a fresh browser profile, signed in with the client's session; the browser goes when the test ends. */
 export async function signedInPage(t: ExecutionContext, s: TestServer, who: CookieClient): Promise<Page> {

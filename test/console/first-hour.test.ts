@@ -265,7 +265,7 @@ test('several lines on a device: from the add form and on its page, up to the mo
   t.deepEqual((await s.api('GET', `/api/devices/${MAC}`)).json.lines.map((l: any) => [l.line, l.extension]), [[1, '1001'], [2, '1002'], [3, '1003']]);
 
   // The favicon: linked from every page and served with the other assets' headers.
-  for (const path of ['/sign-in', '/extensions', '/extensions/1001', '/devices', `/devices/${MAC}`, '/links', '/audit', '/users']) {
+  for (const path of ['/sign-in', '/extensions', '/extensions/1001', '/devices', `/devices/${MAC}`, '/sites', '/links', '/import', '/audit', '/users']) {
     await page.goto(s.url + path);
     const icon = await page.evaluate(async () => {
       const href = document.querySelector<HTMLLinkElement>('link[rel="icon"]')?.href;

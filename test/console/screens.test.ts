@@ -46,10 +46,10 @@ test('viewer, secret scans, cross-site POST, inbox assign and axe on every scree
 
   // Every page's first HTML and every list answer, for both roles.
   const viewer = await signIn(s, 'victor', VIEWER_PASSWORD);
-  const pages = ['/extensions', '/extensions/1001', '/devices', `/devices/${YEA}`, '/links', '/audit', '/users'];
+  const pages = ['/extensions', '/extensions/1001', '/devices', `/devices/${YEA}`, '/sites', '/links', '/import', '/audit', '/users'];
   const lists = [
     '/api/extensions', '/api/extensions/1001', '/api/devices', `/api/devices/${YEA}`, `/api/devices/${YEA}/files`,
-    '/api/links', '/api/tokens', '/api/users', '/api/audit?limit=1000', '/api/profiles', '/api/session',
+    '/api/links', '/api/tokens', '/api/users', '/api/audit?limit=1000', '/api/profiles', '/api/session', '/api/sites', '/api/export.csv',
   ];
   const signInPage = await send(s, 'GET', '/sign-in');
   t.is(signInPage.status, 200);

@@ -85,6 +85,15 @@ try {
   await page.goto(s.url + '/users');
   await page.locator('#users tbody tr').first().waitFor();
   await shot('users');
+  await admin.call('POST', '/api/sites', { name: 'berlin', timeZone: 'Europe/Berlin', language: 'de', server: { host: 'pbx.berlin.example.com' } });
+  await page.goto(s.url + '/sites');
+  await page.locator('#sites tr[data-site="berlin"]').waitFor();
+  await shot('sites');
+  await page.goto(s.url + '/import');
+  const file = 'extension,name,site,mac,vendor,model,line\n2001,Berlin desk,berlin,805ec0a1b2d0,yealink,T46S,1\n2002,Berlin lab,berlin,not-a-mac,yealink,T46S,1\n';
+  await page.getByLabel('CSV file to import').setInputFiles({ name: 'berlin.csv', mimeType: 'text/csv', buffer: Buffer.from(file) });
+  await page.locator('#result-heading', { hasText: 'problem' }).waitFor();
+  await shot('import');
 
   await page.setViewportSize({ width: 375, height: 812 });
   await page.goto(s.url + '/extensions/1001');

@@ -1,18 +1,46 @@
-// One device: its state and last fetch, settings and lines, provisioning
-// credentials (revealed on request, audited), files with a masked preview.
+// One device: its state and last fetch, settings, site and lines,
+// provisioning credentials (revealed on request, audited), files with a
+// masked preview.
 import { $, api, apiAll, badge, flash, h, isAdmin, live, notifyText, options, param, registrationBadge, showError, start, when } from './common.js';
 import { lineRoom, linesEditor } from './lines-editor.js';
 import { formatMac } from './mac.js';
+import { loadSites, siteOptions } from './site-fields.js';
 
 const mac = param();
 const path = `/api/devices/${encodeURIComponent(mac)}`;
 let device = null;
 let profiles = [];
 let extensions = [];
+let sites = new Map();
 let lines = null;
 
 function fact(term, value) {
   return [h('dt', {}, term), h('dd', {}, value)];
+}
+
+/**
+ * Where the device is: the site it was placed in, else its line 1
+ * extension's (domain/site.ts deviceSite), else the default one.
+ */
+function siteOf(d) {
+  const first = [...d.lines].sort((a, b) => a.line - b.line)[0];
+  const ext = first && extensions.find((x) => x.number === first.extension);
+  if (d.site) return { name: d.site, text: `${d.site} (placed in it)` };
+  if (ext) return { name: ext.site, text: `${ext.site}, following extension ${ext.number}'s site`, follows: ext };
+  return { name: 'default', text: 'default (no line to follow a site from)' };
+}
+
+function renderSite() {
+  const follow = siteOf({ ...device, site: null }).follows;
+  const select = $('#e-site');
+  select.replaceChildren();
+  siteOptions(select, sites);
+  select.prepend(h('option', { value: '' }, follow ? `Follow extension ${follow.number}'s site (${follow.site})` : 'Follow its line 1 extension (none yet: default)'));
+  select.value = device.site ?? '';
+  const where = siteOf(device);
+  $('#e-site-hint').textContent = device.site
+    ? `Placed in site ${device.site}: its clock, NTP, language and polling are that site's.${isAdmin() ? ' Choose “Follow” to put it back in its extension’s site.' : ''}`
+    : `In site ${where.name}: ${where.follows ? `it follows extension ${where.follows.number}'s site` : 'it has no line whose site it could follow'}.`;
 }
 
 function renderState() {
@@ -28,6 +56,7 @@ function renderState() {
     ...(device.lastSeen
       ? fact('Last seen without proof', h('span', {}, when(device.lastSeen.at), ` from ${device.lastSeen.ip} (${device.lastSeen.userAgent})`))
       : []),
+    ...fact('Site', siteOf(device).text),
     ...fact('Firmware', device.firmware ?? '—'),
     ...fact('Claim window', device.claimUntil ? h('span', {}, 'open until ', when(device.claimUntil)) : 'closed'),
     ...fact('Push', notifyText(device)),
@@ -54,6 +83,7 @@ function renderSettings() {
   $('#e-model').value = device.model ?? '';
   $('#e-label').value = device.label ?? '';
   lines.set(device.lines);
+  renderSite();
 }
 
 function fillModels() {
@@ -103,6 +133,9 @@ function setupAdmin() {
     const error = $('#edit-error');
     showError(error, null);
     const body = { vendor: $('#e-vendor').value, model: $('#e-model').value || null, label: $('#e-label').value.trim() || null, lines: lines.read() };
+    // null: back to following its line 1 extension's site. Sent only when changed, so a save changes no placement by accident.
+    const site = $('#e-site').value || null;
+    if (site !== device.site) body.site = site;
     try {
       device = await api('PATCH', path, body);
       renderState();
@@ -156,7 +189,7 @@ async function load() {
 }
 
 start(async () => {
-  [device, profiles, extensions] = await Promise.all([api('GET', path), api('GET', '/api/profiles'), apiAll('/api/extensions')]);
+  [device, profiles, extensions, sites] = await Promise.all([api('GET', path), api('GET', '/api/profiles'), apiAll('/api/extensions'), loadSites()]);
   lines = linesEditor({
     container: $('#lines'),
     add: $('#add-line'),

@@ -1,14 +1,16 @@
-// The extension panel: its fields (SIP server, SRTP, outbound proxy), the
-// Extension Secret (extension-secret.js), deleting it (extension-delete.js),
-// its softphone links, and every phone and link that carries its secret,
-// updated live from the event stream.
+// The extension panel: its fields (site and SIP server in extension-server.js,
+// SRTP, outbound proxy), the Extension Secret (extension-secret.js), deleting
+// it (extension-delete.js), its softphone links, and every phone and link
+// that carries its secret, updated live from the event stream.
 import { $, api, apiAll, badge, flash, h, isAdmin, live, notifyText, param, registrationBadge, showError, start, when } from './common.js';
 import { setupDelete } from './extension-delete.js';
 import { setupSecret } from './extension-secret.js';
+import { serverFields } from './extension-server.js';
 import { setupLinkForm } from './link-form.js';
 import { followLinks } from './live-links.js';
 import { formatMac } from './mac.js';
-import { readPort, readProxy, srtpHint, WARNING_TEXT } from './sip-fields.js';
+import { loadSites } from './site-fields.js';
+import { readProxy, srtpHint, WARNING_TEXT } from './sip-fields.js';
 
 const number = param();
 const path = `/api/extensions/${encodeURIComponent(number)}`;
@@ -16,6 +18,7 @@ let ext = null;
 const devices = new Map();
 const links = new Map();
 let secret = null;
+const server = serverFields({ ext: () => ext, admin: isAdmin(), changed: () => showSrtpHint() });
 
 // What each field was last filled with. A re-read (the live stream opening,
 // the slow timer) refills only the fields the admin has not edited since, so
@@ -32,9 +35,7 @@ function fillFields(saved = false) {
   fill('#f-name', ext.displayName);
   fill('#f-auth', ext.authUsername);
   fill('#f-label', ext.label ?? '');
-  fill('#f-host', ext.server.host);
-  fill('#f-port', String(ext.server.port));
-  fill('#f-transport', ext.server.transport);
+  server.fill(fill);
   fill('#f-srtp', ext.media?.explicit ? ext.media.srtp : '');
   fill('#f-proxy-host', ext.outboundProxy?.host ?? '');
   fill('#f-proxy-port', ext.outboundProxy ? String(ext.outboundProxy.port) : '');
@@ -113,12 +114,14 @@ async function loadLinks() {
 }
 
 async function load() {
-  const [one, list, linkList] = await Promise.all([
+  const [one, list, linkList, sites] = await Promise.all([
     api('GET', path),
     apiAll(`/api/devices?extension=${encodeURIComponent(number)}`),
     api('GET', `/api/links?extension=${encodeURIComponent(number)}`),
+    loadSites(),
   ]);
   ext = one;
+  server.setSites(sites);
   devices.clear();
   for (const d of list) devices.set(d.mac, d);
   links.clear();
@@ -187,15 +190,9 @@ function fieldPatch() {
   if (auth !== ext.authUsername) patch.authUsername = auth;
   const label = $('#f-label').value.trim() || null;
   if (label !== ext.label) patch.label = label;
-  const server = {};
-  const host = $('#f-host').value.trim();
-  if (host !== ext.server.host) server.host = host;
-  const port = readPort($('#f-port').value, 'The port');
-  if (port.problem) return { problem: port.problem };
-  if (port.port !== null && port.port !== ext.server.port) server.port = port.port;
-  const transport = $('#f-transport').value;
-  if (transport !== ext.server.transport) server.transport = transport;
-  if (Object.keys(server).length) patch.server = server;
+  const where = server.patch();
+  if (where.problem) return where;
+  Object.assign(patch, where.patch);
   const srtp = $('#f-srtp').value || null;
   if (srtp !== (ext.media?.explicit ? ext.media.srtp : null)) patch.media = { srtp };
   const proxyHost = $('#f-proxy-host').value;
@@ -217,8 +214,12 @@ function setupSave() {
       secret.focus();
       return;
     }
-    const { patch, problem } = fieldPatch();
-    if (problem) return showError(error, { message: problem });
+    const { patch, problem, field } = fieldPatch();
+    if (problem) {
+      showError(error, { message: problem });
+      if (field) $(field).focus();
+      return;
+    }
     const fields = Object.keys(patch).length > 0;
     if (secret.typed() && !(await secret.confirmSave())) return;
     try {
