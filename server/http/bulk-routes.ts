@@ -23,7 +23,8 @@ export function bulkRoutes(importer: Import, exporter: Export): Route[] {
       const { secrets } = ctx.state.query as { secrets: boolean };
       if (secrets && actor.role !== 'admin') throw new Forbidden('only an admin may export secrets');
       ctx.set('Cache-Control', 'no-store');
-      ctx.set('Content-Disposition', 'attachment; filename="provisioning-export.csv"');
+      // Its own name, so a file holding secrets is told apart where it is saved.
+      ctx.set('Content-Disposition', `attachment; filename="${secrets ? 'provisioning-export-with-secrets.csv' : 'provisioning-export.csv'}"`);
       ctx.type = 'text/csv; charset=utf-8';
       ctx.body = await exporter.csv(actor, { secrets });
     }, { summary: 'every extension and device line as CSV, the import\'s columns; ?secrets=true (admin, audited) adds the secrets', query: s.exportQuery, reveals: true }],

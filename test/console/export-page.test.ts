@@ -57,7 +57,7 @@ test('Export CSV downloads what the API exports; with secrets asks first and is 
 
   await page.getByRole('button', { name: 'Export with secrets' }).click();
   const secret = await downloaded(page, () => dialog.getByRole('button', { name: 'Download with secrets' }).click());
-  t.is(secret.download.suggestedFilename(), 'provisioning-export.csv');
+  t.is(secret.download.suggestedFilename(), 'provisioning-export-with-secrets.csv');
   t.true(rowsOf(secret.text).some((r) => r.startsWith('1001,Reception,1001,Known-Secret-1001,')));
   t.is(rowsOf(secret.text).length, rows.length);
   await page.locator('#flash', { hasText: 'written to the audit log' }).waitFor();
