@@ -70,7 +70,7 @@ test('the registrar feed and webhook settings are read and checked', (t) => {
   const d = loadConfig({});
   t.is(d.rotationGraceMinutes, 1440);
   t.is(d.pbxNetworks, null);
-  t.deepEqual(d.webhooks, { timeoutSeconds: 10, retryHours: 24, backoffMs: 30_000, pollMs: 5000 });
+  t.deepEqual(d.webhooks, { timeoutSeconds: 10, retryHours: 24, backoffMs: 30_000, pollMs: 5000, allow: [] });
   const c = loadConfig({ PROV_ROTATION_GRACE_MINUTES: '0', PROV_PBX_NETWORKS: ' 10.0.0.0/8,fd00::/8 ,192.0.2.7/32' });
   t.is(c.rotationGraceMinutes, 0);
   t.deepEqual(c.pbxNetworks, ['10.0.0.0/8', 'fd00::/8', '192.0.2.7/32']);

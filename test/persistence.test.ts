@@ -25,8 +25,8 @@ test('data and secrets survive a restart on the same data directory', async (t) 
   t.is((await second.api('GET', '/api/extensions/1002/secret')).json.secret, generated);
   const d = (await second.api('GET', '/api/devices/805ec0123456')).json;
   t.deepEqual(d.lines, [
-    { line: 1, extension: '1001' },
-    { line: 2, extension: '1002' },
+    { line: 1, extension: '1001', registration: { state: 'unknown', secretVersion: null, at: null } },
+    { line: 2, extension: '1002', registration: { state: 'unknown', secretVersion: null, at: null } },
   ]);
   t.is((await second.api('GET', '/api/extensions', { token: viewer })).status, 200);
   const auditAfter = (await second.api('GET', '/api/audit')).json;

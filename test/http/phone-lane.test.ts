@@ -49,8 +49,8 @@ async function both(s: TestServer, method: string, rest: string, headers: Record
   return { lane, koa };
 }
 
-async function fleet() {
-  const s = await startServer({ env: { PROV_CLAIM_MINUTES: '0', PROV_ALLOW_BASIC_OVER_HTTP: 'true' } });
+async function fleet(env: Record<string, string> = {}) {
+  const s = await startServer({ env: { PROV_CLAIM_MINUTES: '0', PROV_ALLOW_BASIC_OVER_HTTP: 'true', ...env } });
   await s.api('POST', '/api/extensions', { body: extensionBody('1001', { secret: 'Lane-Secret-1' }) });
   await s.api('POST', '/api/devices', { body: { mac: YEA, vendor: 'yealink', model: 'T46S', lines: [{ extension: '1001' }] } });
   await s.api('POST', '/api/devices', { body: { mac: POLY, vendor: 'polycom', model: 'VVX_450', lines: [{ extension: '1001' }] } });
@@ -84,7 +84,10 @@ test('lane and route give the same answers to what phones send', async (t) => {
 });
 
 test('lane and route agree on any path a client can send under /prov/', async (t) => {
-  const { s, yea } = await fleet();
+  // 120 requests for mostly unknown files would trip the scan guard part way
+  // through a pair (the lane's 404, then the route's 429); the guard is not
+  // what this compares, so the test's own address is exempt from it.
+  const { s, yea } = await fleet({ PROV_SCAN_EXEMPT: '127.0.0.0/8,::1/128' });
   t.teardown(s.close);
   const piece = fc.constantFrom(YEA, POLY, '.cfg', '-sip.cfg', '.', '..', '%2e', '%41', '/', '?', 'a', '-', '_', '000000000000', '%', '~');
   await fc.assert(
