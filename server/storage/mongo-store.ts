@@ -7,7 +7,7 @@
 // Every check that SQLite does inside its transaction is done here too:
 // expected revisions, unique keys, and device lines against extensions.
 // This file connects and assembles the entity parts in mongo/.
-import { MongoClient, type ClientSession, type Db } from 'mongodb';
+import { MongoClient, type Db } from 'mongodb';
 import { collections, prepare, type Collections } from './mongo/collections.ts';
 import { mongoAccounts } from './mongo/accounts.ts';
 import { mongoAudit } from './mongo/audit.ts';
@@ -67,19 +67,23 @@ function parts(c: Collections) {
 function assemble(client: MongoClient, db: Db, c: Collections, transactions: boolean): Store {
   const reads: StoreReads = parts(c).reads;
   /** Applies the ops in order, with every check SQLite makes inside its transaction. */
-  const apply = async (writes: WriteHandlers<[s: InBatch], Promise<void>>, ops: WriteOp[], session: ClientSession | undefined) => {
-    for (const op of ops) await dispatch(writes, op, { session });
+  const apply = async (writes: WriteHandlers<[s: InBatch], Promise<void>>, ops: WriteOp[], batch: InBatch) => {
+    for (const op of ops) await dispatch(writes, op, batch);
   };
   const writes: WriteHandlers<[s: InBatch], Promise<void>> = parts(c).writes;
   /** Without transactions: a refused batch is undone from its journal (mongo/journal.ts). */
   const applyUndoable = async (ops: WriteOp[]) => {
     const journal = journaled(c);
+    const atEnd: (() => Promise<void>)[] = [];
     try {
-      await apply(parts(journal.collections).writes, ops, undefined);
+      await apply(parts(journal.collections).writes, ops, { session: undefined, atEnd });
     } catch (err) {
       // An undo that fails too (the server gone mid-batch) leaves what the reconcile repairs.
       await journal.undo().catch(() => {});
       throw err;
+    } finally {
+      // Each on its own: one that fails (the server gone) leaves a lock that goes stale.
+      for (const end of atEnd) await end().catch(() => {});
     }
   };
 
@@ -97,7 +101,7 @@ function assemble(client: MongoClient, db: Db, c: Collections, transactions: boo
         if (!transactions) return applyUndoable(ops);
         const session = client.startSession();
         try {
-          await session.withTransaction(() => apply(writes, ops, session));
+          await session.withTransaction(() => apply(writes, ops, { session }));
         } finally {
           await session.endSession();
         }

@@ -8,21 +8,20 @@ import { loadConfig } from '../../server/config.ts';
 import { StoreUnavailable } from '../../server/domain/errors.ts';
 import { unavailable } from '../../server/storage/mongo/part.ts';
 import { openMongoStore } from '../../server/storage/mongo-store.ts';
-import { buildInfo, dropDatabase } from '../helpers/ferretdb.ts';
+import { dropDatabase } from '../helpers/ferretdb.ts';
 import { mongoUri, testDatabase } from '../helpers/mongo.ts';
 import { leaseContract } from './lease-contract.ts';
 import { notifyContract } from './notify-contract.ts';
 import { linkContract } from './link-contract.ts';
+import { mongoLockTests } from './mongo-locks.ts';
 import { pagingContract } from './paging-contract.ts';
+import { raceContract } from './race-contract.ts';
 import { registrationContract } from './registration-contract.ts';
 import { renderContract } from './render-contract.ts';
 import { siteContract } from './site-contract.ts';
 import { userContract } from './user-contract.ts';
 import { webhookContract } from './webhook-contract.ts';
 import { storeContract } from './store-contract.ts';
-
-// Asked before any test is declared: ava wants every declaration in one synchronous run.
-const limits = { racyConditionalWrites: mongoUri !== null && (await buildInfo(mongoUri)).ferretdbVersion !== undefined };
 
 test('an unreachable MongoDB is store-unavailable at start, not a crash', async (t) => {
   // Port 9 on loopback: nothing listens there.
@@ -64,14 +63,16 @@ if (mongoUri) {
   };
   storeContract(test, 'mongodb', open);
   renderContract(test, 'mongodb', open);
-  linkContract(test, 'mongodb', open, limits);
+  linkContract(test, 'mongodb', open);
   pagingContract(test, 'mongodb', open);
-  leaseContract(test, 'mongodb', open, limits);
+  leaseContract(test, 'mongodb', open);
+  raceContract(test, 'mongodb', open);
   notifyContract(test, 'mongodb', open);
   userContract(test, 'mongodb', open);
   webhookContract(test, 'mongodb', open);
   registrationContract(test, 'mongodb', open);
   siteContract(test, 'mongodb', open);
+  mongoLockTests(test, uri);
 
   test('instances opening a new database at once all open it, and their racing initMeta all read one value', async (t) => {
     const database = testDatabase();

@@ -50,27 +50,16 @@ async function snapshot(s: Store) {
   };
 }
 
-/**
- * What an engine under test is known not to do; the tests that need it are
- * registered there as skipped, so the run shows them. FerretDB 1.x applies a
- * conditional update as a read and then a write by _id, so two conditional
- * writes racing for one record can both pass their condition.
- */
-export interface EngineLimits {
-  racyConditionalWrites?: boolean;
-}
-
 type Body = (t: ExecutionContext, s: Store) => Promise<void>;
 
-/** Registers contract tests, each on a freshly opened empty store; `racing` ones only where the engine can hold the race. */
-export function contractTests(test: TestFn, name: string, open: Open, limits: EngineLimits = {}) {
-  const register = (declare: TestFn | TestFn['skip']) => (title: string, body: Body) =>
-    declare(`${name} store: ${title}`, async (t) => {
+/** Registers contract tests, each on a freshly opened empty store. */
+export function contractTests(test: TestFn, name: string, open: Open) {
+  return (title: string, body: Body) =>
+    test(`${name} store: ${title}`, async (t) => {
       const { store, cleanup } = await open();
       t.teardown(cleanup);
       await body(t, store);
     });
-  return Object.assign(register(test), { racing: register(limits.racyConditionalWrites ? test.skip : test) });
 }
 
 export function storeContract(test: TestFn, name: string, open: Open): void {

@@ -1,8 +1,10 @@
 // Who may act, on MongoDB: API tokens, console users and their sessions. With
 // no foreign keys here, deleting a user deletes its sessions explicitly in
-// the same batch.
+// the same batch. Updates and deletes of a user hold the lock on the revision
+// they name, and the first admin the lock on there being none (exclusive.ts).
 import { DuplicateKey, RevisionMismatch } from '../store.ts';
 import type { Collections } from './collections.ts';
+import { exclusive, TAKEN } from './exclusive.ts';
 import { all, engine, one, unique, type MongoPart } from './part.ts';
 
 export function mongoAccounts(c: Collections): MongoPart<'accounts'> {
@@ -40,17 +42,25 @@ export function mongoAccounts(c: Collections): MongoPart<'accounts'> {
         await c.tokens.deleteOne({ _id: op.id }, s);
       },
       'insert-user': async ({ record, first }, s) => {
-        // Without transactions two first admins can race here; the setup page is a one-off on a fresh install.
-        if (first && (await c.users.findOne({}, s))) throw new DuplicateKey('user', record.username);
-        await unique(() => c.users.insertOne({ ...record, _id: record.username }, s), 'user', record.username);
+        const insert = () => unique(() => c.users.insertOne({ ...record, _id: record.username }, s), 'user', record.username);
+        if (!first) return insert();
+        // Of setup pages submitted at once, one makes the first admin. In a
+        // transaction, which takes no lock, two could still each insert a
+        // different user: a one-off race on a fresh install.
+        const made = await exclusive(c, 'users:first', s, async () => {
+          if (await c.users.findOne({}, s)) throw new DuplicateKey('user', record.username);
+          await insert();
+        });
+        if (made === TAKEN) throw new DuplicateKey('user', record.username);
       },
       'update-user': async ({ record, expectRev }, s) => {
-        const r = await c.users.replaceOne({ _id: record.username, rev: expectRev }, record, s);
-        if (r.matchedCount !== 1) throw new RevisionMismatch('user', record.username);
+        const name = record.username;
+        const r = await exclusive(c, `users:${name}#${expectRev}`, s, () => c.users.replaceOne({ _id: name, rev: expectRev }, record, s));
+        if (r === TAKEN || r.matchedCount !== 1) throw new RevisionMismatch('user', name);
       },
       'delete-user': async (op, s) => {
-        const r = await c.users.deleteOne({ _id: op.username, rev: op.expectRev }, s);
-        if (r.deletedCount !== 1) throw new RevisionMismatch('user', op.username);
+        const r = await exclusive(c, `users:${op.username}#${op.expectRev}`, s, () => c.users.deleteOne({ _id: op.username, rev: op.expectRev }, s));
+        if (r === TAKEN || r.deletedCount !== 1) throw new RevisionMismatch('user', op.username);
         await c.sessions.deleteMany({ username: op.username }, s);
       },
       'insert-session': async ({ record }, s) => {

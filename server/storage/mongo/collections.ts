@@ -14,20 +14,28 @@ import type { SiteRecord } from '../../domain/site.ts';
 import type { RenderRecord, UploadRecord } from '../store.ts';
 
 export type ExtensionDoc = ExtensionRecord & { _id: string };
-/** Fetch and claim state live in the device document but are only ever $set on their own. */
-export type DeviceDoc = DeviceRecord & { _id: string; lineCount: number; seenCount?: number };
+/**
+ * Fetch and claim state live in the device document but are only ever $set
+ * on their own; w counts the document's writes (rewrite() in exclusive.ts).
+ */
+export type DeviceDoc = DeviceRecord & { _id: string; lineCount: number; seenCount?: number; w?: number };
 export type TokenDoc = TokenRecord & { _id: string };
+/** uses, lastUsedAt and lastSecretVersion here are what was counted before uses were documents of their own (LinkUseDoc). */
 export type LinkDoc = LinkRecord & { _id: string };
+/** One counted use of a link: the n-th, which one insert of `${link}#${n}` takes (links.ts). */
+export type LinkUseDoc = { _id: string; link: string; extension: string; n: number; at: string; secretVersion: number };
 export type RenderDoc = RenderRecord & { _id: string };
 export type UploadDoc = UploadRecord & { _id: string };
 export type AuditDoc = Omit<AuditEvent, 'id'> & { _id: number; targetKey: string };
 export type MetaDoc = { _id: string; value: string };
 export type CounterDoc = { _id: string; seq: number };
-export type LeaseDoc = { _id: string; holder: string; until: string };
+export type LeaseDoc = { _id: string; holder: string; until: string; w?: number };
+/** A writer's hold on moving one document from one state (exclusive.ts). */
+export type LockDoc = { _id: string; at: Date; by: string };
 export type UserDoc = UserRecord & { _id: string };
 export type SessionDoc = SessionRecord & { _id: string };
 export type WebhookDoc = WebhookRecord & { _id: string };
-export type DeliveryDoc = DeliveryRecord & { _id: string; leaseHolder: string | null; leaseUntil: string | null };
+export type DeliveryDoc = DeliveryRecord & { _id: string; leaseHolder: string | null; leaseUntil: string | null; w?: number };
 export type RegistrationDoc = RegistrationRecord & { _id: string };
 export type SiteDoc = SiteRecord & { _id: string };
 
@@ -43,7 +51,7 @@ export function strip<T extends { _id: unknown }>(doc: T | null): Omit<T, '_id'>
 
 /** A device document as the Store's record: fetch, claim and NOTIFY state included. */
 export function toDevice(doc: DeviceDoc): DeviceRecord {
-  const { _id: _i, lineCount: _l, seenCount, ...record } = doc;
+  const { _id: _i, lineCount: _l, seenCount, w: _w, ...record } = doc;
   // Written before sightings were kept apart: a fetch that served no version
   // was a sighting, and one without a credential a claim delivery.
   if (record.lastFetch && record.fetchedVersion === null && record.lastSeen === undefined) {
@@ -70,6 +78,7 @@ export interface Collections {
   devices: Collection<DeviceDoc>;
   tokens: Collection<TokenDoc>;
   links: Collection<LinkDoc>;
+  linkUses: Collection<LinkUseDoc>;
   renders: Collection<RenderDoc>;
   uploads: Collection<UploadDoc>;
   audit: Collection<AuditDoc>;
@@ -81,9 +90,10 @@ export interface Collections {
   deliveries: Collection<DeliveryDoc>;
   registrations: Collection<RegistrationDoc>;
   sites: Collection<SiteDoc>;
+  locks: Collection<LockDoc>;
 }
 
-const NAMES = ['meta', 'extensions', 'devices', 'tokens', 'links', 'renders', 'uploads', 'audit', 'counters', 'leases', 'users', 'sessions', 'webhooks', 'webhook_deliveries', 'registrations', 'sites'] as const;
+const NAMES = ['meta', 'extensions', 'devices', 'tokens', 'links', 'renders', 'uploads', 'audit', 'counters', 'leases', 'users', 'sessions', 'webhooks', 'webhook_deliveries', 'registrations', 'sites', 'link_uses', 'write_locks'] as const;
 
 export function collections(db: Db): Collections {
   return {
@@ -92,6 +102,7 @@ export function collections(db: Db): Collections {
     devices: db.collection('devices'),
     tokens: db.collection('tokens'),
     links: db.collection('links'),
+    linkUses: db.collection('link_uses'),
     renders: db.collection('renders'),
     uploads: db.collection('uploads'),
     audit: db.collection('audit'),
@@ -103,6 +114,7 @@ export function collections(db: Db): Collections {
     deliveries: db.collection('webhook_deliveries'),
     registrations: db.collection('registrations'),
     sites: db.collection('sites'),
+    locks: db.collection('write_locks'),
   };
 }
 
@@ -127,6 +139,8 @@ export async function prepare(db: Db, c: Collections): Promise<void> {
   await c.tokens.createIndex({ hash: 1 }, { unique: true });
   await c.links.createIndex({ tokenHash: 1 }, { unique: true });
   await c.links.createIndex({ extension: 1, createdAt: -1 });
+  await c.linkUses.createIndex({ link: 1, n: -1 });
+  await c.linkUses.createIndex({ extension: 1 });
   await c.renders.createIndex({ owner: 1, file: 1 }, { unique: true });
   await c.uploads.createIndex({ mac: 1, file: 1 }, { unique: true });
   await c.audit.createIndex({ action: 1, _id: -1 });

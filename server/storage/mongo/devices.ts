@@ -1,11 +1,14 @@
 // Devices on MongoDB. Fetch, claim and NOTIFY state live in the device
 // document but are only ever $set on their own, so a phone's fetch and an
 // admin's edit never overwrite each other; an admin update sets every field
-// but those.
-import type { Filter, Sort } from 'mongodb';
+// but those. Several kinds of writer share that document, and an engine that
+// writes an update back whole (FerretDB) would let one put back what another
+// just changed, so every write goes through rewrite() (exclusive.ts).
+import type { Filter, Sort, UpdateFilter } from 'mongodb';
 import { deviceStatus, type DeviceRecord, type DeviceStatus } from '../../domain/device.ts';
 import { BrokenReference, ClaimUnavailable, RevisionMismatch, type FetchRecord } from '../store.ts';
 import { toDevice, type Collections, type DeviceDoc } from './collections.ts';
+import { rewrite, type Rewrite } from './exclusive.ts';
 import { contains, engine, unique, type InBatch, type MongoPart } from './part.ts';
 
 /**
@@ -21,12 +24,28 @@ const STATUS_FILTER: Record<DeviceStatus, Filter<DeviceDoc>> = {
   synced: { lineCount: { $gt: 0 }, fetchedVersion: { $ne: null } },
 };
 
+type Change = { $set: Record<string, unknown>; $inc?: Record<string, number> };
+
 /** What recordFetch() sets on the device document: a sighting only its lastSeen. */
-function fetchUpdate(f: FetchRecord) {
+function fetchUpdate(f: FetchRecord): Change {
   if (f.credential === null) return { $set: { lastSeen: { at: f.at, ip: f.ip, userAgent: f.userAgent, file: f.file } }, $inc: { seenCount: 1 } };
   const lastFetch = { at: f.at, ip: f.ip, userAgent: f.userAgent, file: f.file, credential: f.credential };
   return { $set: { fetchedVersion: f.version, lastFetch }, $inc: { fetchCount: 1 } };
 }
+
+/** Two changes as one, the later one's fields winning, its counts added. */
+function then(a: Change, b: Change): Change {
+  const $inc = { ...a.$inc };
+  for (const [k, v] of Object.entries(b.$inc ?? {})) $inc[k] = ($inc[k] ?? 0) + v;
+  return { $set: { ...a.$set, ...b.$set }, $inc };
+}
+
+/** A write of `change` to the device as read, or null when there is no such device. */
+const change = (c: Collections, doc: DeviceDoc | null, update: Change, s: InBatch): Rewrite<DeviceDoc> | null =>
+  doc && (async (pinned, w) => (await c.devices.updateOne(pinned, { ...update, $set: { ...update.$set, w } } as UpdateFilter<DeviceDoc>, s)).matchedCount === 1);
+
+/** Fetch records written at once: plenty to keep the engine busy, few enough not to crowd out other work. */
+const RECORDING = 16;
 
 function deviceDoc(record: DeviceRecord): DeviceDoc {
   const { lastSeen, lastFetch, ...rest } = record;
@@ -43,6 +62,9 @@ async function checkLines(c: Collections, device: DeviceRecord, s: InBatch): Pro
     }
   }
 }
+
+/** Phone state is recorded outside any batch. */
+const none: InBatch = { session: undefined };
 
 export function mongoDevices(c: Collections): MongoPart<'devices'> {
   return {
@@ -86,22 +108,31 @@ export function mongoDevices(c: Collections): MongoPart<'devices'> {
         });
       },
       recordFetch(mac, f) {
-        const update = fetchUpdate(f);
         return engine(async () => {
-          await c.devices.updateOne({ _id: mac }, update);
+          await rewrite(c, c.devices, mac, none, (doc) => change(c, doc, fetchUpdate(f), none));
         });
       },
       recordNotify(mac, notify) {
         return engine(async () => {
-          await c.devices.updateOne({ _id: mac }, { $set: { notify } });
+          await rewrite(c, c.devices, mac, none, (doc) => change(c, doc, { $set: { notify } }, none));
         });
       },
       recordFetches(fetches) {
-        if (fetches.length === 0) return Promise.resolve();
+        // One write per device, its records in order: a later fetch's fields win, counts add up.
+        const byMac = new Map<string, Change>();
+        for (const { mac, fetch } of fetches) {
+          const prior = byMac.get(mac);
+          byMac.set(mac, prior ? then(prior, fetchUpdate(fetch)) : fetchUpdate(fetch));
+        }
+        const queue = [...byMac];
+        const worker = async () => {
+          for (let next = queue.shift(); next; next = queue.shift()) {
+            const [mac, update] = next;
+            await rewrite(c, c.devices, mac, none, (doc) => change(c, doc, update, none));
+          }
+        };
         return engine(async () => {
-          // One round trip; ordered, so a device's later fetch in the batch wins.
-          const writes = fetches.map(({ mac, fetch }) => ({ updateOne: { filter: { _id: mac }, update: fetchUpdate(fetch) } }));
-          await c.devices.bulkWrite(writes, { ordered: true });
+          await Promise.all(Array.from({ length: Math.min(RECORDING, queue.length) }, worker));
         });
       },
     },
@@ -117,25 +148,32 @@ export function mongoDevices(c: Collections): MongoPart<'devices'> {
       'update-device': async ({ record, expectRev }, s) => {
         await checkLines(c, record, s);
         const { fetchedVersion: _v, lastFetch: _f, lastSeen: _l, claimUntil: _c, fetchCount: _n, notify: _s, ...fields } = record;
-        const r = await c.devices.updateOne({ _id: record.mac, rev: expectRev }, { $set: { ...fields, lineCount: record.lines.length } }, s);
-        if (r.matchedCount !== 1) throw new RevisionMismatch('device', record.mac);
+        await rewrite(c, c.devices, record.mac, s, (doc) => {
+          if (doc?.rev !== expectRev) throw new RevisionMismatch('device', record.mac);
+          return change(c, doc, { $set: { ...fields, lineCount: record.lines.length } }, s);
+        });
       },
       'delete-device': async (op, s) => {
-        const r = await c.devices.deleteOne({ _id: op.mac, rev: op.expectRev }, s);
-        if (r.deletedCount !== 1) throw new RevisionMismatch('device', op.mac);
+        await rewrite(c, c.devices, op.mac, s, (doc) => {
+          if (doc?.rev !== op.expectRev) throw new RevisionMismatch('device', op.mac);
+          return async (pinned) => (await c.devices.deleteOne(pinned, s)).deletedCount === 1;
+        });
         await c.renders.deleteMany({ owner: op.mac }, s);
         await c.uploads.deleteMany({ mac: op.mac }, s);
       },
       'open-claim': async (op, s) => {
-        await c.devices.updateOne({ _id: op.mac }, { $set: { claimUntil: op.until } }, s);
+        await rewrite(c, c.devices, op.mac, s, (doc) => change(c, doc, { $set: { claimUntil: op.until } }, s));
       },
       'close-claim': async (op, s) => {
-        await c.devices.updateOne({ _id: op.mac }, { $set: { claimUntil: null } }, s);
+        await rewrite(c, c.devices, op.mac, s, (doc) => change(c, doc, { $set: { claimUntil: null } }, s));
       },
       'use-claim': async (op, s) => {
-        // ISO-8601 UTC times compare correctly as strings.
-        const r = await c.devices.updateOne({ _id: op.mac, claimUntil: { $gt: op.at } }, { $set: { claimUntil: null } }, s);
-        if (r.matchedCount !== 1) throw new ClaimUnavailable(op.mac);
+        // Of phones racing for one window, the first to write closes it; the others read it closed.
+        await rewrite(c, c.devices, op.mac, s, (doc) => {
+          // ISO-8601 UTC times compare correctly as strings.
+          if (!doc?.claimUntil || doc.claimUntil <= op.at) throw new ClaimUnavailable(op.mac);
+          return change(c, doc, { $set: { claimUntil: null } }, s);
+        });
       },
     },
   };

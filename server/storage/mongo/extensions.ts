@@ -1,10 +1,13 @@
 // Extensions on MongoDB, keyed by number, with the checks SQLite's foreign
 // keys make for it: no extension goes while a device line points at it, and
-// its links and renders go with it.
+// its links and renders go with it. Updates and deletes move an extension
+// from the revision they name holding the lock on it (exclusive.ts), so of
+// writers planned from one revision exactly one lands, on every engine.
 import type { Filter } from 'mongodb';
 import { DEFAULT_SITE } from '../../domain/site.ts';
 import { BrokenReference, RevisionMismatch } from '../store.ts';
 import type { Collections, ExtensionDoc } from './collections.ts';
+import { exclusive, TAKEN } from './exclusive.ts';
 import { all, contains, one, unique, type MongoPart } from './part.ts';
 
 export function mongoExtensions(c: Collections): MongoPart<'extensions'> {
@@ -37,17 +40,19 @@ export function mongoExtensions(c: Collections): MongoPart<'extensions'> {
         await unique(() => c.extensions.insertOne({ ...op.record, _id: op.record.number }, s), 'extension', op.record.number);
       },
       'update-extension': async (op, s) => {
-        const r = await c.extensions.replaceOne({ _id: op.record.number, rev: op.expectRev }, op.record, s);
-        if (r.matchedCount !== 1) throw new RevisionMismatch('extension', op.record.number);
+        const n = op.record.number;
+        const r = await exclusive(c, `extensions:${n}#${op.expectRev}`, s, () => c.extensions.replaceOne({ _id: n, rev: op.expectRev }, op.record, s));
+        if (r === TAKEN || r.matchedCount !== 1) throw new RevisionMismatch('extension', n);
       },
       'expect-extension': async (op, s) => {
         if (!(await c.extensions.findOne({ _id: op.number, rev: op.rev }, s))) throw new RevisionMismatch('extension', op.number);
       },
       'delete-extension': async (op, s) => {
         if (await c.devices.findOne({ 'lines.extension': op.number }, s)) throw new BrokenReference(op.number, 'in-use');
-        const r = await c.extensions.deleteOne({ _id: op.number, rev: op.expectRev }, s);
-        if (r.deletedCount !== 1) throw new RevisionMismatch('extension', op.number);
+        const r = await exclusive(c, `extensions:${op.number}#${op.expectRev}`, s, () => c.extensions.deleteOne({ _id: op.number, rev: op.expectRev }, s));
+        if (r === TAKEN || r.deletedCount !== 1) throw new RevisionMismatch('extension', op.number);
         await c.links.deleteMany({ extension: op.number }, s);
+        await c.linkUses.deleteMany({ extension: op.number }, s);
         await c.renders.deleteMany({ owner: `extension:${op.number}` }, s);
         await c.registrations.deleteMany({ extension: op.number }, s);
       },

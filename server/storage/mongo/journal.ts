@@ -14,7 +14,11 @@ type Undo = { coll: Collection<Document>; id: unknown; before: Document | null }
 
 // The audit counter is left out: restoring it while another instance drew a
 // number would hand that number out twice; a gap in audit ids is harmless.
-const UNJOURNALED = new Set<keyof Collections>(['counters']);
+// So are the write locks (exclusive.ts): each op deletes its own before it
+// returns, and an undo that put one back would block writers until it went
+// stale. A link's use documents are journaled like any write: a refused
+// batch's use is not counted.
+const UNJOURNALED = new Set<keyof Collections>(['counters', 'locks']);
 
 /** Collections whose writes are journaled, and the undo of everything written through them so far. */
 export function journaled(c: Collections): { collections: Collections; undo: () => Promise<void> } {

@@ -19,8 +19,12 @@ import type { Entities, StorePart } from '../parts.ts';
 import { DuplicateKey } from '../store.ts';
 import { isDuplicate, strip } from './collections.ts';
 
-/** The options every write of a batch passes: its transaction's session, if any. */
-export type InBatch = { session: ClientSession | undefined };
+/**
+ * The options every write of a batch passes: its transaction's session, if
+ * any, and without one the work to do once the batch is over, applied or
+ * undone (a guard's move, exclusive.ts hold()).
+ */
+export type InBatch = { session: ClientSession | undefined; atEnd?: (() => Promise<void>)[] };
 
 export type MongoPart<E extends keyof Entities> = StorePart<E, [s: InBatch], Promise<void>>;
 

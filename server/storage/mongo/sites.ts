@@ -1,7 +1,9 @@
 // Sites on MongoDB, keyed by name. Whether a site is still used is the use
 // case's check, held by the site's store guard (domain/site.ts siteGuard).
+// Updates and deletes hold the lock on the revision they name (exclusive.ts).
 import { RevisionMismatch } from '../store.ts';
 import type { Collections } from './collections.ts';
+import { exclusive, TAKEN } from './exclusive.ts';
 import { all, one, unique, type MongoPart } from './part.ts';
 
 export function mongoSites(c: Collections): MongoPart<'sites'> {
@@ -19,12 +21,13 @@ export function mongoSites(c: Collections): MongoPart<'sites'> {
         await unique(() => c.sites.insertOne({ ...op.record, _id: op.record.name }, s), 'site', op.record.name);
       },
       'update-site': async (op, s) => {
-        const r = await c.sites.replaceOne({ _id: op.record.name, rev: op.expectRev }, op.record, s);
-        if (r.matchedCount !== 1) throw new RevisionMismatch('site', op.record.name);
+        const name = op.record.name;
+        const r = await exclusive(c, `sites:${name}#${op.expectRev}`, s, () => c.sites.replaceOne({ _id: name, rev: op.expectRev }, op.record, s));
+        if (r === TAKEN || r.matchedCount !== 1) throw new RevisionMismatch('site', name);
       },
       'delete-site': async (op, s) => {
-        const r = await c.sites.deleteOne({ _id: op.name, rev: op.expectRev }, s);
-        if (r.deletedCount !== 1) throw new RevisionMismatch('site', op.name);
+        const r = await exclusive(c, `sites:${op.name}#${op.expectRev}`, s, () => c.sites.deleteOne({ _id: op.name, rev: op.expectRev }, s));
+        if (r === TAKEN || r.deletedCount !== 1) throw new RevisionMismatch('site', op.name);
       },
     },
   };

@@ -1,13 +1,19 @@
-// Webhooks and their delivery queue on MongoDB. Leasing a delivery is one
-// conditional update per delivery, so two instances cannot attempt the same
-// one; a deleted webhook takes its delivery log with it.
+// Webhooks and their delivery queue on MongoDB. A delivery is leased and
+// finished through rewrite() (exclusive.ts), so two instances cannot lease
+// the same one, nor a finish and a new lease undo each other; a deleted
+// webhook takes its delivery log with it.
+import type { Filter } from 'mongodb';
 import type { DeliveryRecord } from '../../domain/webhook.ts';
 import type { Collections, DeliveryDoc } from './collections.ts';
-import { all, engine, one, type MongoPart } from './part.ts';
+import { rewrite } from './exclusive.ts';
+import { all, engine, one, type InBatch, type MongoPart } from './part.ts';
+
+/** The queue is written outside any batch. */
+const none: InBatch = { session: undefined };
 
 /** A queued delivery as the Store's record, without its lease. */
 function toDelivery(doc: DeliveryDoc): DeliveryRecord {
-  const { _id: _i, leaseHolder: _h, leaseUntil: _u, ...record } = doc;
+  const { _id: _i, leaseHolder: _h, leaseUntil: _u, w: _w, ...record } = doc;
   return record;
 }
 
@@ -32,28 +38,39 @@ export function mongoWebhooks(c: Collections): MongoPart<'webhooks'> {
       claimDeliveries(holder, now, leaseUntil, limit) {
         return engine(async () => {
           const out: DeliveryRecord[] = [];
-          // One conditional update per delivery: two instances cannot lease the same one.
+          // Leased here, or being leased by another instance this moment: not asked about again.
+          const passed: string[] = [];
+          const due = (d: DeliveryDoc) => d.state === 'pending' && d.nextAttemptAt <= now && (d.leaseUntil === null || d.leaseUntil <= now);
           while (out.length < limit) {
-            const doc = await c.deliveries.findOneAndUpdate(
-              {
-                state: 'pending',
-                nextAttemptAt: { $lte: now },
-                $or: [{ leaseUntil: null }, { leaseUntil: { $lte: now } }],
-                // A lease that ends at `now` is over at once: without this the loop would lease it again.
-                _id: { $nin: out.map((d) => d.id) },
-              },
-              { $set: { leaseHolder: holder, leaseUntil } },
-              { sort: { nextAttemptAt: 1, _id: 1 }, returnDocument: 'after' },
-            );
-            if (!doc) break;
-            out.push(toDelivery(doc));
+            const filter: Filter<DeliveryDoc> = {
+              state: 'pending',
+              nextAttemptAt: { $lte: now },
+              $or: [{ leaseUntil: null }, { leaseUntil: { $lte: now } }],
+              _id: { $nin: passed },
+            };
+            const found = await c.deliveries.find(filter).sort({ nextAttemptAt: 1, _id: 1 }).limit(limit - out.length).toArray();
+            if (found.length === 0) break;
+            for (const { _id: id } of found) {
+              passed.push(id);
+              await rewrite(c, c.deliveries, id, none, (doc) => {
+                if (!doc || !due(doc)) return null;
+                return async (pinned, w) => {
+                  const r = await c.deliveries.updateOne(pinned, { $set: { leaseHolder: holder, leaseUntil, w } });
+                  if (r.matchedCount === 1) out.push(toDelivery(doc));
+                  return r.matchedCount === 1;
+                };
+              }, 'skip');
+            }
           }
           return out;
         });
       },
       finishDelivery(id, holder, outcome) {
         return engine(async () => {
-          await c.deliveries.updateOne({ _id: id, leaseHolder: holder }, { $set: { ...outcome, leaseHolder: null, leaseUntil: null } });
+          await rewrite(c, c.deliveries, id, none, (doc) => {
+            if (doc?.leaseHolder !== holder) return null;
+            return async (pinned, w) => (await c.deliveries.updateOne(pinned, { $set: { ...outcome, leaseHolder: null, leaseUntil: null, w } })).matchedCount === 1;
+          });
         });
       },
       listDeliveries(webhookId, limit) {
