@@ -38,17 +38,31 @@ export function allOf(...renderers: ConfigRenderer[]): ConfigRenderer {
 
 export type RunChange = <T>(plan: () => Promise<Planned<T>>) => Promise<T>;
 
-const ATTEMPTS = 8;
+/**
+ * How long a change keeps re-planning after another writer got there first:
+ * at least `attempts` plans, and on until `ms` have passed. A count alone
+ * runs out when many writers queue on one guard and each commit takes round
+ * trips (instances on one database without transactions, where a batch holds
+ * its guard until it is written): the last of eight would be refused though
+ * the rule never stood in its way.
+ */
+export interface Patience {
+  attempts: number;
+  ms: number;
+}
+
+const PATIENCE: Patience = { attempts: 8, ms: 10_000 };
 
 /**
- * Before a re-plan: a few milliseconds, random and growing, so writers that
- * keep meeting on one guard or record (several instances on one database,
- * where a plan takes round trips) stop arriving together.
+ * Before a re-plan: a few milliseconds, random and growing to a quarter of a
+ * second, so writers that keep meeting on one guard or record stop arriving
+ * together.
  */
-const backOff = (attempt: number) => new Promise((resolve) => setTimeout(resolve, Math.random() * 4 * 2 ** attempt));
+const backOff = (attempt: number) => new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(4 * 2 ** attempt, 250)));
 
-export function createChangeRunner(store: Store, renderer: ConfigRenderer, events: EventBus = silentBus): RunChange {
+export function createChangeRunner(store: Store, renderer: ConfigRenderer, events: EventBus = silentBus, patience: Patience = PATIENCE): RunChange {
   return async function runChange<T>(plan: () => Promise<Planned<T>>): Promise<T> {
+    const started = Date.now();
     for (let attempt = 1; ; attempt++) {
       const { ops, result, rendered } = await plan();
       try {
@@ -57,7 +71,7 @@ export function createChangeRunner(store: Store, renderer: ConfigRenderer, event
         events.publish({ type: 'committed', ops: batch });
         return result;
       } catch (err) {
-        if (err instanceof RevisionMismatch && attempt < ATTEMPTS) {
+        if (err instanceof RevisionMismatch && (attempt < patience.attempts || Date.now() - started < patience.ms)) {
           // The first re-plan is at once: on one process a conflict is rare and its winner is done.
           if (attempt > 1) await backOff(attempt);
           continue;
