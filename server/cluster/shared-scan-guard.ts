@@ -7,16 +7,41 @@
 // worker is cleared by its credentials on another, one IPC hop later at
 // most. The guard's answers stay synchronous; a phone request never waits on
 // IPC for them.
+//
+// A proof is posted only when it clears something: a bare request this
+// worker knows of, its own or replayed. Posting every proof cost two IPC
+// messages per served file, relayed by the primary, which under a storm took
+// a third of the primary and crowded the workers. A bare request whose fact
+// reaches this worker just after it served that device's credentials to that
+// address (the two landed on different workers) is answered with the proof
+// then, so it is cleared all the same.
 import type { Logger } from 'pino';
+import { createWeighedMap } from '../domain/weighed-map.ts';
 import { createScanGuard, type GuardFact, type ScanGuard, type ScanGuardSettings } from '../provisioning/phones/scan-guard.ts';
 import type { Link } from './link.ts';
 
+/** How long after a proof here a bare request another worker saw is taken as the same phone's, still on its way. */
+const JUST_PROVEN_MS = 5_000;
+/** Proofs remembered for that, the oldest forgotten first. */
+const MAX_REMEMBERED = 10_000;
+
 export function createSharedScanGuard(settings: ScanGuardSettings, clock: () => Date, log: Logger, link: Link): ScanGuard {
   const local = createScanGuard(settings, clock, log);
-  link.onPost((post) => {
-    if (post.k === 'guard') local.replay(post.fact as GuardFact);
-  });
+  /** `${ip} ${mac}` → when this worker last saw that device prove itself from that address. */
+  const proofs = createWeighedMap<number>(MAX_REMEMBERED, Infinity, () => 0);
   const share = (fact: GuardFact) => link.post({ k: 'guard', fact }, true);
+  link.onPost((post) => {
+    if (post.k !== 'guard') return;
+    const fact = post.fact as GuardFact;
+    if (fact.kind === 'unproven') {
+      const at = proofs.get(`${fact.ip} ${fact.mac}`);
+      if (at !== undefined && clock().getTime() - at < JUST_PROVEN_MS) {
+        share({ kind: 'proven', ip: fact.ip, mac: fact.mac });
+        return;
+      }
+    }
+    local.replay(fact);
+  });
   return {
     refuses: (ip, surface) => local.refuses(ip, surface),
     cooling: (ip) => local.cooling(ip),
@@ -30,8 +55,10 @@ export function createSharedScanGuard(settings: ScanGuardSettings, clock: () => 
       share({ kind: 'unproven', ip, mac });
     },
     proven(ip, mac) {
-      local.proven(ip, mac);
-      share({ kind: 'proven', ip, mac });
+      proofs.set(`${ip} ${mac}`, clock().getTime());
+      const cleared = local.proven(ip, mac);
+      if (cleared) share({ kind: 'proven', ip, mac });
+      return cleared;
     },
   };
 }

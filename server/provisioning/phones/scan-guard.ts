@@ -61,8 +61,12 @@ export interface ScanGuard {
   strike(ip: string, reason: StrikeReason, subject?: string): void;
   /** A bare request for this device's credential-bearing file. */
   unproven(ip: string, mac: string): void;
-  /** This device proved itself from this address (valid credentials, or its claim delivered): what its bare requests cost is cleared. */
-  proven(ip: string, mac: string): void;
+  /**
+   * This device proved itself from this address (valid credentials, or its
+   * claim delivered): what its bare requests cost is cleared. Answers whether
+   * there was anything to clear.
+   */
+  proven(ip: string, mac: string): boolean;
   /** Applies a fact another process learnt, without logging a block the other process logged. */
   replay(fact: GuardFact): void;
 }
@@ -169,11 +173,13 @@ export function createScanGuard(settings: ScanGuardSettings, clock: () => Date, 
     settle(ip, key, c, now, 'no-credentials', quiet);
   }
 
-  function proven(ip: string, mac: string): void {
+  function proven(ip: string, mac: string): boolean {
     const c = clients.get(clientKey(ip));
-    if (!c) return;
+    if (!c) return false;
+    const before = entries;
     dropEntry(c.pending, mac);
     dropEntry(c.strikes, `no-credentials:${mac}`);
+    return entries < before;
   }
 
   return {
