@@ -65,6 +65,10 @@ async function main(work: string): Promise<void> {
     // The storm's phones are past their claim window: they authenticate.
     PROV_CLAIM_MINUTES: '0',
     ...(ADMIN_PORT ? { PROV_ADMIN_PORT: '0' } : {}),
+    // Push is on by default (direct): every reload and secret change queues a
+    // NOTIFY per proven phone. BENCH_PUSH=off measures without it, as runs
+    // before push was on by default did.
+    ...(process.env.BENCH_PUSH ? { PROV_NOTIFY: process.env.BENCH_PUSH } : {}),
   };
 
   const server = await startServer(env, path.join(work, 'server-1.log'));
