@@ -128,7 +128,8 @@ export function startPrimary({ workers, log, local, assembled, onBootFailure, on
   }
 
   function onPost(from: number, post: Post): void {
-    if (post.k === 'guard') for (const l of others(from)) l.post(post, true);
+    // Relayed as they came: a strike at once, the rest with this turn's other posts.
+    if (post.k === 'guard') for (const l of others(from)) l.post(post, (post.fact as { kind?: string }).kind === 'strike');
     else if (post.k === 'event') {
       local.publish(post.event as ProvEvent);
       relay(hearing(from), post.event as ProvEvent);

@@ -8,10 +8,11 @@
 // most. The guard's answers stay synchronous; a phone request never waits on
 // IPC for them.
 //
-// A proof is posted only when it clears something: a bare request this
-// worker knows of, its own or replayed. Posting every proof cost two IPC
-// messages per served file, relayed by the primary, which under a storm took
-// a third of the primary and crowded the workers. A bare request whose fact
+// A bare request is posted only when it is news here, and a proof only when
+// it clears something: a bare request this worker knows of, its own or
+// replayed. Posting every proof cost two IPC messages per served file,
+// relayed by the primary, which under a storm took a third of the primary
+// and crowded the workers. A bare request whose fact
 // reaches this worker just after it served that device's credentials to that
 // address (the two landed on different workers) is answered with the proof
 // then, so it is cleared all the same.
@@ -29,7 +30,10 @@ export function createSharedScanGuard(settings: ScanGuardSettings, clock: () => 
   const local = createScanGuard(settings, clock, log);
   /** `${ip} ${mac}` → when this worker last saw that device prove itself from that address. */
   const proofs = createWeighedMap<number>(MAX_REMEMBERED, Infinity, () => 0);
-  const share = (fact: GuardFact) => link.post({ k: 'guard', fact }, true);
+  // A strike goes at once, so that an address crossing the threshold is
+  // refused on every worker from its next request. Bare requests and proofs,
+  // one or two per phone fetch, go with the turn's other posts in one message.
+  const share = (fact: GuardFact) => link.post({ k: 'guard', fact }, fact.kind === 'strike');
   link.onPost((post) => {
     if (post.k !== 'guard') return;
     const fact = post.fact as GuardFact;
@@ -51,8 +55,10 @@ export function createSharedScanGuard(settings: ScanGuardSettings, clock: () => 
       share({ kind: 'strike', ip, reason, ...(subject === undefined ? {} : { subject }) });
     },
     unproven(ip, mac) {
-      local.unproven(ip, mac);
-      share({ kind: 'unproven', ip, mac });
+      // Already waiting here, so already posted: the others hold it too.
+      const news = local.unproven(ip, mac);
+      if (news) share({ kind: 'unproven', ip, mac });
+      return news;
     },
     proven(ip, mac) {
       proofs.set(`${ip} ${mac}`, clock().getTime());

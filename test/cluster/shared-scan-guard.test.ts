@@ -77,6 +77,13 @@ test('a proof that clears nothing posts nothing; one that clears a bare request 
   t.is(posts(), afterBare + 1, 'the proof goes to the worker that also holds the bare request');
 });
 
+test('a device asking again without credentials while its first bare request waits posts nothing more', (t) => {
+  const { guards: [a], deliver, posts } = workers(2);
+  for (let i = 0; i < 100; i++) a!.unproven(IP, mac(1));
+  deliver();
+  t.is(posts(), 1);
+});
+
 test('a bare request that reaches a worker long after its proof there still counts once its grace has passed', (t) => {
   const { guards: [a, b], deliver, advance } = workers(2);
   for (let i = 0; i < THRESHOLD; i++) b!.proven(IP, mac(i));

@@ -59,8 +59,8 @@ export interface ScanGuard {
   cooling(ip: string): boolean;
   /** A strike; with a subject, repeated strikes about it within the window count once. */
   strike(ip: string, reason: StrikeReason, subject?: string): void;
-  /** A bare request for this device's credential-bearing file. */
-  unproven(ip: string, mac: string): void;
+  /** A bare request for this device's credential-bearing file; answers whether it was news (not already waiting or counted). */
+  unproven(ip: string, mac: string): boolean;
   /**
    * This device proved itself from this address (valid credentials, or its
    * claim delivered): what its bare requests cost is cleared. Answers whether
@@ -163,14 +163,15 @@ export function createScanGuard(settings: ScanGuardSettings, clock: () => Date, 
     settle(ip, key, c, now, reason, quiet);
   }
 
-  function unproven(ip: string, mac: string, quiet: boolean): void {
+  function unproven(ip: string, mac: string, quiet: boolean): boolean {
     const key = clientKey(ip);
     const c = touch(key, true)!;
     const now = clock().getTime();
-    if (c.blockedUntil > now || c.pending.has(mac) || c.strikes.has(`no-credentials:${mac}`)) return;
+    if (c.blockedUntil > now || c.pending.has(mac) || c.strikes.has(`no-credentials:${mac}`)) return false;
     if (c.pending.size >= maxPending) setEntry(c.strikes, `no-credentials:${mac}`, now);
     else setEntry(c.pending, mac, now);
     settle(ip, key, c, now, 'no-credentials', quiet);
+    return true;
   }
 
   function proven(ip: string, mac: string): boolean {
@@ -201,8 +202,8 @@ export function createScanGuard(settings: ScanGuardSettings, clock: () => Date, 
 
     replay(fact) {
       if (fact.kind === 'strike') strike(fact.ip, fact.reason, fact.subject, true);
-      else if (fact.kind === 'unproven') unproven(fact.ip, fact.mac, true);
-      else proven(fact.ip, fact.mac);
+      else if (fact.kind === 'unproven') void unproven(fact.ip, fact.mac, true);
+      else void proven(fact.ip, fact.mac);
     },
   };
 }
