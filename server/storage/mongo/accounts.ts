@@ -4,7 +4,7 @@
 // they name, and the first admin the lock on there being none (exclusive.ts).
 import { DuplicateKey, RevisionMismatch } from '../store.ts';
 import type { Collections } from './collections.ts';
-import { exclusive, TAKEN } from './exclusive.ts';
+import { atRevision, exclusive, TAKEN } from './exclusive.ts';
 import { all, engine, one, unique, type MongoPart } from './part.ts';
 
 export function mongoAccounts(c: Collections): MongoPart<'accounts'> {
@@ -54,13 +54,10 @@ export function mongoAccounts(c: Collections): MongoPart<'accounts'> {
         if (made === TAKEN) throw new DuplicateKey('user', record.username);
       },
       'update-user': async ({ record, expectRev }, s) => {
-        const name = record.username;
-        const r = await exclusive(c, `users:${name}#${expectRev}`, s, () => c.users.replaceOne({ _id: name, rev: expectRev }, record, s));
-        if (r === TAKEN || r.matchedCount !== 1) throw new RevisionMismatch('user', name);
+        await atRevision(c, c.users, 'user', record.username, expectRev, s, (pinned) => c.users.replaceOne(pinned, record, s));
       },
       'delete-user': async (op, s) => {
-        const r = await exclusive(c, `users:${op.username}#${op.expectRev}`, s, () => c.users.deleteOne({ _id: op.username, rev: op.expectRev }, s));
-        if (r === TAKEN || r.deletedCount !== 1) throw new RevisionMismatch('user', op.username);
+        await atRevision(c, c.users, 'user', op.username, op.expectRev, s, (pinned) => c.users.deleteOne(pinned, s));
         await c.sessions.deleteMany({ username: op.username }, s);
       },
       'insert-session': async ({ record }, s) => {

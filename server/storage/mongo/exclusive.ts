@@ -23,7 +23,8 @@
 // transactions are retried by the driver, and a duplicate key inside a
 // transaction would abort it.
 import { randomUUID } from 'node:crypto';
-import type { Collection, Filter, WithId } from 'mongodb';
+import type { Collection, DeleteResult, Filter, UpdateResult, WithId } from 'mongodb';
+import { RevisionMismatch } from '../store-errors.ts';
 import { isDuplicate, type Collections } from './collections.ts';
 import type { InBatch } from './part.ts';
 
@@ -35,20 +36,6 @@ export const TAKEN = Symbol('taken');
 
 const rung = (name: string, n: number) => (n === 0 ? name : `${name}~${n}`);
 
-/** Runs `write` holding the lock `name`; TAKEN, without running it, while a live writer holds that lock. */
-export async function exclusive<T>(c: Collections, name: string, s: InBatch, write: () => Promise<T>): Promise<T | typeof TAKEN> {
-  if (s.session) return write();
-  const by = randomUUID();
-  const held = await take(c, name, by);
-  if (held === null) return TAKEN;
-  try {
-    return await write();
-  } finally {
-    // A lock that could not be deleted (the server gone) goes stale; the writes it kept apart are over.
-    await release(c, name, held, by).catch(() => {});
-  }
-}
-
 /**
  * Takes the lock `name` and keeps it until `release` is called: null while a
  * live writer holds it. For a write whose effect others must not see begun
@@ -58,6 +45,19 @@ export async function hold(c: Collections, name: string): Promise<(() => Promise
   const by = randomUUID();
   const held = await take(c, name, by);
   return held === null ? null : () => release(c, name, held, by);
+}
+
+/** Runs `write` holding the lock `name`; TAKEN, without running it, while a live writer holds that lock. */
+export async function exclusive<T>(c: Collections, name: string, s: InBatch, write: () => Promise<T>): Promise<T | typeof TAKEN> {
+  if (s.session) return write();
+  const release = await hold(c, name);
+  if (!release) return TAKEN;
+  try {
+    return await write();
+  } finally {
+    // A lock that could not be deleted (the server gone) goes stale; the writes it kept apart are over.
+    await release().catch(() => {});
+  }
 }
 
 async function take(c: Collections, name: string, by: string): Promise<number | null> {
@@ -84,6 +84,25 @@ async function release(c: Collections, name: string, held: number, by: string): 
   if (held > 0) await c.locks.deleteMany({ _id: { $in: Array.from({ length: held }, (_, n) => rung(name, n)) } });
   // By the holder's own mark, so that a writer back after its lock went stale removes only its own.
   await c.locks.deleteOne({ _id: rung(name, held), by });
+}
+
+/**
+ * A replace or delete of the document at the revision its plan read, holding
+ * the lock on that revision: of writers planned from one revision exactly
+ * one lands, and the others are RevisionMismatch, as when it had moved.
+ */
+export async function atRevision<D extends { _id: string; rev: number }>(
+  c: Collections,
+  coll: Collection<D>,
+  entity: string,
+  id: string,
+  rev: number,
+  s: InBatch,
+  write: (pinned: Filter<D>) => Promise<UpdateResult<D> | DeleteResult>,
+): Promise<void> {
+  const r = await exclusive(c, `${coll.collectionName}:${id}#${rev}`, s, () => write({ _id: id, rev } as Filter<D>));
+  const landed = r !== TAKEN && ('deletedCount' in r ? r.deletedCount : r.matchedCount) === 1;
+  if (!landed) throw new RevisionMismatch(entity, id);
 }
 
 /** A document written only through rewrite(): w counts its writes, and is absent until the first. */

@@ -7,7 +7,7 @@ import type { Filter } from 'mongodb';
 import { DEFAULT_SITE } from '../../domain/site.ts';
 import { BrokenReference, RevisionMismatch } from '../store.ts';
 import type { Collections, ExtensionDoc } from './collections.ts';
-import { exclusive, TAKEN } from './exclusive.ts';
+import { atRevision } from './exclusive.ts';
 import { all, contains, one, unique, type MongoPart } from './part.ts';
 
 export function mongoExtensions(c: Collections): MongoPart<'extensions'> {
@@ -40,17 +40,14 @@ export function mongoExtensions(c: Collections): MongoPart<'extensions'> {
         await unique(() => c.extensions.insertOne({ ...op.record, _id: op.record.number }, s), 'extension', op.record.number);
       },
       'update-extension': async (op, s) => {
-        const n = op.record.number;
-        const r = await exclusive(c, `extensions:${n}#${op.expectRev}`, s, () => c.extensions.replaceOne({ _id: n, rev: op.expectRev }, op.record, s));
-        if (r === TAKEN || r.matchedCount !== 1) throw new RevisionMismatch('extension', n);
+        await atRevision(c, c.extensions, 'extension', op.record.number, op.expectRev, s, (pinned) => c.extensions.replaceOne(pinned, op.record, s));
       },
       'expect-extension': async (op, s) => {
         if (!(await c.extensions.findOne({ _id: op.number, rev: op.rev }, s))) throw new RevisionMismatch('extension', op.number);
       },
       'delete-extension': async (op, s) => {
         if (await c.devices.findOne({ 'lines.extension': op.number }, s)) throw new BrokenReference(op.number, 'in-use');
-        const r = await exclusive(c, `extensions:${op.number}#${op.expectRev}`, s, () => c.extensions.deleteOne({ _id: op.number, rev: op.expectRev }, s));
-        if (r === TAKEN || r.deletedCount !== 1) throw new RevisionMismatch('extension', op.number);
+        await atRevision(c, c.extensions, 'extension', op.number, op.expectRev, s, (pinned) => c.extensions.deleteOne(pinned, s));
         await c.links.deleteMany({ extension: op.number }, s);
         await c.linkUses.deleteMany({ extension: op.number }, s);
         await c.renders.deleteMany({ owner: `extension:${op.number}` }, s);

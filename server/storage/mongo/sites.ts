@@ -1,9 +1,8 @@
 // Sites on MongoDB, keyed by name. Whether a site is still used is the use
 // case's check, held by the site's store guard (domain/site.ts siteGuard).
 // Updates and deletes hold the lock on the revision they name (exclusive.ts).
-import { RevisionMismatch } from '../store.ts';
 import type { Collections } from './collections.ts';
-import { exclusive, TAKEN } from './exclusive.ts';
+import { atRevision } from './exclusive.ts';
 import { all, one, unique, type MongoPart } from './part.ts';
 
 export function mongoSites(c: Collections): MongoPart<'sites'> {
@@ -21,13 +20,10 @@ export function mongoSites(c: Collections): MongoPart<'sites'> {
         await unique(() => c.sites.insertOne({ ...op.record, _id: op.record.name }, s), 'site', op.record.name);
       },
       'update-site': async (op, s) => {
-        const name = op.record.name;
-        const r = await exclusive(c, `sites:${name}#${op.expectRev}`, s, () => c.sites.replaceOne({ _id: name, rev: op.expectRev }, op.record, s));
-        if (r === TAKEN || r.matchedCount !== 1) throw new RevisionMismatch('site', name);
+        await atRevision(c, c.sites, 'site', op.record.name, op.expectRev, s, (pinned) => c.sites.replaceOne(pinned, op.record, s));
       },
       'delete-site': async (op, s) => {
-        const r = await exclusive(c, `sites:${op.name}#${op.expectRev}`, s, () => c.sites.deleteOne({ _id: op.name, rev: op.expectRev }, s));
-        if (r === TAKEN || r.deletedCount !== 1) throw new RevisionMismatch('site', op.name);
+        await atRevision(c, c.sites, 'site', op.name, op.expectRev, s, (pinned) => c.sites.deleteOne(pinned, s));
       },
     },
   };
