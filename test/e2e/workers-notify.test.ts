@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import test from 'ava';
 import { startProcess } from '../helpers/process.ts';
 import { tempDir } from '../helpers/server.ts';
-import { startSipp } from '../helpers/sip-peers.ts';
+import { notifyTransactions, startSipp } from '../helpers/sip-peers.ts';
 import { until } from '../helpers/until.ts';
 
 const TOKEN = 'workers-notify-admin-token-0123456789';
@@ -61,5 +61,5 @@ test('with two workers, sync requests and secret changes reach the phone through
   });
   t.is(second.code, 200);
   t.is(await sipp.exited, 0, 'sipp took two check-syncs and answered both');
-  t.is(sipp.received().filter((m) => m.startLine.startsWith('NOTIFY ')).length, 2, 'one NOTIFY each, not one per process');
+  t.is(notifyTransactions(sipp.received()).length, 2, 'one NOTIFY each, not one per process');
 });

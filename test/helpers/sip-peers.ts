@@ -73,6 +73,26 @@ export interface Received {
   header(name: string): string | undefined;
 }
 
+/**
+ * The NOTIFY transactions among `msgs`, one entry per Via branch with how many
+ * copies came. Over UDP a copy is Timer E doing its job: with the tests' T1 of
+ * 40 ms, a busy machine retransmits before it reads the 200 already waiting in
+ * its socket, so "one NOTIFY" means one transaction, not one datagram.
+ */
+export function notifyTransactions(msgs: Received[]): (Received & { copies: number })[] {
+  const byBranch = new Map<string, Received & { copies: number }>();
+  for (const m of msgs) {
+    if (!m.startLine.startsWith('NOTIFY ')) continue;
+    const branch = /;branch=([^;\s]+)/.exec(m.header('Via') ?? '')?.[1] ?? `no-branch-${byBranch.size}`;
+    const seen = byBranch.get(branch);
+    if (seen) {
+      if (seen.text !== m.text) throw new Error(`two different NOTIFYs share the branch ${branch}`);
+      seen.copies++;
+    } else byBranch.set(branch, { ...m, copies: 1 });
+  }
+  return [...byBranch.values()];
+}
+
 export interface Sipp {
   port: number;
   /** SIP messages sipp received, in order (retransmissions included). */

@@ -9,7 +9,7 @@ import { readDeskFile, type DeskVendor } from '../helpers/desk-readers.ts';
 import { DATA_PHONES } from '../helpers/data-phones.ts';
 import { basic, phoneCredentials } from '../helpers/phone.ts';
 import { extensionBody, startServer, type TestServer } from '../helpers/server.ts';
-import { DIRECT_NOTIFY_ENV, startSipp } from '../helpers/sip-peers.ts';
+import { DIRECT_NOTIFY_ENV, notifyTransactions, startSipp } from '../helpers/sip-peers.ts';
 import { until } from '../helpers/until.ts';
 
 const EXT = '1001';
@@ -57,7 +57,7 @@ for (const vendor of Object.keys(PHONES) as DeskVendor[]) {
     t.like(acked.notify, { state: 'acknowledged', via: 'direct', code: 200, attempts: 1 });
     t.is(acked.status, 'pending', 'acknowledged is not synced: the phone has yet to fetch');
     t.is(await sipp.exited, 0, 'sipp saw the Event it expects and answered 200');
-    const [notify, ...more] = sipp.received().filter((m) => m.startLine.startsWith('NOTIFY '));
+    const [notify, ...more] = notifyTransactions(sipp.received());
     t.deepEqual(more, [], 'one NOTIFY');
     t.is(notify!.header('Event'), p.event);
     t.is(notify!.header('Subscription-State'), 'terminated');

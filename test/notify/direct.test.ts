@@ -4,7 +4,7 @@
 import test, { type ExecutionContext } from 'ava';
 import { basic, phoneCredentials } from '../helpers/phone.ts';
 import { extensionBody, startServer, type TestServer } from '../helpers/server.ts';
-import { DIRECT_NOTIFY_ENV, startSipp, type Received } from '../helpers/sip-peers.ts';
+import { DIRECT_NOTIFY_ENV, notifyTransactions, startSipp, type Received } from '../helpers/sip-peers.ts';
 import { until } from '../helpers/until.ts';
 
 const EXT = '1001';
@@ -61,8 +61,8 @@ for (const vendor of ['yealink', 'polycom'] as const) {
     t.is(acked.status, 'pending', 'acknowledged is not synced: the phone has yet to fetch');
     t.is(await sipp.exited, 0, 'sipp saw the Event it expects and answered 200');
 
-    const [notify, ...more] = notifies(sipp.received());
-    t.deepEqual(more.map((m) => m.startLine), [], 'one NOTIFY, no retransmission after the 200');
+    const [notify, ...more] = notifyTransactions(sipp.received());
+    t.deepEqual(more.map((m) => m.startLine), [], 'one NOTIFY transaction: no retry after the 200');
     t.is(notify!.startLine, `NOTIFY sip:${EXT}@127.0.0.1:${sipp.port} SIP/2.0`);
     t.is(notify!.header('Event'), p.event);
     t.is(notify!.header('Subscription-State'), 'terminated');
@@ -107,7 +107,7 @@ for (const code of [481, 489] as const) {
     const failed = await notifyIs(s, p.mac, ['failed', 'acknowledged']);
     t.like(failed.notify, { state: 'failed', code, attempts: 1 });
     t.is(await sipp.exited, 0, sipp.output());
-    t.is(notifies(sipp.received()).length, 1);
+    t.is(notifyTransactions(sipp.received()).length, 1);
     const listed = await s.api('GET', '/api/devices?notify=failed');
     t.deepEqual(listed.json.map((d: any) => d.mac), [p.mac]);
     t.deepEqual((await s.api('GET', '/api/devices?notify=acknowledged')).json, []);
@@ -123,8 +123,8 @@ test('a phone that challenges the NOTIFY in a realm of the line gets one Digest 
   const done = await notifyIs(s, p.mac, ['acknowledged', 'failed']);
   t.like(done.notify, { state: 'acknowledged', code: 200, attempts: 1 });
   t.is(await sipp.exited, 0, sipp.output());
-  const [first, second, ...rest] = notifies(sipp.received());
-  t.deepEqual(rest, []);
+  const [first, second, ...rest] = notifyTransactions(sipp.received());
+  t.deepEqual(rest, [], 'the bare NOTIFY and one retry with credentials');
   t.is(first!.header('Authorization'), undefined);
   t.is(second!.header('CSeq'), '2 NOTIFY');
   t.is(second!.header('Call-ID'), first!.header('Call-ID'));
@@ -143,7 +143,7 @@ for (const [scenario, why] of [
     const done = await notifyIs(s, p.mac, ['acknowledged', 'failed']);
     t.like(done.notify, { state: 'failed', code: 401, attempts: 1 });
     t.is(await sipp.exited, 0, sipp.output());
-    const sent = notifies(sipp.received());
+    const sent = notifyTransactions(sipp.received());
     t.is(sent.length, 1, 'no second NOTIFY');
     t.is(sent[0]!.header('Authorization'), undefined);
     t.false(sipp.received().some((m) => /authorization:/i.test(m.text)), 'no Authorization header at all');

@@ -19,7 +19,7 @@ import { openSqliteStore } from '../../server/storage/sqlite-store.ts';
 import type { WriteOp } from '../../server/storage/store.ts';
 import { ROOT } from '../helpers/process.ts';
 import { tempDir } from '../helpers/server.ts';
-import { startSipp } from '../helpers/sip-peers.ts';
+import { notifyTransactions, startSipp } from '../helpers/sip-peers.ts';
 
 const AT = '2024-05-01T10:00:00.000Z';
 const MAC = '805ec0a1b2c3' as Mac;
@@ -66,7 +66,7 @@ test('two instances that both hear a change send the phone one NOTIFY', async (t
   bus.publish({ type: 'committed', ops: [{ op: 'update-device', record, expectRev: 1 }, putRender(MAC, `${MAC}.cfg`, 2)] });
   t.is(await sipp.exited, 0);
   for (let i = 0; i < 100 && notifiers.some((n) => n!.notifier.pending() > 0); i++) await new Promise((r) => setTimeout(r, 50));
-  t.is(sipp.received().filter((m) => m.startLine.startsWith('NOTIFY ')).length, 1, 'one NOTIFY for one change');
+  t.is(notifyTransactions(sipp.received()).length, 1, 'one NOTIFY for one change');
   const stored = await stores[1]!.getDevice(MAC);
   t.like(stored!.notify, { state: 'acknowledged', code: 200, key: 'v2' });
 

@@ -5,7 +5,7 @@ import test from 'ava';
 import { loadConfig, ConfigError } from '../../server/config.ts';
 import { basic, phoneCredentials } from '../helpers/phone.ts';
 import { extensionBody, startServer, type TestServer } from '../helpers/server.ts';
-import { startSipp } from '../helpers/sip-peers.ts';
+import { notifyTransactions, startSipp } from '../helpers/sip-peers.ts';
 import { until } from '../helpers/until.ts';
 
 const ENV = { PROV_NOTIFY: 'direct', PROV_NOTIFY_JITTER_MS: '0', PROV_NOTIFY_T1_MS: '40', PROV_NOTIFY_TIMER_F_MS: '2000', PROV_NOTIFY_BACKOFF_MS: 'none', PROV_SWEEP_MINUTES: '0', PROV_ALLOW_BASIC_OVER_HTTP: 'true' };
@@ -100,7 +100,7 @@ test('a change does not notify a phone that never fetched from us (it has not re
   t.is((await s.api('GET', `/api/devices/${YEA}`)).json.notify, null);
   t.is((await s.api('PUT', '/api/extensions/1001/secret', { body: { secret: 'Third-Secret-3' } })).status, 200);
   t.is(await sipp.exited, 0);
-  t.is(sipp.received().filter((m) => m.startLine.startsWith('NOTIFY ')).length, 1);
+  t.is(notifyTransactions(sipp.received()).length, 1);
 });
 
 test('notify settings are checked at start', (t) => {
