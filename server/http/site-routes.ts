@@ -23,7 +23,7 @@ export function siteRoutes(sites: Sites): Route[] {
     }, { summary: 'every site, the default one included' }],
     ['get', '/sites/:name', 'viewer', async (ctx) => {
       ctx.body = await sites.get(name(ctx));
-    }, { summary: 'one site, with how many extensions and devices it holds' }],
+    }, { summary: 'one site, with how many extensions and devices stand in it, and how many devices are placed in it by name' }],
     ['patch', '/sites/:name', 'admin', async (ctx, actor) => {
       ctx.body = await sites.update(actor, name(ctx), await readJson(ctx, s.updateSite));
     }, { summary: "change a site; its phones' files are re-rendered in the same change", body: s.updateSite }],

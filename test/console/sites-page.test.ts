@@ -91,7 +91,7 @@ test('create Berlin, edit its NTP, an extension in it from the form, delete refu
   t.is(await siteCount(page, 'berlin', 'devices').innerText(), '0');
   await page.getByRole('button', { name: 'Delete site berlin' }).click();
   const dialog = page.getByRole('dialog');
-  t.regex(await dialog.innerText(), /now 1 extension and 0 devices/);
+  t.regex(await dialog.innerText(), /now 1 extension and 0 placed devices/);
   await dialog.getByRole('button', { name: 'Delete site' }).click();
   const refusal = dialog.getByRole('alert');
   await refusal.filter({ hasText: 'Not deleted: site berlin is in use' }).waitFor();

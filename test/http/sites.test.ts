@@ -35,7 +35,7 @@ test('the default site is listed before anyone sets it, and cannot be deleted', 
 test('a site is created, read, changed and deleted, each audited; bad input changes nothing', async (t) => {
   const s = await server(t);
   t.is((await s.api('POST', '/api/sites', { body: berlin })).status, 201);
-  t.like((await s.api('GET', '/api/sites/berlin')).json, { ...berlin, server: { host: 'pbx-de.example.com', port: 5060, transport: 'udp' }, extensions: 0, devices: 0 });
+  t.like((await s.api('GET', '/api/sites/berlin')).json, { ...berlin, server: { host: 'pbx-de.example.com', port: 5060, transport: 'udp' }, extensions: 0, devices: 0, placedDevices: 0 });
   const dup = await s.api('POST', '/api/sites', { body: berlin });
   t.is(dup.status, 409);
   t.is(dup.json.error.code, 'site-exists');
@@ -87,6 +87,9 @@ test('moving an extension to another site re-renders the devices that follow it;
   await s.api('POST', '/api/extensions', { body: { number: '2001', site: 'berlin' } });
   await s.api('POST', '/api/devices', { body: { mac: '805ec0aa0002', vendor: 'yealink', lines: [{ extension: '2001' }] } });
   const before = (await s.api('GET', '/api/devices/805ec0aa0002')).json.configVersion;
+  // The phone follows its extension: it stands in Berlin, though nobody placed it there.
+  t.like((await s.api('GET', '/api/sites/berlin')).json, { extensions: 1, devices: 1, placedDevices: 0 });
+  t.like((await s.api('GET', '/api/sites/nyc')).json, { extensions: 0, devices: 0, placedDevices: 0 });
   const inUse = await s.api('DELETE', '/api/sites/berlin');
   t.is(inUse.status, 409);
   t.is(inUse.json.error.code, 'site-in-use');
@@ -94,6 +97,8 @@ test('moving an extension to another site re-renders the devices that follow it;
   const moved = await s.api('PATCH', '/api/extensions/2001', { body: { site: 'nyc' } });
   t.like(moved.json, { site: 'nyc', server: { host: 'pbx-us.example.com' } });
   t.true((await s.api('GET', '/api/devices/805ec0aa0002')).json.configVersion > before);
+  t.like((await s.api('GET', '/api/sites/nyc')).json, { extensions: 1, devices: 1, placedDevices: 0 }, 'the phone went with its extension');
+  t.like((await s.api('GET', '/api/sites/berlin')).json, { extensions: 0, devices: 0 });
   t.is((await s.api('DELETE', '/api/sites/berlin')).status, 204, 'empty now');
   const unknown = await s.api('PATCH', '/api/extensions/2001', { body: { site: 'berlin' } });
   t.is(unknown.status, 422);
@@ -107,7 +112,7 @@ test('a device placed in a site keeps it whatever its extension does; null follo
   const created = await s.api('POST', '/api/devices', { body: { mac: '805ec0aa0003', vendor: 'yealink', site: 'berlin', lines: [{ extension: '2001' }] } });
   t.is(created.status, 201, created.text);
   t.is(created.json.site, 'berlin');
-  t.is((await s.api('GET', '/api/sites/berlin')).json.devices, 1);
+  t.like((await s.api('GET', '/api/sites/berlin')).json, { extensions: 0, devices: 1, placedDevices: 1 });
   t.is((await s.api('DELETE', '/api/sites/berlin')).status, 409);
   t.is((await s.api('PATCH', '/api/devices/805ec0aa0003', { body: { site: null } })).json.site, null);
   t.is((await s.api('DELETE', '/api/sites/berlin')).status, 204);

@@ -20,7 +20,8 @@ function row(s) {
     h('td', {}, registrarText(s.server)),
     h('td', {}, s.polling === null ? "vendor's default" : `every ${s.polling} min`),
     h('td', { 'data-count': 'extensions' }, String(s.extensions)),
-    h('td', { 'data-count': 'devices' }, String(s.devices)),
+    // Every phone whose files carry the site; the ones placed in it hold it against deletion.
+    h('td', { 'data-count': 'devices' }, String(s.devices), s.placedDevices ? h('span', { class: 'hint' }, ` (${s.placedDevices} placed)`) : null),
     isAdmin()
       ? h('td', {},
         h('button', { type: 'button', 'data-edit': name, 'aria-label': `Edit site ${name}`, onclick: () => edit(s) }, 'Edit'),
@@ -48,7 +49,7 @@ function askDelete(site) {
   deleting = site;
   $('#confirm-site-delete-title').textContent = `Delete site ${site.name}?`;
   $('#confirm-site-delete-text').textContent =
-    `Its settings go. The server refuses while an extension is in it or a device is placed in it: now ${plural(site.extensions, 'extension')} and ${plural(site.devices, 'device')}.`;
+    `Its settings go. The server refuses while an extension is in it or a device is placed in it: now ${plural(site.extensions, 'extension')} and ${plural(site.placedDevices, 'placed device')}.`;
   $('#site-delete-error').replaceChildren();
   $('#confirm-site-delete').showModal();
 }
@@ -68,7 +69,7 @@ function setupDelete() {
       await load().catch(() => {});
       const now = sites.find((s) => s.name === name);
       const what = err.message.includes(': ') ? err.message.slice(err.message.indexOf(': ') + 2) : '';
-      error.textContent = `Not deleted: site ${name} is in use${now ? `, it holds ${plural(now.extensions, 'extension')} and ${plural(now.devices, 'placed device')}` : ''}${what ? ` (${what})` : ''}. Move them to another site first, then delete it.`;
+      error.textContent = `Not deleted: site ${name} is in use${now ? `, it holds ${plural(now.extensions, 'extension')} and ${plural(now.placedDevices, 'placed device')}` : ''}${what ? ` (${what})` : ''}. Move them to another site first, then delete it.`;
       return;
     }
     dialog.close();

@@ -1,7 +1,7 @@
 // Room: provisioning/fleet/ owns work on many devices at once: re-rendering what a
 // change affects (the change runner's hook), the start-up reconcile and the
-// template reload. It may call domain/, render/, storage/ and
-// provisioning/change/ and audit/.
+// template reload. It may call domain/, render/, storage/,
+// provisioning/change/, audit/ and the site rules (which devices a site holds).
 //
 // Re-rendering on write. Given the operations a change is about to commit,
 // works out every (device, file) whose inputs changed, renders them against
@@ -18,6 +18,7 @@ import type { Catalog, CatalogHolder } from '../../render/catalog.ts';
 import { RenderFailure, extensionOwner, vendorOwner, type OpenExtension } from '../../render/renderer.ts';
 import type { RenderRecord, Store, WriteOp } from '../../storage/store.ts';
 import type { ConfigRenderer } from '../change/change-runner.ts';
+import { devicesOfSite } from '../sites/site-rules.ts';
 
 /** How long whole-fleet rendering runs before it lets other work on its event loop through. */
 export const SLICE_MS = 10;
@@ -153,7 +154,7 @@ export function createRerenderer({ store, box, catalog, clock }: RerenderDeps) {
       } else {
         for (const number of extensions.keys()) for (const d of await store.listDevices({ extension: number })) macs.add(d.mac);
       }
-      for (const name of sites.keys()) for (const mac of await devicesOfSite(name)) macs.add(mac);
+      for (const name of sites.keys()) for (const d of await devicesOfSite(store, name)) macs.add(d.mac);
       const open = opener(extensions);
       const readSite = siteReader(sites);
       const at = clock().toISOString();
@@ -171,17 +172,6 @@ export function createRerenderer({ store, box, catalog, clock }: RerenderDeps) {
       return out;
     },
   };
-
-  /** The devices whose files carry this site: placed in it, or following a first line's extension that is in it. */
-  async function devicesOfSite(name: string): Promise<string[]> {
-    const macs = (await store.listDevices({ site: name })).map((d) => d.mac);
-    for (const ext of await store.listExtensions({ site: name })) {
-      for (const d of await store.listDevices({ extension: ext.number })) {
-        if (d.site === undefined && deviceSite(d, (n) => (n === ext.number ? name : '')) === name) macs.push(d.mac);
-      }
-    }
-    return macs;
-  }
 
   /**
    * Whole-fleet work a page at a time: the vendors' shared files, then

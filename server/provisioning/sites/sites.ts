@@ -14,7 +14,7 @@ import { isKnownTimeZone } from '../../render/time-zone.ts';
 import { readGuard, type Store, type WriteOp } from '../../storage/store.ts';
 import { auditOp } from '../audit/audit-op.ts';
 import type { RunChange } from '../change/change-runner.ts';
-import { findSite } from './site-rules.ts';
+import { devicesOfSite, findSite } from './site-rules.ts';
 
 export interface SiteInput {
   timeZone?: string;
@@ -74,8 +74,9 @@ export function createSites({ store, clock, runChange }: SitesDeps) {
 
     async get(name: string) {
       const site = await load(name);
-      const used = await usage(name);
-      return { ...publicSite(site), extensions: used.extensions.length, devices: used.devices.length };
+      const [used, standing] = [await usage(name), await devicesOfSite(store, name)];
+      // Every phone whose files carry the site, and apart the ones placed in it, which (with the extensions) keep it from deletion.
+      return { ...publicSite(site), extensions: used.extensions.length, devices: standing.length, placedDevices: used.devices.length };
     },
 
     async create(actor: Actor, input: CreateSite) {
