@@ -6,8 +6,8 @@
 // MongoDB store too when MONGODB_URI is set (one database per test).
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import http from 'node:http';
 import test from 'ava';
+import { callOnOwnConnection } from '../helpers/own-connection.ts';
 import { startProcess, type Running } from '../helpers/process.ts';
 import { tempDir } from '../helpers/server.ts';
 
@@ -15,22 +15,7 @@ const TOKEN = 'last-admin-race-admin-token-0123456789';
 const ROUNDS = 20;
 
 /** One request on a connection of its own, so the primary hands each to the next worker. */
-function call(s: Running, method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(s.url + path, {
-      method,
-      agent: false,
-      headers: { authorization: `Bearer ${TOKEN}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-    }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (d) => (text += d));
-      res.on('end', () => resolve({ status: res.statusCode!, json: text ? JSON.parse(text) : undefined }));
-    });
-    req.on('error', reject);
-    req.end(body ? JSON.stringify(body) : undefined);
-  });
-}
+const call = (s: Running, method: string, path: string, body?: unknown) => callOnOwnConnection(s.url, TOKEN, method, path, body);
 
 const stores: [string, Record<string, string>][] = [['SQLite', {}]];
 if (process.env.MONGODB_URI) stores.push(['MongoDB', { MONGODB_URI: process.env.MONGODB_URI, PROV_MONGODB_DB: `prov_test_admins_${randomBytes(4).toString('hex')}` }]);

@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import test from 'ava';
+import { callOnOwnConnection } from '../helpers/own-connection.ts';
 import { listeners, logLines, startProcess, type Running } from '../helpers/process.ts';
 import { until } from '../helpers/until.ts';
 import { tempDir } from '../helpers/server.ts';
@@ -12,20 +13,7 @@ import { tempDir } from '../helpers/server.ts';
 const TOKEN = 'workers-events-admin-token-0123456789';
 const MAC = '805ec0654321';
 
-function call(s: Running, method: string, path: string, body?: unknown): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(s.url + path, {
-      method,
-      agent: false,
-      headers: { authorization: `Bearer ${TOKEN}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-    }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode!));
-    });
-    req.on('error', reject);
-    req.end(body ? JSON.stringify(body) : undefined);
-  });
-}
+const call = async (s: Running, method: string, path: string, body?: unknown) => (await callOnOwnConnection(s.url, TOKEN, method, path, body)).status;
 
 /** An event stream on a connection of its own; `text()` is what has arrived so far. */
 function stream(s: Running): Promise<{ text: () => string; close: () => void }> {
