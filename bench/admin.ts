@@ -6,6 +6,8 @@ export interface Answer<T = unknown> {
   status: number;
   body: T;
   ms: number;
+  /** The Link header of a paged list: where its next page is. */
+  next?: string;
 }
 
 export interface Admin {
@@ -52,7 +54,8 @@ export function adminClient(baseUrl: string, token: string): Admin {
           res.on('data', (c: Buffer) => chunks.push(c));
           res.on('end', () => {
             const text = Buffer.concat(chunks).toString('utf8');
-            resolve({ status: res.statusCode ?? 0, body: (text ? tryJson(text) : undefined) as T, ms: performance.now() - started });
+            const next = /<([^>]+)>;\s*rel="next"/.exec(String(res.headers.link ?? ''))?.[1];
+            resolve({ status: res.statusCode ?? 0, body: (text ? tryJson(text) : undefined) as T, ms: performance.now() - started, ...(next ? { next } : {}) });
           });
           res.on('error', reject);
         },
@@ -94,6 +97,18 @@ function tryJson(text: string): unknown {
   }
 }
 
+/** How many items a paged list holds, following its Link header page by page. */
+export async function countAll(admin: Admin, path: string): Promise<number> {
+  let count = 0;
+  for (let page: string | undefined = path; page; ) {
+    const answer: Answer<unknown[]> = await admin.must(200, 'GET', page);
+    count += answer.body.length;
+    const next = answer.next ? new URL(answer.next, 'http://relative.invalid') : undefined;
+    page = next && next.pathname + next.search;
+  }
+  return count;
+}
+
 /** Runs fn over items with at most `limit` calls in flight; the first failure stops the rest. */
 export async function pool<T>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<void>) {
   let next = 0;
@@ -116,4 +131,16 @@ export function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
   const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
   return sorted[i]!;
+}
+
+export interface PushBacklog {
+  /** Devices whose NOTIFY waits for its turn under the rate limit. */
+  queued: number;
+  /** Devices whose NOTIFY is out, awaiting the phone's answer (retransmitting over UDP until timer F). */
+  sent: number;
+}
+
+/** The check-sync work not yet done, as the device list tells it. */
+export async function pushBacklog(admin: Admin): Promise<PushBacklog> {
+  return { queued: await countAll(admin, '/api/devices?notify=queued&limit=1000'), sent: await countAll(admin, '/api/devices?notify=sent&limit=1000') };
 }

@@ -1,5 +1,6 @@
 // The printed report: a few aligned lines per measurement, figures rounded
 // to what a reader compares.
+import type { PushBacklog } from './admin.ts';
 import type { FirstFetchFigures } from './first-fetch.ts';
 import type { ImportFigures } from './import.ts';
 import type { MongoFigures } from './mongo.ts';
@@ -54,6 +55,8 @@ export interface Report {
   mongo: MongoFigures | { skipped: string } | null;
   digest: { ours: DigestFigures; nginx: DigestFigures | null; ratio: number | null };
   secretUnderStorm: SecretFigures;
+  /** Check-sync work from earlier phases still draining when the Basic storm began and ended: it shares the CPU with the storm. */
+  pushBacklog: { atStormStart: PushBacklog; atStormEnd: PushBacklog };
   /** The API was on its own port (BENCH_ADMIN_PORT=1), served by the primary. */
   adminPort: boolean;
   cpuPerRequestMs: { served: number; challenge: number };
@@ -123,6 +126,8 @@ export function formatReport(r: Report): string {
   lines.push(digestLine('ours', r.digest.ours));
   if (r.digest.nginx) lines.push(digestLine('nginx', r.digest.nginx));
   if (r.digest.ratio !== null) lines.push(`  ours/nginx (Digest): fetches/s ${r.digest.ratio.toFixed(2)}x`);
+  const backlog = (b: PushBacklog) => `${n0(b.queued)} queued, ${n0(b.sent)} sent awaiting an answer`;
+  lines.push(`  check-sync still draining from earlier phases: ${backlog(r.pushBacklog.atStormStart)} when the Basic storm began; ${backlog(r.pushBacklog.atStormEnd)} when it ended`);
   lines.push(`  server CPU per answer: served file ${r.cpuPerRequestMs.served.toFixed(3)} ms, 401 challenge ${r.cpuPerRequestMs.challenge.toFixed(3)} ms (${(r.cpuPerRequestMs.challenge / r.cpuPerRequestMs.served).toFixed(2)} of a served file)`);
   lines.push(`(b') new secret under the Basic storm: median ${ms(r.secretUnderStorm.medianMs)}, max ${ms(r.secretUnderStorm.maxMs)} (${r.secretUnderStorm.runs} runs; the API ${r.adminPort ? 'on its own port, served by the primary' : 'on the phones\' port'})`);
   const delays = r.reloadLoop.workers.map((w) => `pid ${w.pid} max ${ms(w.maxMs)} p99 ${ms(w.p99Ms)}`).join('; ');

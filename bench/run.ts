@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { adminClient, percentile } from './admin.ts';
+import { adminClient, percentile, pushBacklog } from './admin.ts';
 import { digestStorm, type DigestFigures, type DigestTarget } from './digest-storm.ts';
 import { DIGEST_PREFIX, findNginx, mirror, startNginx } from './nginx.ts';
 import { startNodeFloor } from './node-floor.ts';
@@ -118,6 +118,9 @@ async function main(work: string): Promise<void> {
   const basicStorm = (url: string, pid: number, phones: readonly Target[] = targets) =>
     wrk ? wrkStorm(wrk, url, pid, phones, STORM) : storm(url, pid, phones, STORM);
   say(`(c) Basic storm against our server with ${wrk ? 'wrk' : 'autocannon'} (${STORM.warmupSeconds} s warm-up + ${STORM.seconds} s), secret changes meanwhile`);
+  // Push work still draining from the phases before (a reload that changed
+  // every file queues a NOTIFY per proven phone) shares the CPU with the storm.
+  const pushAtStormStart = await pushBacklog(admin);
   const [ours, secretUnderStorm] = await Promise.all([
     basicStorm(server.url, server.pid),
     (async () => {
@@ -126,6 +129,7 @@ async function main(work: string): Promise<void> {
     })(),
   ]);
   peakRss.storm = server.peakRssMiB();
+  const pushAtStormEnd = await pushBacklog(admin);
   say(`(c) challenges only: the same storm without credentials (every answer a 401), ${wrk ? 'wrk' : 'autocannon'}`);
   // The same load generator as the served-file storm, so the CPU per answer compares like with like.
   const bare = targets.map((t) => ({ ...t, authorization: '' }));
@@ -220,6 +224,7 @@ async function main(work: string): Promise<void> {
       : null,
     digest: { ours: oursDigest, nginx: nginxDigest, ratio: nginxDigest ? oursDigest.fetchesPerSecond / nginxDigest.fetchesPerSecond : null },
     secretUnderStorm,
+    pushBacklog: { atStormStart: pushAtStormStart, atStormEnd: pushAtStormEnd },
     mongo,
     adminPort: ADMIN_PORT,
     // Server CPU per answer: what a 401 costs against a served file.
