@@ -103,6 +103,9 @@ export class ConfigError extends Error {
 // A connection string can hold a password.
 const SECRET_VARIABLES = new Set(['PROV_SECRET_KEY', 'PROV_ADMIN_TOKEN', 'MONGODB_URI']);
 
+/** The most NOTIFYs that may wait for an answer at once (PROV_NOTIFY_CONCURRENCY, and its derived default). */
+const MAX_NOTIFY_IN_FLIGHT = 10_000;
+
 const PORT_RULE = 'must be a whole number from 0 to 65535';
 const port = z.string().regex(/^\d{1,5}$/, PORT_RULE).transform(Number).pipe(z.number().max(65535, PORT_RULE));
 
@@ -146,7 +149,7 @@ const schema = z.object({
   PROV_CLAIM_NETWORKS: z.string().default(DEFAULT_CLAIM_NETWORKS),
   PROV_NOTIFY: z.enum(['off', 'direct', 'proxy'], { error: 'must be off, direct or proxy' }).default('direct'),
   PROV_NOTIFY_RATE: wholeNumber(1, 10_000).default('20').pipe(z.coerce.number()),
-  PROV_NOTIFY_CONCURRENCY: wholeNumber(1, 1_000).default('10').pipe(z.coerce.number()),
+  PROV_NOTIFY_CONCURRENCY: wholeNumber(1, MAX_NOTIFY_IN_FLIGHT).optional().transform((v) => (v === undefined ? undefined : Number(v))),
   PROV_NOTIFY_JITTER_MS: wholeNumber(0, 3_600_000).default('2000').pipe(z.coerce.number()),
   PROV_NOTIFY_T1_MS: wholeNumber(1, 60_000).default('500').pipe(z.coerce.number()),
   PROV_NOTIFY_T2_MS: wholeNumber(1, 600_000).default('4000').pipe(z.coerce.number()),
@@ -259,20 +262,34 @@ function notifyConfig(v: z.output<typeof schema>): NotifyConfig {
   if (v.PROV_NOTIFY_T2_MS < v.PROV_NOTIFY_T1_MS) {
     throw new ConfigError('PROV_NOTIFY_T2_MS', `must not be less than PROV_NOTIFY_T1_MS (got ${v.PROV_NOTIFY_T2_MS})`);
   }
+  const timerFMs = v.PROV_NOTIFY_TIMER_F_MS ?? 64 * v.PROV_NOTIFY_T1_MS;
   return {
     mode: v.PROV_NOTIFY,
     rate: v.PROV_NOTIFY_RATE,
-    concurrency: v.PROV_NOTIFY_CONCURRENCY,
+    concurrency: v.PROV_NOTIFY_CONCURRENCY ?? notifyInFlight(v.PROV_NOTIFY_RATE, timerFMs),
     jitterMs: v.PROV_NOTIFY_JITTER_MS,
     t1Ms: v.PROV_NOTIFY_T1_MS,
     t2Ms: v.PROV_NOTIFY_T2_MS,
-    timerFMs: v.PROV_NOTIFY_TIMER_F_MS ?? 64 * v.PROV_NOTIFY_T1_MS,
+    timerFMs,
     backoffMs: v.PROV_NOTIFY_BACKOFF_MS === 'none' ? [] : v.PROV_NOTIFY_BACKOFF_MS.split(',').map(Number),
     fetchWaitMs: v.PROV_NOTIFY_FETCH_WAIT_MS,
     bindHost: v.PROV_NOTIFY_BIND,
     bindPort: v.PROV_NOTIFY_PORT,
     tlsVerify: v.PROV_NOTIFY_TLS_VERIFY === 'true',
   };
+}
+
+/**
+ * How many NOTIFYs may wait for an answer at once, unless set. A phone that
+ * never answers (switched off, or behind a NAT that drops the NOTIFY) holds
+ * its try open until timer F; were the bound smaller than what the rate
+ * starts within timer F, a handful of silent phones would fill it and hold
+ * back every phone that answers. So the rate is what limits, and the bound
+ * only keeps a runaway in check. A try in flight is a timer and a datagram
+ * (over TCP or TLS, a connection), cheap by the thousand.
+ */
+export function notifyInFlight(rate: number, timerFMs: number): number {
+  return Math.min(MAX_NOTIFY_IN_FLIGHT, Math.max(10, Math.ceil((rate * timerFMs) / 1000)));
 }
 
 function networks(variable: string, text: string): Network[] {

@@ -108,6 +108,7 @@ test('notify settings are checked at start', (t) => {
     [{ PROV_NOTIFY: 'sometimes' }, 'PROV_NOTIFY'],
     [{ PROV_NOTIFY_RATE: '0' }, 'PROV_NOTIFY_RATE'],
     [{ PROV_NOTIFY_CONCURRENCY: 'many' }, 'PROV_NOTIFY_CONCURRENCY'],
+    [{ PROV_NOTIFY_CONCURRENCY: '10001' }, 'PROV_NOTIFY_CONCURRENCY'],
     [{ PROV_NOTIFY_BACKOFF_MS: '30s' }, 'PROV_NOTIFY_BACKOFF_MS'],
     [{ PROV_NOTIFY_T1_MS: '1000', PROV_NOTIFY_T2_MS: '500' }, 'PROV_NOTIFY_T2_MS'],
     [{ PROV_NOTIFY_BIND: 'everywhere' }, 'PROV_NOTIFY_BIND'],
@@ -119,10 +120,15 @@ test('notify settings are checked at start', (t) => {
   }
   const n = loadConfig({}).notify;
   t.deepEqual(n, {
-    mode: 'direct', rate: 20, concurrency: 10, jitterMs: 2000, t1Ms: 500, t2Ms: 4000, timerFMs: 32_000,
+    mode: 'direct', rate: 20, concurrency: 640, jitterMs: 2000, t1Ms: 500, t2Ms: 4000, timerFMs: 32_000,
     backoffMs: [30_000, 120_000, 600_000], fetchWaitMs: 120_000, bindHost: '0.0.0.0', bindPort: 0, tlsVerify: true,
   });
   t.is(loadConfig({ PROV_NOTIFY_T1_MS: '100' }).notify.timerFMs, 6400, 'timer F is 64 × T1');
+  // In flight: what the rate starts within timer F, so phones that never answer cannot fill it.
+  t.is(loadConfig({ PROV_NOTIFY_RATE: '100' }).notify.concurrency, 3200);
+  t.is(loadConfig({ PROV_NOTIFY_RATE: '5', PROV_NOTIFY_TIMER_F_MS: '1000' }).notify.concurrency, 10, 'never fewer than 10');
+  t.is(loadConfig({ PROV_NOTIFY_RATE: '1000' }).notify.concurrency, 10_000, 'never more than 10,000');
+  t.is(loadConfig({ PROV_NOTIFY_CONCURRENCY: '10' }).notify.concurrency, 10, 'a set value wins');
   t.deepEqual(loadConfig({ PROV_NOTIFY_BACKOFF_MS: 'none' }).notify.backoffMs, []);
 });
 
