@@ -11,7 +11,8 @@ export interface VirtualTimers extends Timers {
 
 const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-export function virtualTimers(): VirtualTimers {
+/** `lateMs`: every timer fires that long after its time, as on a machine whose CPU is taken by other work. */
+export function virtualTimers({ lateMs = 0 }: { lateMs?: number } = {}): VirtualTimers {
   let now = 0;
   let seq = 0;
   const pending = new Map<number, { at: number; fn: () => void }>();
@@ -34,7 +35,7 @@ export function virtualTimers(): VirtualTimers {
     now: () => now,
     setTimeout(fn, ms) {
       const id = ++seq;
-      pending.set(id, { at: now + Math.max(0, ms), fn });
+      pending.set(id, { at: now + Math.max(0, ms) + lateMs, fn });
       return id;
     },
     clearTimeout(handle) {
