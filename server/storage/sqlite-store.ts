@@ -51,7 +51,7 @@ function assemble(db: Database.Database): Store {
   /** Batches this connection committed: its own changes, seen by its next phone-file read. */
   let commits = 0;
   const relaxed = relaxedWrites(db);
-  const meta = sqliteMeta(db);
+  const meta = sqliteMeta(db, relaxed);
   const parts = combineParts(
     meta,
     sqliteExtensions(db),
