@@ -97,16 +97,16 @@ function tryJson(text: string): unknown {
   }
 }
 
-/** How many items a paged list holds, following its Link header page by page. */
-export async function countAll(admin: Admin, path: string): Promise<number> {
-  let count = 0;
+/** Every item of a paged list, following its Link header page by page. */
+export async function listAll<T>(admin: Admin, path: string): Promise<T[]> {
+  const items: T[] = [];
   for (let page: string | undefined = path; page; ) {
-    const answer: Answer<unknown[]> = await admin.must(200, 'GET', page);
-    count += answer.body.length;
+    const answer: Answer<T[]> = await admin.must(200, 'GET', page);
+    items.push(...answer.body);
     const next = answer.next ? new URL(answer.next, 'http://relative.invalid') : undefined;
     page = next && next.pathname + next.search;
   }
-  return count;
+  return items;
 }
 
 /** Runs fn over items with at most `limit` calls in flight; the first failure stops the rest. */
@@ -134,13 +134,17 @@ export function percentile(sorted: number[], p: number): number {
 }
 
 export interface PushBacklog {
-  /** Devices whose NOTIFY waits for its turn under the rate limit. */
+  /** Devices whose NOTIFY waits for its turn under the rate limit, or for a retry. */
   queued: number;
   /** Devices whose NOTIFY is out, awaiting the phone's answer (retransmitting over UDP until timer F). */
   sent: number;
+  /** Of those sent, how many went out since `since`. */
+  sentSince: number;
 }
 
 /** The check-sync work not yet done, as the device list tells it. */
-export async function pushBacklog(admin: Admin): Promise<PushBacklog> {
-  return { queued: await countAll(admin, '/api/devices?notify=queued&limit=1000'), sent: await countAll(admin, '/api/devices?notify=sent&limit=1000') };
+export async function pushBacklog(admin: Admin, since: string): Promise<PushBacklog> {
+  const queued = await listAll(admin, '/api/devices?notify=queued&limit=1000');
+  const sent = await listAll<{ notify: { at: string } }>(admin, '/api/devices?notify=sent&limit=1000');
+  return { queued: queued.length, sent: sent.length, sentSince: sent.filter((d) => d.notify.at >= since).length };
 }

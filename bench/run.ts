@@ -120,7 +120,8 @@ async function main(work: string): Promise<void> {
   say(`(c) Basic storm against our server with ${wrk ? 'wrk' : 'autocannon'} (${STORM.warmupSeconds} s warm-up + ${STORM.seconds} s), secret changes meanwhile`);
   // Push work still draining from the phases before (a reload that changed
   // every file queues a NOTIFY per proven phone) shares the CPU with the storm.
-  const pushAtStormStart = await pushBacklog(admin);
+  const stormStart = new Date().toISOString();
+  const pushAtStormStart = await pushBacklog(admin, stormStart);
   const [ours, secretUnderStorm] = await Promise.all([
     basicStorm(server.url, server.pid),
     (async () => {
@@ -129,7 +130,8 @@ async function main(work: string): Promise<void> {
     })(),
   ]);
   peakRss.storm = server.peakRssMiB();
-  const pushAtStormEnd = await pushBacklog(admin);
+  const pushAtStormEnd = await pushBacklog(admin, stormStart);
+  const stormWallS = (Date.now() - Date.parse(stormStart)) / 1000;
   say(`(c) challenges only: the same storm without credentials (every answer a 401), ${wrk ? 'wrk' : 'autocannon'}`);
   // The same load generator as the served-file storm, so the CPU per answer compares like with like.
   const bare = targets.map((t) => ({ ...t, authorization: '' }));
@@ -224,7 +226,7 @@ async function main(work: string): Promise<void> {
       : null,
     digest: { ours: oursDigest, nginx: nginxDigest, ratio: nginxDigest ? oursDigest.fetchesPerSecond / nginxDigest.fetchesPerSecond : null },
     secretUnderStorm,
-    pushBacklog: { atStormStart: pushAtStormStart, atStormEnd: pushAtStormEnd },
+    pushBacklog: { atStormStart: pushAtStormStart, atStormEnd: pushAtStormEnd, stormS: stormWallS },
     mongo,
     adminPort: ADMIN_PORT,
     // Server CPU per answer: what a 401 costs against a served file.
