@@ -7,10 +7,11 @@ import type { Timers } from './timers.ts';
 
 /**
  * How far behind its timeline the queue catches up at once. On a busy
- * machine a timer fires late (phones storming the workers held the CPU); the
- * starts it held back then go out together, up to this much of them, so the
- * rate holds on average (measured: 7 starts/s of 20 under a fetch storm
- * without it) while any second sees at most a fifth more than the rate.
+ * machine a timer fires late; were each start spaced from the last actual
+ * one, every late firing would be lost for good, and a high rate with small
+ * spacing would lose most of itself. The starts a late timer held back go
+ * out together instead, up to this much of them, so the rate holds on
+ * average while any second sees at most a fifth more than the rate.
  */
 export const CATCH_UP_MS = 200;
 
