@@ -12,11 +12,13 @@ import type { Logger } from 'pino';
 import type { Actor } from '../domain/token.ts';
 import type { FetchCoalescer } from '../provisioning/phones/fetch-records.ts';
 import type { FirmwareLearning, Learnt } from '../provisioning/phones/firmware-learning.ts';
+import type { GuardFact } from '../provisioning/phones/scan-guard.ts';
 import type { EventBus, ProvEvent } from '../provisioning/change/events.ts';
 import type { FetchRecord } from '../storage/store.ts';
 import { RELAY_SLICE_OPS, slices, slim, weightOf } from './event-relay.ts';
 import { createLink, type Link, type Post } from './link.ts';
 import { NC_CALL, type NonceCountQuestion } from './shared-nonce-book.ts';
+import { atOnce } from './shared-scan-guard.ts';
 import { serveUseCases, type Forwarded } from './through-primary.ts';
 
 export const FLUSH_CALL = 'flush-fetches';
@@ -128,8 +130,7 @@ export function startPrimary({ workers, log, local, assembled, onBootFailure, on
   }
 
   function onPost(from: number, post: Post): void {
-    // Relayed as they came: a strike at once, the rest with this turn's other posts.
-    if (post.k === 'guard') for (const l of others(from)) l.post(post, (post.fact as { kind?: string }).kind === 'strike');
+    if (post.k === 'guard') for (const l of others(from)) l.post(post, atOnce(post.fact as GuardFact));
     else if (post.k === 'event') {
       local.publish(post.event as ProvEvent);
       relay(hearing(from), post.event as ProvEvent);

@@ -34,14 +34,19 @@ const JUST_PROVEN_MS = 5_000;
 /** Proofs remembered for that, the oldest forgotten first. */
 const MAX_REMEMBERED = 10_000;
 
+/**
+ * Whether a fact is posted (and relayed by the primary) at once. A strike
+ * is, so that an address crossing the threshold is refused on every worker
+ * from its next request. Bare requests and proofs, one or two per phone
+ * fetch, go with the turn's other posts in one message.
+ */
+export const atOnce = (fact: GuardFact): boolean => fact.kind === 'strike';
+
 export function createSharedScanGuard(settings: ScanGuardSettings, clock: () => Date, log: Logger, link: Link, tellAfterMs = TELL_AFTER_MS): ScanGuard {
   const local = createScanGuard(settings, clock, log);
   /** `${ip} ${mac}` → when this worker last saw that device prove itself from that address. */
   const proofs = createWeighedMap<number>(MAX_REMEMBERED, Infinity, () => 0);
-  // A strike goes at once, so that an address crossing the threshold is
-  // refused on every worker from its next request. Bare requests and proofs,
-  // one or two per phone fetch, go with the turn's other posts in one message.
-  const share = (fact: GuardFact) => link.post({ k: 'guard', fact }, fact.kind === 'strike');
+  const share = (fact: GuardFact) => link.post({ k: 'guard', fact }, atOnce(fact));
   /** Bare requests seen here that the others have not been told of yet, by `${ip} ${mac}`. */
   const untold = new Map<string, { ip: string; mac: string }>();
   let telling: NodeJS.Timeout | null = null;
