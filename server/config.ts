@@ -114,6 +114,10 @@ function wholeNumber(min: number, max: number) {
   return z.string().regex(/^\d{1,9}$/, rule).refine((v) => Number(v) >= min && Number(v) <= max, rule);
 }
 
+/** A whole number, or undefined when unset: for a default derived from other settings. */
+const optionalWholeNumber = (min: number, max: number) =>
+  wholeNumber(min, max).optional().transform((v) => (v === undefined ? undefined : Number(v)));
+
 const schema = z.object({
   PORT: z.string().default('8080').pipe(port),
   HOST: z.string().min(1).default('0.0.0.0'),
@@ -149,11 +153,11 @@ const schema = z.object({
   PROV_CLAIM_NETWORKS: z.string().default(DEFAULT_CLAIM_NETWORKS),
   PROV_NOTIFY: z.enum(['off', 'direct', 'proxy'], { error: 'must be off, direct or proxy' }).default('direct'),
   PROV_NOTIFY_RATE: wholeNumber(1, 10_000).default('20').pipe(z.coerce.number()),
-  PROV_NOTIFY_CONCURRENCY: wholeNumber(1, MAX_NOTIFY_IN_FLIGHT).optional().transform((v) => (v === undefined ? undefined : Number(v))),
+  PROV_NOTIFY_CONCURRENCY: optionalWholeNumber(1, MAX_NOTIFY_IN_FLIGHT),
   PROV_NOTIFY_JITTER_MS: wholeNumber(0, 3_600_000).default('2000').pipe(z.coerce.number()),
   PROV_NOTIFY_T1_MS: wholeNumber(1, 60_000).default('500').pipe(z.coerce.number()),
   PROV_NOTIFY_T2_MS: wholeNumber(1, 600_000).default('4000').pipe(z.coerce.number()),
-  PROV_NOTIFY_TIMER_F_MS: wholeNumber(1, 3_600_000).optional().transform((v) => (v === undefined ? undefined : Number(v))),
+  PROV_NOTIFY_TIMER_F_MS: optionalWholeNumber(1, 3_600_000),
   PROV_NOTIFY_BACKOFF_MS: z
     .string()
     .regex(/^(none|\d{1,9}(,\d{1,9}){0,9})$/, 'must be up to 10 comma-separated milliseconds (e.g. 30000,120000,600000) or none')
