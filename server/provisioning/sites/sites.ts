@@ -74,9 +74,10 @@ export function createSites({ store, clock, runChange }: SitesDeps) {
 
     async get(name: string) {
       const site = await load(name);
-      const [used, standing] = [await usage(name), await devicesOfSite(store, name)];
+      const [extensions, standing] = [await store.listExtensions({ site: name }), await devicesOfSite(store, name)];
       // Every phone whose files carry the site, and apart the ones placed in it, which (with the extensions) keep it from deletion.
-      return { ...publicSite(site), extensions: used.extensions.length, devices: standing.length, placedDevices: used.devices.length };
+      const placedDevices = standing.filter((d) => d.site === name).length;
+      return { ...publicSite(site), extensions: extensions.length, devices: standing.length, placedDevices };
     },
 
     async create(actor: Actor, input: CreateSite) {
